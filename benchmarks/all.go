@@ -1,0 +1,17 @@
+// Package benchmarks gathers the workload benchmarks of every SDK package,
+// with their baselines and peers, for the hcbench CLI and `go test -bench`.
+//
+// Each SDK package has its workloads in a subpackage (codesbench,
+// rulesbench, ...) exposing Workloads(bench.Scale). This module is separate
+// from the SDK's so that peers (expr, SQLite) never reach an SDK importer.
+package benchmarks
+
+import (
+	"github.com/healthcode-sdk/healthcode/benchmarks/bench"
+)
+
+// All returns every workload at scale s, grouped by package.
+func All(s bench.Scale) []bench.Workload {
+	var ws []bench.Workload
+	return ws
+}

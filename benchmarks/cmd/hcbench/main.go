@@ -1,0 +1,98 @@
+// Command hcbench runs the healthcode workload benchmarks with their
+// baselines and peers in one process and prints a markdown report with the
+// ratio of every subject to each baseline and peer.
+//
+//	go run ./benchmarks/cmd/hcbench                      # every workload, small scale
+//	go run ./benchmarks/cmd/hcbench -scale full -run codes/ -o benchmarks/REPORT.md
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"regexp"
+	"time"
+
+	"github.com/healthcode-sdk/healthcode/benchmarks"
+	"github.com/healthcode-sdk/healthcode/benchmarks/bench"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "hcbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hcbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		runRe   = fs.String("run", "", "regexp selecting workloads by name (e.g. codes/ or rules/evaluate)")
+		scale   = fs.String("scale", "small", "data size: small (seconds) or full (the issues' figures)")
+		minTime = fs.Duration("time", time.Second, "minimum time each subject runs")
+		once    = fs.Bool("once", false, "run each subject once with n=1 (smoke test)")
+		out     = fs.String("o", "", "also write the markdown report to this file")
+		asJSON  = fs.Bool("json", false, "print JSON instead of markdown")
+		list    = fs.Bool("list", false, "list workloads and subjects, run nothing")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sc, err := bench.ParseScale(*scale)
+	if err != nil {
+		return err
+	}
+	opts := bench.Options{MinTime: *minTime, Once: *once, Progress: stderr}
+	if *runRe != "" {
+		re, err := regexp.Compile(*runRe)
+		if err != nil {
+			return fmt.Errorf("-run: %w", err)
+		}
+		opts.Filter = re
+	}
+	ws := benchmarks.All(sc)
+	if *list {
+		for _, w := range ws {
+			if opts.Filter != nil && !opts.Filter.MatchString(w.Name) {
+				continue
+			}
+			fmt.Fprintf(stdout, "%s\t%s\n", w.Name, w.Doc)
+			for _, s := range w.Subjects {
+				fmt.Fprintf(stdout, "\t%s (%s)\n", s.Name, s.Role)
+			}
+		}
+		return nil
+	}
+	rep, err := bench.Run(ctx, ws, opts)
+	if err != nil {
+		return err
+	}
+	if len(rep.Results) == 0 {
+		return errors.New("no workload matched -run")
+	}
+	if *asJSON {
+		return rep.JSON(stdout)
+	}
+	if err := rep.Markdown(stdout); err != nil {
+		return err
+	}
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		if err := rep.Markdown(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package healthcode_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const module = "github.com/healthcode-sdk/healthcode"
+
+// sdkPackages are the independent packages of the SDK. None may import
+// another (directly or through anything else), nor net/http, nor testing
+// outside its _test files.
+var sdkPackages = []string{"rules", "codes", "contacttrace", "dedupe", "sla"}
+
+// forbiddenModules belong to the servers and benchmarks; the root go.mod
+// must never require them, so that they never reach an SDK importer.
+var forbiddenModules = []string{
+	"golang.org/x/time",
+	"github.com/expr-lang/expr",
+	"modernc.org/sqlite",
+	"github.com/mattn/go-sqlite3",
+	"github.com/prometheus/client_golang",
+}
+
+// top returns which SDK package an import path belongs to, or "".
+func top(path string) string {
+	rest, ok := strings.CutPrefix(path, module+"/")
+	if !ok {
+		return ""
+	}
+	first, _, _ := strings.Cut(rest, "/")
+	if slices.Contains(sdkPackages, first) {
+		return first
+	}
+	return ""
+}
+
+// violations checks a dependency graph: for each package of an SDK tree,
+// the full (transitive, non-test) list of packages it depends on.
+func violations(deps map[string][]string) []string {
+	var out []string
+	for pkg, ds := range deps {
+		own := top(pkg)
+		if own == "" {
+			continue
+		}
+		for _, d := range ds {
+			switch {
+			case d == "net/http":
+				out = append(out, fmt.Sprintf("%s imports net/http", pkg))
+			case d == "testing":
+				out = append(out, fmt.Sprintf("%s imports testing outside _test files", pkg))
+			case top(d) != "" && top(d) != own:
+				out = append(out, fmt.Sprintf("%s imports sibling %s", pkg, d))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestViolationsCatchesEachRule(t *testing.T) {
+	got := violations(map[string][]string{
+		module + "/codes":           {"fmt", module + "/rules"},
+		module + "/codes/boltstore": {module + "/codes", "go.etcd.io/bbolt"},
+		module + "/sla":             {"net/http"},
+		module + "/dedupe":          {"testing"},
+		module + "/rules":           {module + "/internal/synth", "cel.dev/cel-go/cel"},
+		module + "/examples/x":      {module + "/codes", module + "/rules", "net/http"},
+	})
+	require.Equal(t, []string{
+		module + "/codes imports sibling " + module + "/rules",
+		module + "/dedupe imports testing outside _test files",
+		module + "/sla imports net/http",
+	}, got)
+}
+
+// TestPackageBoundaries enforces the house rule on the real tree with the
+// go command's own view of the (transitive, non-test) imports.
+func TestPackageBoundaries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	var patterns []string
+	for _, p := range sdkPackages {
+		if m, _ := filepath.Glob(filepath.Join(p, "*.go")); len(m) > 0 {
+			patterns = append(patterns, "./"+p+"/...")
+		}
+	}
+	if len(patterns) == 0 {
+		t.Skip("no SDK package yet")
+	}
+	args := append([]string{"list", "-e", "-f", "{{.ImportPath}} {{join .Deps \" \"}}"}, patterns...)
+	cmd := exec.Command("go", args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "go list: %s", stderr.String())
+	deps := map[string][]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) > 0 {
+			deps[f[0]] = f[1:]
+		}
+	}
+	require.NoError(t, sc.Err())
+	require.NotEmpty(t, deps)
+	require.Empty(t, violations(deps))
+}
+
+func TestRootModuleKeepsServerAndPeerDepsOut(t *testing.T) {
+	mod, err := os.ReadFile("go.mod")
+	require.NoError(t, err)
+	for _, m := range forbiddenModules {
+		require.NotContains(t, string(mod), m+" ", "root go.mod requires %s; it belongs in examples/ or benchmarks/", m)
+	}
+}
