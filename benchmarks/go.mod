@@ -2,8 +2,9 @@ module github.com/healthcode-sdk/healthcode/benchmarks
 
 go 1.26.0
 
-require github.com/healthcode-sdk/healthcode v0.0.0
-
-require github.com/stretchr/testify v1.12.1 // indirect
+require (
+	github.com/stretchr/testify v1.12.1
+	go.yaml.in/yaml/v3 v3.0.6 // indirect
+)
 
 replace github.com/healthcode-sdk/healthcode => ../

@@ -1,0 +1,238 @@
+// Package loadgen drives HTTP load at a server on loopback and measures
+// throughput, latency percentiles and the share of requests shed with 429.
+//
+// Open-loop runs send at a fixed rate whatever the server does, and time
+// each request from when it was due, not from when a worker got to it, so a
+// stalled server shows up as latency instead of as a politely slower client
+// (coordinated omission). Closed-loop runs (Rate 0) keep Workers requests
+// in flight and measure the most the server can do.
+//
+// Runs are bounded by both Duration and Requests; the generator stops by
+// itself. It only ever targets the URL it is given, which the benchmarks
+// point at 127.0.0.1.
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config describes one load run.
+type Config struct {
+	URL      string
+	Method   string                              // default POST
+	Body     func(i int) []byte                  // body of request i; nil means none
+	Header   http.Header                         // added to every request
+	Rate     float64                             // requests per second; 0 = closed loop
+	Workers  int                                 // concurrent senders; default 64
+	Duration time.Duration                       // stop sending after this; default 5s
+	Requests int                                 // stop after this many; 0 = Duration only
+	Timeout  time.Duration                       // per request; default 2s
+	Check    func(status int, body []byte) error // optional answer check for 200s
+}
+
+// Result is what a run measured. Latency figures cover every answered
+// request (200 and 429 alike) unless named otherwise.
+type Result struct {
+	Rate                float64 // the offered rate (0 for closed loop)
+	Sent                int
+	OK                  int // 200 with a body that passed Check
+	Shed                int // 429
+	Failed              int // transport errors, timeouts, other statuses, failed checks
+	Elapsed             time.Duration
+	Throughput          float64 // OK per second
+	ShedRate            float64 // Shed / Sent
+	P50, P99, P999, Max time.Duration
+	OKP99               time.Duration // p99 of admitted (200) requests only
+	ShedP99             time.Duration // p99 of 429 answers: how fast refusals are
+	FirstError          string
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("rate=%.0f sent=%d ok=%d shed=%d failed=%d thr=%.0f/s p50=%v p99=%v p999=%v okp99=%v shedp99=%v",
+		r.Rate, r.Sent, r.OK, r.Shed, r.Failed, r.Throughput, r.P50, r.P99, r.P999, r.OKP99, r.ShedP99)
+}
+
+// NewClient returns an HTTP client with a keep-alive pool sized for workers.
+func NewClient(workers int) *http.Client {
+	tr := &http.Transport{
+		MaxIdleConns:        workers * 2,
+		MaxIdleConnsPerHost: workers * 2,
+		MaxConnsPerHost:     workers * 2,
+		IdleConnTimeout:     30 * time.Second,
+		DisableCompression:  true,
+	}
+	return &http.Client{Transport: tr}
+}
+
+type sample struct {
+	lat    time.Duration
+	status int
+}
+
+// Run performs one load run with client.
+func Run(ctx context.Context, client *http.Client, cfg Config) (Result, error) {
+	if cfg.URL == "" {
+		return Result{}, errors.New("loadgen: Config.URL is empty")
+	}
+	if cfg.Method == "" {
+		cfg.Method = http.MethodPost
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 64
+	}
+	if cfg.Duration <= 0 {
+		cfg.Duration = 5 * time.Second
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Duration+cfg.Timeout+time.Second)
+	defer cancel()
+
+	type job struct {
+		i   int
+		due time.Time
+	}
+	jobs := make(chan job, cfg.Workers*4)
+	var (
+		mu       sync.Mutex
+		samples  = make([]sample, 0, 1<<16)
+		failed   atomic.Int64
+		okN      atomic.Int64
+		firstErr atomic.Value
+	)
+	fail := func(err error) {
+		failed.Add(1)
+		firstErr.CompareAndSwap(nil, err.Error())
+	}
+	var wg sync.WaitGroup
+	for range cfg.Workers {
+		wg.Go(func() {
+			local := make([]sample, 0, 1024)
+			buf := make([]byte, 0, 4096)
+			for j := range jobs {
+				st, body, err := do(ctx, client, cfg, j.i, buf[:0])
+				lat := time.Since(j.due)
+				if err != nil {
+					fail(err)
+					continue
+				}
+				buf = body
+				switch st {
+				case http.StatusOK:
+					if cfg.Check != nil {
+						if err := cfg.Check(st, body); err != nil {
+							fail(err)
+							continue
+						}
+					}
+					okN.Add(1)
+				case http.StatusTooManyRequests:
+				default:
+					fail(fmt.Errorf("loadgen: status %d: %.200s", st, body))
+					continue
+				}
+				local = append(local, sample{lat, st})
+			}
+			mu.Lock()
+			samples = append(samples, local...)
+			mu.Unlock()
+		})
+	}
+
+	start := time.Now()
+	sent := 0
+	deadline := start.Add(cfg.Duration)
+	var interval time.Duration
+	if cfg.Rate > 0 {
+		interval = time.Duration(float64(time.Second) / cfg.Rate)
+	}
+send:
+	for ; cfg.Requests == 0 || sent < cfg.Requests; sent++ {
+		due := time.Now()
+		if interval > 0 {
+			due = start.Add(time.Duration(sent) * interval)
+			if d := time.Until(due); d > 0 {
+				time.Sleep(d)
+			}
+		}
+		if due.After(deadline) || ctx.Err() != nil {
+			break
+		}
+		select {
+		case jobs <- job{sent, due}:
+		case <-ctx.Done():
+			break send
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	el := time.Since(start)
+
+	res := Result{Rate: cfg.Rate, Sent: sent, OK: int(okN.Load()), Failed: int(failed.Load()), Elapsed: el}
+	if v, ok := firstErr.Load().(string); ok {
+		res.FirstError = v
+	}
+	var all, oks, sheds []time.Duration
+	for _, s := range samples {
+		all = append(all, s.lat)
+		if s.status == http.StatusOK {
+			oks = append(oks, s.lat)
+		} else {
+			sheds = append(sheds, s.lat)
+		}
+	}
+	res.Shed = len(sheds)
+	if el > 0 {
+		res.Throughput = float64(res.OK) / el.Seconds()
+	}
+	if sent > 0 {
+		res.ShedRate = float64(res.Shed) / float64(sent)
+	}
+	res.P50, res.P99, res.P999, res.Max = quantile(all, .5), quantile(all, .99), quantile(all, .999), quantile(all, 1)
+	res.OKP99, res.ShedP99 = quantile(oks, .99), quantile(sheds, .99)
+	return res, nil
+}
+
+func do(ctx context.Context, client *http.Client, cfg Config, i int, buf []byte) (int, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	var body io.Reader
+	if cfg.Body != nil {
+		body = bytes.NewReader(cfg.Body(i))
+	}
+	req, err := http.NewRequestWithContext(ctx, cfg.Method, cfg.URL, body)
+	if err != nil {
+		return 0, nil, err
+	}
+	for k, vs := range cfg.Header {
+		req.Header[k] = vs
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	w := bytes.NewBuffer(buf)
+	_, err = io.Copy(w, resp.Body)
+	return resp.StatusCode, w.Bytes(), err
+}
+
+// quantile returns the q-quantile (nearest rank) of ds, sorting it.
+func quantile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	i := int(q*float64(len(ds))+0.5) - 1
+	return ds[min(max(i, 0), len(ds)-1)]
+}
