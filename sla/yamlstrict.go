@@ -15,25 +15,50 @@ import (
 // that do not parse are errors that carry the line and column of the
 // offending node. Values with their own UnmarshalYAML check themselves.
 func decodeStrict(data []byte, v any) error {
+	_, err := decodeStrictPos(data, v)
+	return err
+}
+
+// positions maps a field path ("levels[0].targets[1].calendar") to the
+// line and column of its value.
+type positions map[string][2]int
+
+// lookup finds the position of a path or of its nearest recorded parent.
+func (p positions) lookup(path string) ([2]int, bool) {
+	for path != "" {
+		if v, ok := p[path]; ok {
+			return v, true
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return [2]int{}, false
+}
+
+func decodeStrictPos(data []byte, v any) (positions, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return yamlSyntaxError(err)
+		return nil, yamlSyntaxError(err)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
-		return &FieldError{Field: "document", Msg: "empty document"}
+		return nil, &FieldError{Field: "document", Msg: "empty document"}
 	}
 	root := doc.Content[0]
-	if err := checkNode(root, reflect.TypeOf(v), "", 0); err != nil {
-		return err
+	pos := positions{}
+	if err := checkNode(root, reflect.TypeOf(v), "", 0, pos); err != nil {
+		return nil, err
 	}
 	if err := root.Decode(v); err != nil {
 		var fe *FieldError
 		if errors.As(err, &fe) {
-			return fe
+			return nil, fe
 		}
-		return &FieldError{Field: "document", Line: root.Line, Column: root.Column, Msg: err.Error()}
+		return nil, &FieldError{Field: "document", Line: root.Line, Column: root.Column, Msg: err.Error()}
 	}
-	return nil
+	return pos, nil
 }
 
 // yamlSyntaxError turns a parser error ("yaml: line 3: ...") into a FieldError.
@@ -55,7 +80,10 @@ var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 
 const maxYAMLDepth = 32
 
-func checkNode(n *yaml.Node, t reflect.Type, path string, depth int) error {
+func checkNode(n *yaml.Node, t reflect.Type, path string, depth int, pos positions) error {
+	if path != "" {
+		pos[path] = [2]int{n.Line, n.Column}
+	}
 	if depth > maxYAMLDepth {
 		return &FieldError{Field: pathOr(path), Line: n.Line, Column: n.Column, Msg: "nested too deeply"}
 	}
@@ -100,7 +128,7 @@ func checkNode(n *yaml.Node, t reflect.Type, path string, depth int) error {
 				return &FieldError{Field: p, Line: k.Line, Column: k.Column, Msg: "duplicate field"}
 			}
 			seen[k.Value] = true
-			if err := checkNode(val, f.Type, p, depth+1); err != nil {
+			if err := checkNode(val, f.Type, p, depth+1, pos); err != nil {
 				return err
 			}
 		}
@@ -109,7 +137,7 @@ func checkNode(n *yaml.Node, t reflect.Type, path string, depth int) error {
 			return bad("a list")
 		}
 		for i, c := range n.Content {
-			if err := checkNode(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+			if err := checkNode(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), depth+1, pos); err != nil {
 				return err
 			}
 		}
@@ -125,7 +153,7 @@ func checkNode(n *yaml.Node, t reflect.Type, path string, depth int) error {
 				return &FieldError{Field: p, Line: k.Line, Column: k.Column, Msg: "duplicate key"}
 			}
 			seen[k.Value] = true
-			if err := checkNode(n.Content[i+1], t.Elem(), p, depth+1); err != nil {
+			if err := checkNode(n.Content[i+1], t.Elem(), p, depth+1, pos); err != nil {
 				return err
 			}
 		}
