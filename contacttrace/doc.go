@@ -1,0 +1,42 @@
+// Package contacttrace finds the contacts of an index case: people who
+// scanned the same venue within the case's visit windows, and people who
+// travelled near the case on the same trip, to a chosen depth, with
+// exclusions, fan-out caps and the provenance of every contact ("precise
+// people-finding", Sichuan tender 2.3.1).
+//
+// Persons, venues and trips are identified by dense integers the caller
+// maps to its own identifiers; the package never sees ID numbers, phones
+// or names.
+//
+// # Usage
+//
+//	ix, err := contacttrace.Build(ctx, scans, contacttrace.Config{})
+//	trips, err := contacttrace.NewTrips(tripList)
+//	tr, err := contacttrace.NewTracer(ix, trips, contacttrace.Config{})
+//	res, err := tr.Trace(ctx, contacttrace.Query{
+//		Cases:  []uint32{caseID},
+//		Since:  onset.Add(-4 * 24 * time.Hour),
+//		Before: 2 * time.Hour, After: 2 * time.Hour,
+//		Depth:  2,
+//	})
+//	for _, c := range res.Contacts { ... c.Person, c.Hop, c.Via, c.Venue, c.Time ... }
+//
+// A new day is added with [Index.Append]; [Index.WriteTo] and [ReadIndex]
+// snapshot an index to a file so a restart does not re-ingest. Several
+// cases are run together with [Tracer.TraceBatch]; a [Task] keeps a
+// query's result so later tasks can exclude it. [VenueNames] finds venues
+// by partial, out-of-order names ("太古里 春熙路").
+//
+// Windows are inclusive at both ends, to the second: with Before = 2 h, a
+// scan exactly 2 h before the visit is a contact, one a second earlier is
+// not.
+//
+// # Concurrency
+//
+// [Index], [Trips], [Tracer] and [VenueNames] are immutable once built and
+// safe for concurrent use. [PersonSet] and [Task] are plain values: not
+// safe for concurrent modification.
+//
+// The reference server examples/healthcoded shows the package behind an
+// HTTP API.
+package contacttrace

@@ -1,0 +1,201 @@
+package contacttrace
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+var t0 = time.Date(2022, 1, 5, 8, 0, 0, 0, time.UTC)
+
+func at(d time.Duration) int64 { return t0.Add(d).Unix() }
+
+func TestVenueScansInclusiveEdges(t *testing.T) {
+	scans := []Scan{
+		{Person: 1, Venue: 0, Time: at(-time.Second)},
+		{Person: 2, Venue: 0, Time: at(0)},
+		{Person: 3, Venue: 0, Time: at(time.Hour)},
+		{Person: 4, Venue: 0, Time: at(time.Hour + time.Second)},
+		{Person: 5, Venue: 1, Time: at(30 * time.Minute)},
+	}
+	ix, err := Build(context.Background(), scans, Config{})
+	require.NoError(t, err)
+	persons := func(ss []Scan) []uint32 {
+		var out []uint32
+		for _, s := range ss {
+			out = append(out, s.Person)
+		}
+		return out
+	}
+	tests := []struct {
+		name     string
+		venue    uint32
+		from, to time.Time
+		want     []uint32
+	}{
+		{"exact edges included", 0, t0, t0.Add(time.Hour), []uint32{2, 3}},
+		{"one second wider", 0, t0.Add(-time.Second), t0.Add(time.Hour + time.Second), []uint32{1, 2, 3, 4}},
+		{"fractional from rounds up", 0, t0.Add(-time.Millisecond), t0.Add(time.Hour), []uint32{2, 3}},
+		{"fractional to rounds down", 0, t0, t0.Add(time.Hour + 999*time.Millisecond), []uint32{2, 3}},
+		{"single instant", 0, t0, t0, []uint32{2}},
+		{"empty window", 0, t0.Add(time.Second), t0.Add(time.Hour - time.Second), nil},
+		{"other venue", 1, t0, t0.Add(time.Hour), []uint32{5}},
+		{"unknown venue", 7, t0, t0.Add(time.Hour), nil},
+		{"unbounded", 0, time.Time{}, time.Time{}, []uint32{1, 2, 3, 4}},
+		{"before all data", 0, t0.Add(-48 * time.Hour), t0.Add(-47 * time.Hour), nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, persons(ix.VenueScans(nil, tc.venue, tc.from, tc.to)))
+		})
+	}
+}
+
+func TestTraceWindowEdges(t *testing.T) {
+	// Index case 0 at venue 9 at t0; windows of 30 min either side.
+	scans := []Scan{
+		{Person: 0, Venue: 9, Time: at(0)},
+		{Person: 1, Venue: 9, Time: at(-30 * time.Minute)},             // at the before edge
+		{Person: 2, Venue: 9, Time: at(-30*time.Minute - time.Second)}, // one second early
+		{Person: 3, Venue: 9, Time: at(30 * time.Minute)},              // at the after edge
+		{Person: 4, Venue: 9, Time: at(30*time.Minute + time.Second)},  // one second late
+		{Person: 5, Venue: 8, Time: at(0)},                             // other venue
+		{Person: 6, Venue: 9, Time: at(10 * time.Minute)},              // inside, excluded
+		{Person: 3, Venue: 9, Time: at(-10 * time.Minute)},             // person 3 earlier: exposure is the earliest
+		{Person: 7, Venue: 8, Time: at(time.Hour)},                     // reached via 3 at hop 2
+		{Person: 1, Venue: 8, Time: at(-time.Hour)},                    // before 1's exposure: not followed
+		{Person: 3, Venue: 8, Time: at(time.Hour + 20*time.Minute)},    // after 3's exposure: followed
+		{Person: 8, Venue: 8, Time: at(time.Hour + 50*time.Minute)},    // within 30 min of 3's visit
+	}
+	ix, err := Build(context.Background(), scans, Config{})
+	require.NoError(t, err)
+	tr, err := NewTracer(ix, nil, Config{})
+	require.NoError(t, err)
+	res, err := tr.Trace(context.Background(), Query{
+		Cases: []uint32{0}, Before: 30 * time.Minute, After: 30 * time.Minute,
+		Depth: 2, Exclude: NewPersonSet(6),
+	})
+	require.NoError(t, err)
+	var got [][3]int64
+	for _, c := range res.Contacts {
+		got = append(got, [3]int64{int64(c.Person), int64(c.Hop), c.Time.Unix() - t0.Unix()})
+	}
+	require.Equal(t, [][3]int64{
+		{1, 1, -1800},
+		{3, 1, -600},
+		// Hop 2 follows 1 from -30 min and 3 from -10 min: 1's venue-9
+		// scan at -30 min reaches 2 (one second before it); 3's scans at
+		// +30 min (venue 9) and +80 min (venue 8) reach 4, 7 and 8, the
+		// last exactly at the after edge.
+		{2, 2, -1801},
+		{4, 2, 1801},
+		{7, 2, 3600},
+		{8, 2, 6600},
+	}, got)
+	require.Equal(t, uint32(1), res.Contacts[2].Via, "2 is reached via 1 and via 3 at the same time: lowest via wins")
+	require.Equal(t, uint32(3), res.Contacts[5].Via)
+	require.Equal(t, uint32(8), res.Contacts[5].Venue)
+}
+
+func TestBuildAppendMatchesBuild(t *testing.T) {
+	ctx := context.Background()
+	for seed := range uint64(20) {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		var days [][]Scan
+		var all []Scan
+		for d := range 3 {
+			day := make([]Scan, rng.IntN(500))
+			for i := range day {
+				day[i] = Scan{Person: uint32(rng.IntN(100)), Venue: uint32(rng.IntN(30 + 10*d)),
+					Time: at(time.Duration(d)*24*time.Hour + time.Duration(rng.IntN(86400))*time.Second)}
+			}
+			days = append(days, day)
+			all = append(all, day...)
+		}
+		want, err := Build(ctx, all, Config{Workers: 1})
+		require.NoError(t, err)
+		// Append days in reverse so the base moves backwards too.
+		got, err := Build(ctx, days[2], Config{Workers: 2})
+		require.NoError(t, err)
+		for _, d := range [][]Scan{days[1], days[0]} {
+			got, err = got.Append(ctx, d, Config{Workers: 3})
+			require.NoError(t, err)
+		}
+		require.Equal(t, want.Len(), got.Len())
+		for v := range uint32(want.NumVenues()) {
+			require.Equal(t, want.VenueScans(nil, v, time.Time{}, time.Time{}), got.VenueScans(nil, v, time.Time{}, time.Time{}))
+		}
+		for p := range uint32(want.NumPersons()) {
+			w := want.PersonScans(nil, p, time.Time{}, time.Time{})
+			require.Equal(t, w, got.PersonScans(nil, p, time.Time{}, time.Time{}))
+			var brute []Scan
+			for _, s := range all {
+				if s.Person == p {
+					brute = append(brute, s)
+				}
+			}
+			slices.SortFunc(brute, compareScan)
+			require.Equal(t, brute, w)
+		}
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		scans []Scan
+		cfg   Config
+		want  error
+	}{
+		{"venue over max", []Scan{{Venue: 10}}, Config{MaxVenues: 10}, ErrTooLarge},
+		{"person over max", []Scan{{Person: 10}}, Config{MaxPersons: 10}, ErrTooLarge},
+		{"span too long", []Scan{{Time: 0}, {Time: 1 << 32}}, Config{}, ErrTooLarge},
+		{"negative workers", nil, Config{Workers: -1}, ErrInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Build(ctx, tc.scans, tc.cfg)
+			require.ErrorIs(t, err, tc.want)
+		})
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err := Build(cancelled, []Scan{{Time: 1}}, Config{})
+	require.True(t, errors.Is(err, context.Canceled))
+}
+
+func TestQueryValidate(t *testing.T) {
+	tests := []struct {
+		q     Query
+		field string
+	}{
+		{Query{Before: -1}, "Query.Before"},
+		{Query{After: -1}, "Query.After"},
+		{Query{Depth: MaxDepth + 1}, "Query.Depth"},
+		{Query{MaxPerWindow: -1}, "Query.MaxPerWindow"},
+		{Query{MaxPerHop: -1}, "Query.MaxPerHop"},
+		{Query{Since: t0, Until: t0.Add(-1)}, "Query.Until"},
+		{Query{Visits: []Visit{{From: t0, To: t0}, {From: t0, To: t0.Add(-time.Second)}}}, "Query.Visits[1].To"},
+		{Query{Visits: []Visit{{To: t0}}}, "Query.Visits[0].From"},
+		{Query{Trips: []TripRef{{Date: t0}}}, "Query.Trips[0].Number"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.field, func(t *testing.T) {
+			err := tc.q.Validate()
+			var fe *FieldError
+			require.ErrorAs(t, err, &fe)
+			require.Equal(t, tc.field, fe.Field)
+			require.ErrorIs(t, err, ErrInvalid)
+		})
+	}
+	tr, err := NewTracer(nil, nil, Config{})
+	require.NoError(t, err)
+	_, err = tr.Trace(context.Background(), Query{Trips: []TripRef{{Number: "G1", Date: t0}}})
+	require.ErrorIs(t, err, ErrUnknownTrip)
+}
