@@ -95,4 +95,3 @@ func phonePos(n string, off int) int {
 	}
 	return pos
 }
-

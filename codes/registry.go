@@ -174,7 +174,9 @@ func (r *Registry) epoch(k *Key) *atomic.Uint64 {
 	return &r.epochs[binary.LittleEndian.Uint16(k[8:10])%epochShards]
 }
 
-func cacheKey(k *Key) uint64 { return binary.LittleEndian.Uint64(k[0:8]) ^ binary.LittleEndian.Uint64(k[8:16]) }
+func cacheKey(k *Key) uint64 {
+	return binary.LittleEndian.Uint64(k[0:8]) ^ binary.LittleEndian.Uint64(k[8:16])
+}
 
 // Lookup returns the current state of key. For a key that has never been
 // non-green it returns the zero State (green, no record) without touching the

@@ -247,4 +247,3 @@ func sortedLinks(m map[Key]Link, by func(Link) Key) []Link {
 	})
 	return out
 }
-
