@@ -104,35 +104,60 @@ func (g *Gen) birthDay(before2000 bool) int {
 // Gen: one counter per (region, birth day) cell and sex. A cell has 500 odd
 // (male) and 499 even (female) sequence numbers; the n-th person of a cell
 // gets number (offset+n) mod size, with a per-cell offset so numbers look
-// random rather than counting from 001.
+// random rather than counting from 001. Counters live in a map while few
+// cells are used and move to a dense array (about 37 MB) once many are, so
+// small generators stay small and large ones stay fast; the numbers handed
+// out do not depend on the representation.
 type idAllocator struct {
-	male, female []uint16 // lazily allocated, len = regions * birthDays
+	sparse map[uint32]uint32 // cell -> male<<16 | female
+	dense  []uint32          // same, indexed by cell, once len(sparse) > sparseMax
 }
+
+const sparseMax = 1 << 16
 
 // next returns the three-digit sequence for a cell and sex, or -1 if the
 // cell is exhausted.
 func (a *idAllocator) next(seed uint64, region, day int, sex Sex) int {
-	if a.male == nil {
-		n := (len(regions().list) + len(permitRegions)) * birthDays
-		a.male = make([]uint16, n)
-		a.female = make([]uint16, n)
+	cell := uint32(region*birthDays + day)
+	var c uint32
+	switch {
+	case a.dense != nil:
+		c = a.dense[cell]
+	case a.sparse == nil:
+		a.sparse = make(map[uint32]uint32)
+	default:
+		c = a.sparse[cell]
 	}
-	cell := region*birthDays + day
+	male, female := c>>16, c&0xffff
 	h := mix64(seed ^ uint64(cell)*0x9e3779b97f4a7c15)
+	var seq int
 	if sex == Male {
-		c := a.male[cell]
-		if c >= 500 {
+		if male >= 500 {
 			return -1
 		}
-		a.male[cell]++
-		return 2*int((h+uint64(c))%500) + 1 // 001..999 odd
+		seq = 2*int((h+uint64(male))%500) + 1 // 001..999 odd
+		male++
+	} else {
+		if female >= 499 {
+			return -1
+		}
+		seq = 2*int((h+uint64(female))%499) + 2 // 002..998 even
+		female++
 	}
-	c := a.female[cell]
-	if c >= 499 {
-		return -1
+	c = male<<16 | female
+	if a.dense != nil {
+		a.dense[cell] = c
+		return seq
 	}
-	a.female[cell]++
-	return 2*int((h+uint64(c))%499) + 2 // 002..998 even
+	a.sparse[cell] = c
+	if len(a.sparse) > sparseMax {
+		a.dense = make([]uint32, (len(regions().list)+len(permitRegions))*birthDays)
+		for k, v := range a.sparse {
+			a.dense[k] = v
+		}
+		a.sparse = nil
+	}
+	return seq
 }
 
 // mix64 is the splitmix64 finaliser.
