@@ -8,10 +8,12 @@ package benchmarks
 
 import (
 	"github.com/healthcode-sdk/healthcode/benchmarks/bench"
+	"github.com/healthcode-sdk/healthcode/benchmarks/synthbench"
 )
 
 // All returns every workload at scale s, grouped by package.
 func All(s bench.Scale) []bench.Workload {
 	var ws []bench.Workload
+	ws = append(ws, synthbench.Workloads(s)...)
 	return ws
 }
