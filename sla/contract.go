@@ -44,21 +44,35 @@ type CalendarSpec struct {
 	Holidays string   `yaml:"holidays" json:"holidays,omitempty"` // "cn-mainland" (default)
 }
 
-// LevelSpec declares a level and its targets.
+// LevelSpec declares a level and its targets. Occurrence names the
+// scorecard item every incident of the level deducts (chengdu 考核表 19:
+// 一级故障出现一次扣 2 分).
 type LevelSpec struct {
 	Name        string       `yaml:"name" json:"name"`
 	Description string       `yaml:"description" json:"description"`
 	Clause      string       `yaml:"clause" json:"clause"`
+	Occurrence  string       `yaml:"occurrence" json:"occurrence,omitempty"`
 	Targets     []TargetSpec `yaml:"targets" json:"targets"`
+}
+
+// BreachRule turns a missed target into a scorecard occurrence of Item.
+// Per zero: one occurrence. Per set: the quantity is the overrun in whole
+// Per units ("每超过 5 分钟": per 5m), or in started units with Started
+// ("逾期天数": per 24h, started).
+type BreachRule struct {
+	Item    string   `yaml:"item" json:"item"`
+	Per     Duration `yaml:"per" json:"per,omitempty"`
+	Started bool     `yaml:"started" json:"started,omitempty"`
 }
 
 // TargetSpec declares a target.
 type TargetSpec struct {
-	Kind         TargetKind `yaml:"kind" json:"kind"`
-	Within       Duration   `yaml:"within" json:"within"`
-	Calendar     string     `yaml:"calendar" json:"calendar"`
-	IgnorePauses bool       `yaml:"ignore_pauses" json:"ignore_pauses,omitempty"`
-	Clause       string     `yaml:"clause" json:"clause"`
+	Kind         TargetKind  `yaml:"kind" json:"kind"`
+	Within       Duration    `yaml:"within" json:"within"`
+	Calendar     string      `yaml:"calendar" json:"calendar"`
+	IgnorePauses bool        `yaml:"ignore_pauses" json:"ignore_pauses,omitempty"`
+	Clause       string      `yaml:"clause" json:"clause"`
+	Breach       *BreachRule `yaml:"breach" json:"breach,omitempty"`
 }
 
 // maxContractBytes bounds documents; real contracts are a few kilobytes.
@@ -205,6 +219,29 @@ func (c *Contract) build() error {
 	if c.Scorecard != nil {
 		if err := c.Scorecard.Validate(); err != nil {
 			return prefixField(err, "scorecard.")
+		}
+	}
+	items := map[string]bool{}
+	if c.Scorecard != nil {
+		for _, it := range c.Scorecard.Items {
+			items[it.ID] = true
+		}
+	}
+	for i, ls := range c.Levels {
+		f := fmt.Sprintf("levels[%d]", i)
+		if ls.Occurrence != "" && !items[ls.Occurrence] {
+			return fieldErr(f+".occurrence", "no scorecard item %q", ls.Occurrence)
+		}
+		for j, ts := range ls.Targets {
+			if b := ts.Breach; b != nil {
+				bf := fmt.Sprintf("%s.targets[%d].breach", f, j)
+				if !items[b.Item] {
+					return fieldErr(bf+".item", "no scorecard item %q", b.Item)
+				}
+				if b.Per.WorkingDays > 0 || b.Per.D < 0 {
+					return fieldErr(bf+".per", "must be a clock duration")
+				}
+			}
 		}
 	}
 	if c.Payment != nil {

@@ -72,11 +72,14 @@ type PaymentResult struct {
 	Paid      Fen
 	Withheld  Fen
 	Terminate bool // some assessment failed
+	Pending   int  // tranches whose assessment has no score yet
 	Lines     []Line
 }
 
 // Pay computes contract year `year` (1-based) with annual amount g and the
-// year's assessment scores in order. Each tranche is rounded once.
+// year's assessment scores so far, in order. Each tranche is rounded once.
+// A tranche whose assessment has no score yet is listed as pending, and
+// Withheld counts only decided tranches.
 func (p *PaymentPlan) Pay(g Fen, year int, scores []Num) (PaymentResult, error) {
 	if err := p.Validate(); err != nil {
 		return PaymentResult{}, err
@@ -92,7 +95,10 @@ func (p *PaymentPlan) Pay(g Fen, year int, scores []Num) (PaymentResult, error) 
 		note := ""
 		if !t.Unscaled {
 			if t.Assessment > len(scores) {
-				return PaymentResult{}, fieldErr("scores", "tranche %q needs assessment %d, have %d", t.Name, t.Assessment, len(scores))
+				res.Pending++
+				res.Lines = append(res.Lines, Line{Section: "payment", Item: t.Name, Rule: fmt.Sprintf("%s, year %d (%s)", p.Name, year, p.Clause),
+					Calc: fmt.Sprintf("%s × %s × F/100: pending assessment %d", g, t.Share.Percent(), t.Assessment), Note: "pending"})
+				continue
 			}
 			score := scores[t.Assessment-1]
 			f, fail := p.Factor(score)
@@ -111,7 +117,13 @@ func (p *PaymentPlan) Pay(g Fen, year int, scores []Num) (PaymentResult, error) 
 		res.Lines = append(res.Lines, Line{Section: "payment", Item: t.Name, Rule: fmt.Sprintf("%s, year %d (%s)", p.Name, year, p.Clause),
 			Calc: calc, Amount: fenPtr(amt), Note: note})
 	}
-	res.Withheld = g - res.Paid
+	decided := Num{}
+	for _, t := range ts {
+		if t.Unscaled || t.Assessment <= len(scores) {
+			decided = decided.Add(t.Share)
+		}
+	}
+	res.Withheld = RoundFen(g.Yuan().Mul(decided)) - res.Paid
 	return res, nil
 }
 

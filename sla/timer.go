@@ -10,17 +10,17 @@ import (
 type EventKind string
 
 // Incident events. The first six are the lifecycle; OnSite, Solution and
-// Report stop the clocks of the targets of the same names.
+// ReportSent stop the on-site, solution and report clocks.
 const (
-	Opened    EventKind = "opened"
-	Responded EventKind = "responded"
-	Paused    EventKind = "paused"
-	Resumed   EventKind = "resumed"
-	Resolved  EventKind = "resolved"
-	Reopened  EventKind = "reopened"
-	OnSite    EventKind = "onsite"
-	Solution  EventKind = "solution"
-	Report    EventKind = "report"
+	Opened     EventKind = "opened"
+	Responded  EventKind = "responded"
+	Paused     EventKind = "paused"
+	Resumed    EventKind = "resumed"
+	Resolved   EventKind = "resolved"
+	Reopened   EventKind = "reopened"
+	OnSite     EventKind = "onsite"
+	Solution   EventKind = "solution"
+	ReportSent EventKind = "report"
 )
 
 // TargetKind names a clock.
@@ -162,7 +162,10 @@ const (
 	Running     Status = "running"
 	PausedClock Status = "paused"
 	NotStarted  Status = "not started"
-	NotRecorded Status = "not recorded" // on-site or solution clock never stopped on a resolved incident
+	// NotRecorded: an on-site clock without an on-site event. A visit is
+	// only due when needed (shaanxi 如必要, sichuan 应采购人要求), so the clock
+	// is shown but not judged.
+	NotRecorded Status = "not recorded"
 )
 
 // TargetResult explains one clock.
@@ -286,8 +289,8 @@ func (p *Policy) Evaluate(inc Incident, asOf time.Time) (IncidentResult, error) 
 					k.running, k.segFrom = true, maxTime(e.At, k.start)
 				}
 			}
-		case Responded, OnSite, Solution, Report:
-			stopKind := map[EventKind]TargetKind{Responded: TargetResponse, OnSite: TargetOnSite, Solution: TargetSolution, Report: TargetReport}[e.Kind]
+		case Responded, OnSite, Solution, ReportSent:
+			stopKind := map[EventKind]TargetKind{Responded: TargetResponse, OnSite: TargetOnSite, Solution: TargetSolution, ReportSent: TargetReport}[e.Kind]
 			for c := range clocks {
 				k := &clocks[c]
 				if k.t.Kind == stopKind && k.started && !k.stopped {
@@ -336,7 +339,7 @@ func (p *Policy) Evaluate(inc Incident, asOf time.Time) (IncidentResult, error) 
 	}
 	res := IncidentResult{ID: inc.ID, Level: inc.Level, AsOf: asOf, Targets: make([]TargetResult, 0, len(clocks))}
 	for c := range clocks {
-		r, err := clocks[c].result(asOf, resolved)
+		r, err := clocks[c].result(asOf)
 		if err != nil {
 			return IncidentResult{}, fmt.Errorf("sla: incident %s %s: %w", inc.ID, clocks[c].t.Kind, err)
 		}
@@ -352,7 +355,7 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-func (k *clock) result(asOf time.Time, resolved bool) (TargetResult, error) {
+func (k *clock) result(asOf time.Time) (TargetResult, error) {
 	r := TargetResult{Kind: k.t.Kind, Within: k.t.Within, Calendar: k.cal.Describe(), Clause: k.t.Clause, Start: k.start, Stop: k.stop}
 	if !k.started {
 		r.Status = NotStarted
@@ -395,13 +398,16 @@ func (k *clock) result(asOf time.Time, resolved bool) (TargetResult, error) {
 	if elapsed > k.limit {
 		r.Overrun = elapsed - k.limit
 	}
+	if k.t.Kind == TargetOnSite && !k.stopped {
+		r.Overrun = 0
+		r.Status = NotRecorded
+		return r, nil
+	}
 	switch {
 	case r.Overrun > 0:
 		r.Status = Breached
 	case k.stopped:
 		r.Status = Met
-	case resolved && (k.t.Kind == TargetOnSite || k.t.Kind == TargetSolution):
-		r.Status = NotRecorded
 	case k.running:
 		r.Status = Running
 	default:
