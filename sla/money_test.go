@@ -42,10 +42,10 @@ func TestRoundFen(t *testing.T) {
 		yuan string
 		want Fen
 	}{
-		{"0.005", 1},        // exact half goes up
-		{"0.00499999", 0},   // just below half goes down
+		{"0.005", 1},      // exact half goes up
+		{"0.00499999", 0}, // just below half goes down
 		{"617283.945", 61728395},
-		{"-0.005", -1},      // half away from zero
+		{"-0.005", -1}, // half away from zero
 		{"1.2345", 123},
 		{"29.2", 2920},
 	}
