@@ -80,7 +80,11 @@ func (t *aliasTable) sample(u uint64) uint32 {
 func zipfWeights(n int, s float64) []float64 {
 	w := make([]float64, n)
 	for r := range w {
-		w[r] = math.Pow(float64(r+1), -s)
+		if s == 1 { // the default; a division is much cheaper than Pow
+			w[r] = 1 / float64(r+1)
+		} else {
+			w[r] = math.Pow(float64(r+1), -s)
+		}
 	}
 	return w
 }
@@ -97,6 +101,21 @@ func rankStep(n int) int {
 		s++
 	}
 	return s
+}
+
+// rankPerm returns perm[r] = r*rankStep(n) mod n, computed incrementally
+// so that it is written sequentially.
+func rankPerm(n int) []uint32 {
+	perm := make([]uint32, n)
+	step, v := rankStep(n), 0
+	for r := range perm {
+		perm[r] = uint32(v)
+		v += step
+		if v >= n {
+			v -= n
+		}
+	}
+	return perm
 }
 
 func gcd(a, b int) int {

@@ -105,13 +105,15 @@ var rhythmAlias = sync.OnceValue(func() *aliasTable {
 
 // scanState is the precomputed sampling machinery for one configuration.
 type scanState struct {
-	cfg     ScanConfig
-	venue   aliasTable
-	person  aliasTable  // used when PersonSkew > 0
-	second  *aliasTable // second of day, shared
-	counts  []uint32    // scans per second of the current day
-	persons uint64
-	start   int64
+	cfg        ScanConfig
+	venue      aliasTable  // by rank
+	venuePerm  []uint32    // rank -> venue ID
+	person     aliasTable  // by rank, used when PersonSkew > 0
+	personPerm []uint32    // rank -> person ID
+	second     *aliasTable // second of day, shared
+	counts     []uint32    // scans per second of the current day
+	persons    uint64
+	start      int64
 }
 
 func (g *Gen) newScanState(cfg ScanConfig) *scanState {
@@ -120,10 +122,14 @@ func (g *Gen) newScanState(cfg ScanConfig) *scanState {
 	}
 	cfg = cfg.withDefaults()
 	st := &scanState{cfg: cfg, persons: uint64(cfg.Persons), start: cfg.Start.Unix()}
-	st.venue = newAlias(venueWeights(cfg.Venues, cfg.ZipfS))
+	// Alias tables are built in rank order (weights descending, written
+	// and read sequentially) and ranks mapped to IDs by rankPerm.
+	st.venue = newAlias(zipfWeights(cfg.Venues, cfg.ZipfS))
+	st.venuePerm = rankPerm(cfg.Venues)
 	if cfg.PersonSkew > 0 {
 		// Scatter heavy scanners over the ID space the same way as venues.
-		st.person = newAlias(venueWeights(cfg.Persons, cfg.PersonSkew))
+		st.person = newAlias(zipfWeights(cfg.Persons, cfg.PersonSkew))
+		st.personPerm = rankPerm(cfg.Persons)
 	}
 	st.second = rhythmAlias()
 	st.counts = make([]uint32, 86400)
@@ -144,11 +150,11 @@ func (st *scanState) draw(g *Gen) (uint32, uint32) {
 	r := g.rng
 	var p uint32
 	if st.cfg.PersonSkew > 0 {
-		p = st.person.sample(r.Uint64())
+		p = st.personPerm[st.person.sample(r.Uint64())]
 	} else {
 		p = uint32((r.Uint64() >> 32) * st.persons >> 32)
 	}
-	return p, st.venue.sample(r.Uint64())
+	return p, st.venuePerm[st.venue.sample(r.Uint64())]
 }
 
 // Scans returns Days*PerDay scans in time order. Each day has exactly

@@ -18,9 +18,8 @@ func venueWeights(n int, s float64) []float64 {
 		sum += x
 	}
 	w := make([]float64, n)
-	step := rankStep(n)
-	for r, x := range zw {
-		w[(r*step)%n] = x / sum
+	for r, v := range rankPerm(n) {
+		w[v] = zw[r] / sum
 	}
 	return w
 }
