@@ -74,7 +74,8 @@ var (
 	}
 )
 
-const birthDays = 34333 // days from 1930-01-01 to 2022-12-31 inclusive
+// birthDays is the number of days from birthFirst to birthLast inclusive.
+var birthDays = dayIndex(birthLast) + 1
 
 func dayIndex(t time.Time) int { return int(t.Sub(birthFirst).Hours() / 24) }
 func dayDate(i int) time.Time  { return birthFirst.AddDate(0, 0, i) }

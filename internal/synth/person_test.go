@@ -158,6 +158,12 @@ func TestPeopleInvariants(t *testing.T) {
 	require.InDelta(t, 0.18, share(under18), 0.06, "share under 18 in mid-2022")
 }
 
+func TestBirthDays(t *testing.T) {
+	// 93 years, 23 of them leap years (1932 ... 2020).
+	require.Equal(t, 93*365+23, birthDays)
+	require.Equal(t, birthLast, dayDate(birthDays-1))
+}
+
 func TestPhonesValidPerLibphonenumber(t *testing.T) {
 	g := New(99)
 	checked := 0

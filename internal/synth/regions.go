@@ -7,7 +7,7 @@ import (
 )
 
 // Region is one county-level division of GB/T 2260 (or, for residence
-// permits, the special region codes 810000, 820000 and 830000).
+// permits, the region codes 810000, 820000 and 830000).
 type Region struct {
 	Code     string // six digits, e.g. "510104"
 	Province string // e.g. "四川省"; for municipalities the city, "北京市"
@@ -24,8 +24,10 @@ func (r Region) ProvinceCode() string { return r.Code[:2] }
 //go:embed regions.txt
 var regionsText string
 
-// permitRegions are the GB/T 2260 codes that HK/Macao and Taiwan residence
-// permit numbers carry instead of a mainland county code.
+// permitRegions are the codes that HK/Macao and Taiwan residence permit
+// numbers carry instead of a mainland county code: 810000 and 820000 are
+// the GB/T 2260 codes of Hong Kong and Macao; 830000 is the permit rule's
+// code for Taiwan (GB/T 2260 itself lists Taiwan as 710000).
 var permitRegions = []Region{
 	{Code: "810000", Province: "香港特别行政区"},
 	{Code: "820000", Province: "澳门特别行政区"},

@@ -89,8 +89,9 @@ func TestRegistryTruthMatchesRecords(t *testing.T) {
 		{Records: 3000},
 		{Records: 50, DupRate: 0.5, SuspiciousRate: 0.4, NoiseRate: 0.5}, // little room: exact count still holds
 	} {
+		seed := uint64(21 + cfg.Records)
 		t.Run(fmt.Sprintf("n=%d,dup=%v,sus=%v,noise=%v", cfg.Records, cfg.DupRate, cfg.SuspiciousRate, cfg.NoiseRate), func(t *testing.T) {
-			recs, truth := New(21).Registry(cfg)
+			recs, truth := New(seed).Registry(cfg)
 			require.Len(t, recs, cfg.Records)
 			for i, r := range recs {
 				require.Equal(t, int64(i+1), r.ID)
