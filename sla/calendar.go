@@ -138,6 +138,7 @@ type Calendar struct {
 	windows  []Window
 	weekdays [7]bool
 	holidays *HolidaySet
+	desc     string
 
 	// Working-hours tables, one entry per day from Jan 1 of the first year
 	// to Jan 1 after the last year (the final entry is that end instant).
@@ -153,7 +154,7 @@ func Always(name string) *Calendar {
 	if name == "" {
 		name = "7x24"
 	}
-	return &Calendar{name: name, loc: chinaStandardTime, always: true}
+	return &Calendar{name: name, loc: chinaStandardTime, always: true, desc: name + " (7x24)"}
 }
 
 // NewWorkingCalendar builds a working-hours calendar.
@@ -190,6 +191,7 @@ func NewWorkingCalendar(cfg WorkingConfig) (*Calendar, error) {
 		}
 		day = time.Date(y, m, d+1, 0, 0, 0, 0, c.loc)
 	}
+	c.desc = c.describe()
 	c.dayStart = append(c.dayStart, end.UnixNano())
 	c.prefix = append(c.prefix, acc)
 	c.winOff = append(c.winOff, int32(len(c.winS)))
@@ -220,10 +222,9 @@ func (c *Calendar) Location() *time.Location { return c.loc }
 func (c *Calendar) Is24x7() bool { return c.always }
 
 // Describe returns a one-line description for reports.
-func (c *Calendar) Describe() string {
-	if c.always {
-		return c.name + " (7x24)"
-	}
+func (c *Calendar) Describe() string { return c.desc }
+
+func (c *Calendar) describe() string {
 	ws := make([]string, len(c.windows))
 	for i, w := range c.windows {
 		ws[i] = w.String()

@@ -2,7 +2,7 @@ package sla
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -193,23 +193,28 @@ type IncidentResult struct {
 	Targets []TargetResult `json:"targets"`
 }
 
+// clock is one target's replay state. Closed running spans are measured
+// as they close, so nothing per span is stored.
 type clock struct {
-	t       Target
-	cal     *Calendar
-	limit   time.Duration
-	started bool
-	running bool
-	stopped bool
-	start   time.Time
-	stop    time.Time
-	segs    [][2]time.Time // closed running segments
-	segFrom time.Time
+	t        *Target
+	cal      *Calendar
+	limit    time.Duration
+	elapsed  time.Duration // working time of closed spans
+	rem      time.Duration // limit - elapsed, floored at 0
+	started  bool
+	running  bool
+	stopped  bool
+	start    time.Time
+	stop     time.Time
+	segFrom  time.Time
+	deadline time.Time
+	err      error
 }
 
 func (k *clock) begin(at time.Time, paused bool) {
 	k.started, k.stopped, k.running = true, false, false
-	k.segs = k.segs[:0]
-	k.stop = time.Time{}
+	k.elapsed, k.rem = 0, k.limit
+	k.stop, k.deadline = time.Time{}, time.Time{}
 	k.start = at
 	if k.t.Within.WorkingDays > 0 {
 		k.start = k.cal.nextDayStart(at)
@@ -219,11 +224,31 @@ func (k *clock) begin(at time.Time, paused bool) {
 	}
 }
 
+// span accounts the running span [k.segFrom, to): its working time, and the
+// deadline if the target is reached inside it (or, with project, after
+// it, as if the clock ran on).
+func (k *clock) span(to time.Time, project bool) {
+	if k.err != nil {
+		return
+	}
+	var w time.Duration
+	if to.After(k.segFrom) {
+		if w, k.err = k.cal.Between(k.segFrom, to); k.err != nil {
+			return
+		}
+	}
+	if k.deadline.IsZero() && (w >= k.rem || project) {
+		if k.deadline, k.err = k.cal.Add(k.segFrom, k.rem); k.err != nil {
+			return
+		}
+	}
+	k.elapsed += w
+	k.rem = max(k.rem-w, 0)
+}
+
 func (k *clock) halt(at time.Time) {
 	if k.running {
-		if at.After(k.segFrom) {
-			k.segs = append(k.segs, [2]time.Time{k.segFrom, at})
-		}
+		k.span(at, false)
 		k.running = false
 	}
 }
@@ -237,17 +262,24 @@ func (p *Policy) Evaluate(inc Incident, asOf time.Time) (IncidentResult, error) 
 	if !ok {
 		return IncidentResult{}, fmt.Errorf("%w: %q (incident %s)", ErrUnknownLevel, inc.Level, inc.ID)
 	}
-	evs := append([]Event(nil), inc.Events...)
-	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
-	clocks := make([]clock, len(lvl.Targets))
-	for i, t := range lvl.Targets {
-		clocks[i] = clock{t: t, cal: t.Calendar}
+	evs := inc.Events
+	if !slices.IsSortedFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) }) {
+		evs = slices.Clone(evs)
+		slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
+	}
+	var buf [6]clock
+	clocks := buf[:0]
+	if len(lvl.Targets) > len(buf) {
+		clocks = make([]clock, 0, len(lvl.Targets))
+	}
+	for i := range lvl.Targets {
+		t := &lvl.Targets[i]
+		k := clock{t: t, cal: t.Calendar, limit: t.Within.D}
 		if t.Within.WorkingDays > 0 {
-			clocks[i].cal = p.days[t.Calendar]
-			clocks[i].limit = time.Duration(t.Within.WorkingDays) * 24 * time.Hour
-		} else {
-			clocks[i].limit = t.Within.D
+			k.cal = p.days[t.Calendar]
+			k.limit = time.Duration(t.Within.WorkingDays) * 24 * time.Hour
 		}
+		clocks = append(clocks, k)
 	}
 	open, paused, resolved := false, false, false
 	bad := func(i int, e Event, why string) error {
@@ -290,7 +322,7 @@ func (p *Policy) Evaluate(inc Incident, asOf time.Time) (IncidentResult, error) 
 				}
 			}
 		case Responded, OnSite, Solution, ReportSent:
-			stopKind := map[EventKind]TargetKind{Responded: TargetResponse, OnSite: TargetOnSite, Solution: TargetSolution, ReportSent: TargetReport}[e.Kind]
+			stopKind := stopKindOf(e.Kind)
 			for c := range clocks {
 				k := &clocks[c]
 				if k.t.Kind == stopKind && k.started && !k.stopped {
@@ -330,7 +362,7 @@ func (p *Policy) Evaluate(inc Incident, asOf time.Time) (IncidentResult, error) 
 					k.stopped, k.stop = false, time.Time{}
 					k.running, k.segFrom = true, e.At
 				case TargetReport:
-					*k = clock{t: k.t, cal: k.cal, limit: k.limit}
+					*k = clock{t: k.t, cal: k.cal, limit: k.limit, err: k.err}
 				}
 			}
 		default:
@@ -348,6 +380,18 @@ func (p *Policy) Evaluate(inc Incident, asOf time.Time) (IncidentResult, error) 
 	return res, nil
 }
 
+func stopKindOf(k EventKind) TargetKind {
+	switch k {
+	case Responded:
+		return TargetResponse
+	case OnSite:
+		return TargetOnSite
+	case Solution:
+		return TargetSolution
+	}
+	return TargetReport
+}
+
 func maxTime(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a
@@ -359,44 +403,20 @@ func (k *clock) result(asOf time.Time) (TargetResult, error) {
 	r := TargetResult{Kind: k.t.Kind, Within: k.t.Within, Calendar: k.cal.Describe(), Clause: k.t.Clause, Start: k.start, Stop: k.stop}
 	if !k.started {
 		r.Status = NotStarted
-		return r, nil
+		return r, k.err
 	}
-	segs := append([][2]time.Time(nil), k.segs...)
-	if k.running && asOf.After(k.segFrom) {
-		segs = append(segs, [2]time.Time{k.segFrom, asOf})
+	if k.running {
+		k.span(asOf, true)
+	} else if k.stopped && k.deadline.IsZero() && k.err == nil {
+		// Met: the deadline is where the clock would have run out.
+		k.deadline, k.err = k.cal.Add(maxTime(k.stop, k.start), k.rem)
 	}
-	rem := k.limit
-	var elapsed time.Duration
-	for i, s := range segs {
-		w, err := k.cal.Between(s[0], s[1])
-		if err != nil {
-			return r, err
-		}
-		if r.Deadline.IsZero() && (w >= rem || (i == len(segs)-1 && k.running)) {
-			if r.Deadline, err = k.cal.Add(s[0], rem); err != nil {
-				return r, err
-			}
-		}
-		if w < rem {
-			rem -= w
-		} else {
-			rem = 0
-		}
-		elapsed += w
+	if k.err != nil {
+		return r, k.err
 	}
-	if r.Deadline.IsZero() && (k.running || k.stopped) {
-		from := k.segFrom
-		if k.stopped {
-			from = k.stop
-		}
-		var err error
-		if r.Deadline, err = k.cal.Add(maxTime(from, k.start), rem); err != nil {
-			return r, err
-		}
-	}
-	r.Elapsed = elapsed
-	if elapsed > k.limit {
-		r.Overrun = elapsed - k.limit
+	r.Deadline, r.Elapsed = k.deadline, k.elapsed
+	if k.elapsed > k.limit {
+		r.Overrun = k.elapsed - k.limit
 	}
 	if k.t.Kind == TargetOnSite && !k.stopped {
 		r.Overrun = 0

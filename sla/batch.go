@@ -1,0 +1,57 @@
+package sla
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// EvaluateAll evaluates many incidents on all cores (GOMAXPROCS workers)
+// and returns their results in input order. It stops at the first error,
+// or when ctx is cancelled, returning ctx.Err().
+func (p *Policy) EvaluateAll(ctx context.Context, incs []Incident, asOf time.Time) ([]IncidentResult, error) {
+	out := make([]IncidentResult, len(incs))
+	const chunk = 1024
+	var (
+		next     atomic.Int64
+		firstErr error
+		once     sync.Once
+		failed   atomic.Bool
+		wg       sync.WaitGroup
+	)
+	workers := min(runtime.GOMAXPROCS(0), (len(incs)+chunk-1)/chunk)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !failed.Load() {
+				if err := ctx.Err(); err != nil {
+					once.Do(func() { firstErr = err })
+					failed.Store(true)
+					return
+				}
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= len(incs) {
+					return
+				}
+				hi := min(lo+chunk, len(incs))
+				for i := lo; i < hi; i++ {
+					r, err := p.Evaluate(incs[i], asOf)
+					if err != nil {
+						once.Do(func() { firstErr = err })
+						failed.Store(true)
+						return
+					}
+					out[i] = r
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return out, ctx.Err()
+}
