@@ -45,7 +45,7 @@ func Workloads(s bench.Scale) []bench.Workload {
 	return []bench.Workload{{
 		Name: "sla/incidents",
 		Unit: "incident",
-		Doc: fmt.Sprintf("replay %d synthetic incidents (synth.Incidents over 2024-2025, levels L1-L3, pauses and reopenings) against response and resolution targets on a 5x8 working-hours calendar with the 2024-2026 holidays and make-up days: sla.Policy.Evaluate (prefix sums) vs a minute-by-minute walk of the same calendar on %d of the same incidents (per-incident times compared; results checked equal)", n, sample),
+		Doc:  fmt.Sprintf("replay %d synthetic incidents (synth.Incidents over 2024-2025, levels L1-L3, pauses and reopenings) against response and resolution targets on a 5x8 working-hours calendar with the 2024-2026 holidays and make-up days: sla.Policy.Evaluate (prefix sums) vs a minute-by-minute walk of the same calendar on %d of the same incidents (per-incident times compared; results checked equal)", n, sample),
 		Subjects: []bench.Subject{
 			{Name: "sla.Policy.Evaluate", Role: bench.Primary, Parallel: true, Setup: func(context.Context) (bench.Runner, error) {
 				f, err := get()
