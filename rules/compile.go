@@ -239,6 +239,10 @@ func (cp *compiler) rule(r *Rule, index int, seen map[string]int) (compiledRule,
 		cp.exprProblem(r, 1, 1, fmt.Sprintf("when must be boolean, it is %s", cel.FormatCELType(t)))
 		return cr, false
 	}
+	// Fold constants (7 * 24 becomes 168) so evaluation does not redo them.
+	if folded, iss := e.optimizer.Optimize(e.cel, ast); iss.Err() == nil {
+		ast = folded
+	}
 	est, err := e.cel.EstimateCost(ast, sizeEstimator{sizes: e.vars}, e.costOpts...)
 	if err != nil {
 		cp.ruleProblem(r, "when", fmt.Sprintf("cost estimate failed: %v", err), ErrCostBudget)

@@ -169,6 +169,7 @@ type Env struct {
 	maxRules   int
 	maxExpr    int
 	costOpts   []cost.Option
+	optimizer  *cel.StaticOptimizer
 	evaluators sync.Pool // *evaluator
 }
 
@@ -233,6 +234,13 @@ func NewEnv(opts ...EnvOption) (*Env, error) {
 		return nil, fmt.Errorf("rules: NewEnv: %w: %w", ErrBadOption, err)
 	}
 	e.cel = ce
+	folder, err := cel.NewConstantFoldingOptimizer()
+	if err != nil {
+		return nil, fmt.Errorf("rules: NewEnv: %w", err)
+	}
+	if e.optimizer, err = cel.NewStaticOptimizer(folder); err != nil {
+		return nil, fmt.Errorf("rules: NewEnv: %w", err)
+	}
 	e.evaluators.New = func() any { return newEvaluator(e) }
 	return e, nil
 }
