@@ -249,3 +249,28 @@ func TestDeterminism(t *testing.T) {
 	}
 	require.Equal(t, uint64(100), New(100).Seed())
 }
+
+func TestConfigDefaultsAndValidate(t *testing.T) {
+	require.Equal(t, 10000, DefaultScanConfig().PerDay)
+	require.Equal(t, DefaultStart(), DefaultTripConfig().Start)
+	require.Equal(t, 1000, DefaultRegistryConfig().Records)
+	require.Equal(t, []string{"L1", "L2", "L3"}, DefaultIncidentConfig().Levels)
+	require.Equal(t, 365, DefaultOutageConfig().Days)
+	for _, tc := range []struct {
+		err   error
+		field string
+	}{
+		{TripConfig{Trips: -1}.Validate(), "TripConfig.Trips"},
+		{TripConfig{Trips: 300000}.Validate(), "TripConfig.Trips"},
+		{TripConfig{MaxPassengers: -3}.Validate(), "TripConfig.MaxPassengers"},
+		{IncidentConfig{Days: -1}.Validate(), "IncidentConfig.Days"},
+		{OutageConfig{N: -2}.Validate(), "OutageConfig.N"},
+		{RegistryConfig{SuspiciousRate: 1.2}.Validate(), "RegistryConfig.SuspiciousRate"},
+	} {
+		require.Error(t, tc.err)
+		require.Contains(t, tc.err.Error(), tc.field)
+	}
+	require.NoError(t, TripConfig{Trips: 300000, Days: 2}.Validate())
+	require.Panics(t, func() { New(1).Outages(OutageConfig{Days: -1}) })
+	require.Empty(t, New(1).People(-1))
+}

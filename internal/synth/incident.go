@@ -72,8 +72,12 @@ func lognormal(r *rand.Rand, median time.Duration, sigma float64) time.Duration 
 // the first level, doubling per level, lognormal), in 15 % of cases paused
 // and resumed (10 min to 8 h later), resolved (median 40 min, doubling per
 // level), and in 5 % of cases reopened 1 h to 3 days later, responded to
-// and resolved again. Event times strictly increase.
+// and resolved again. Event times strictly increase. It panics if
+// cfg.Validate fails.
 func (g *Gen) Incidents(cfg IncidentConfig) []Incident {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
 	cfg = cfg.withDefaults()
 	r := g.rng
 	window := time.Duration(cfg.Days) * 24 * time.Hour
@@ -136,8 +140,12 @@ func (c OutageConfig) withDefaults() OutageConfig {
 // 01:00 and 04:00 local time and last 30 min to 4 h; unplanned ones start
 // uniformly in the window and last a lognormal time (median 20 min, at most
 // 24 h). An outage that would overlap the previous one is moved to start a
-// minute after it ends, so the last ones may end after the window.
+// minute after it ends, so the last ones may end after the window. It
+// panics if cfg.Validate fails.
 func (g *Gen) Outages(cfg OutageConfig) []Outage {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
 	cfg = cfg.withDefaults()
 	r := g.rng
 	out := make([]Outage, cfg.N)

@@ -289,9 +289,9 @@ func (g *Gen) claim(n string) bool {
 
 func (g *Gen) regionIndex(r Region) int { return regions().byCode[r.Code] }
 
-// People returns n persons (see Person).
+// People returns n persons (see Person); none if n <= 0.
 func (g *Gen) People(n int) []Person {
-	out := make([]Person, n)
+	out := make([]Person, max(n, 0))
 	for i := range out {
 		out[i] = g.Person()
 	}

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"errors"
+	"fmt"
 	"iter"
 	"math"
 	"sync"
@@ -62,12 +63,12 @@ func (c ScanConfig) Validate() error {
 		return errors.New("synth: ScanConfig.Venues exceeds 2^32-1")
 	case c.PerDay > math.MaxUint32:
 		return errors.New("synth: ScanConfig.PerDay exceeds 2^32-1")
-	case c.Days < 0 || c.PerDay < 0 || c.Persons < 0 || c.Venues < 0:
-		return errors.New("synth: ScanConfig has a negative count")
-	case c.ZipfS < 0 || c.PersonSkew < 0 || math.IsNaN(c.ZipfS) || math.IsNaN(c.PersonSkew):
-		return errors.New("synth: ScanConfig.ZipfS and PersonSkew must be >= 0")
+	case !(c.ZipfS >= 0):
+		return fmt.Errorf("synth: ScanConfig.ZipfS = %v, want >= 0", c.ZipfS)
+	case !(c.PersonSkew >= 0):
+		return fmt.Errorf("synth: ScanConfig.PersonSkew = %v, want >= 0", c.PersonSkew)
 	}
-	return nil
+	return negative("ScanConfig", field{"Persons", c.Persons}, field{"Venues", c.Venues}, field{"Days", c.Days}, field{"PerDay", c.PerDay})
 }
 
 // DayRhythm returns the relative scan intensity at a time of day given in

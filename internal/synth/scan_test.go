@@ -136,8 +136,9 @@ func TestScanSeqMatchesScans(t *testing.T) {
 
 func TestScanConfigValidate(t *testing.T) {
 	require.NoError(t, ScanConfig{}.Validate())
-	require.Error(t, ScanConfig{ZipfS: -1}.Validate())
-	require.Error(t, ScanConfig{Days: -1}.Validate())
+	require.ErrorContains(t, ScanConfig{ZipfS: -1}.Validate(), "ScanConfig.ZipfS")
+	require.ErrorContains(t, ScanConfig{Days: -1}.Validate(), "ScanConfig.Days")
+	require.ErrorContains(t, ScanConfig{PersonSkew: math.NaN()}.Validate(), "ScanConfig.PersonSkew")
 	require.Panics(t, func() { New(1).Scans(ScanConfig{PersonSkew: math.NaN()}) })
 }
 

@@ -108,8 +108,11 @@ var (
 // is unique. Modes are drawn 30 % sealed train, 20 % unsealed train, 20 %
 // plane, 30 % bus. Each trip has 2 to MaxPassengers distinct passengers
 // (at most the seats available and Persons) on distinct seats, listed in
-// seat order.
+// seat order. It panics if cfg.Validate fails.
 func (g *Gen) Trips(cfg TripConfig) []Trip {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
 	cfg = cfg.withDefaults()
 	r := g.rng
 	type key struct {
