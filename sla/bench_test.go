@@ -104,3 +104,18 @@ func BenchmarkNewWorkingCalendar(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkEvaluateTo(b *testing.B) {
+	p := benchPolicy(b)
+	incs := synthIncidents(4096, 1)
+	asOf := time.Date(2026, 6, 1, 0, 0, 0, 0, cst)
+	b.ReportAllocs()
+	var res IncidentResult
+	i := 0
+	for b.Loop() {
+		if err := p.EvaluateTo(&res, incs[i%len(incs)], asOf); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

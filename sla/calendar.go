@@ -338,8 +338,19 @@ func (c *Calendar) Add(t time.Time, d time.Duration) (time.Time, error) {
 		first, last := c.holidays.Years()
 		return time.Time{}, fmt.Errorf("%w: deadline beyond %d (calendar %q has %d-%d)", ErrNoCalendarData, last, c.name, first, last)
 	}
-	// Smallest day i whose end-of-day prefix reaches target.
-	i := sort.Search(n, func(i int) bool { return c.prefix[i+1] >= target })
+	// Smallest day i whose end-of-day prefix reaches target: usually within
+	// a few days of t, so look there first, then binary search.
+	i0, _ := c.dayIndex(t.UnixNano())
+	i := -1
+	for j := i0; j < min(i0+8, n); j++ {
+		if c.prefix[j+1] >= target {
+			i = j
+			break
+		}
+	}
+	if i < 0 {
+		i = i0 + sort.Search(n-i0, func(k int) bool { return c.prefix[i0+k+1] >= target })
+	}
 	rem := target - c.prefix[i]
 	for k := c.winOff[i]; k < c.winOff[i+1]; k++ {
 		l := c.winE[k] - c.winS[k]

@@ -258,16 +258,29 @@ func (k *clock) halt(at time.Time) {
 // Events are sorted stably by time first; the replay rejects impossible
 // sequences with ErrEventOrder.
 func (p *Policy) Evaluate(inc Incident, asOf time.Time) (IncidentResult, error) {
+	var res IncidentResult
+	if err := p.EvaluateTo(&res, inc, asOf); err != nil {
+		return IncidentResult{}, err
+	}
+	return res, nil
+}
+
+// EvaluateTo is Evaluate writing into res, reusing the capacity of
+// res.Targets: a loop over millions of incidents allocates nothing.
+func (p *Policy) EvaluateTo(res *IncidentResult, inc Incident, asOf time.Time) error {
 	lvl, ok := p.levels[inc.Level]
 	if !ok {
-		return IncidentResult{}, fmt.Errorf("%w: %q (incident %s)", ErrUnknownLevel, inc.Level, inc.ID)
+		return fmt.Errorf("%w: %q (incident %s)", ErrUnknownLevel, inc.Level, inc.ID)
+	}
+	if cap(res.Targets) < len(lvl.Targets) {
+		res.Targets = make([]TargetResult, 0, len(lvl.Targets))
 	}
 	evs := inc.Events
 	if !slices.IsSortedFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) }) {
 		evs = slices.Clone(evs)
 		slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
 	}
-	var buf [6]clock
+	var buf [4]clock
 	clocks := buf[:0]
 	if len(lvl.Targets) > len(buf) {
 		clocks = make([]clock, 0, len(lvl.Targets))
@@ -287,12 +300,12 @@ func (p *Policy) Evaluate(inc Incident, asOf time.Time) (IncidentResult, error) 
 	}
 	for i, e := range evs {
 		if !open && e.Kind != Opened {
-			return IncidentResult{}, bad(i, e, "before opened")
+			return bad(i, e, "before opened")
 		}
 		switch e.Kind {
 		case Opened:
 			if open {
-				return IncidentResult{}, bad(i, e, "opened twice")
+				return bad(i, e, "opened twice")
 			}
 			open = true
 			for c := range clocks {
@@ -302,7 +315,7 @@ func (p *Policy) Evaluate(inc Incident, asOf time.Time) (IncidentResult, error) 
 			}
 		case Paused:
 			if paused || resolved {
-				return IncidentResult{}, bad(i, e, "pause while paused or resolved")
+				return bad(i, e, "pause while paused or resolved")
 			}
 			paused = true
 			for c := range clocks {
@@ -312,7 +325,7 @@ func (p *Policy) Evaluate(inc Incident, asOf time.Time) (IncidentResult, error) 
 			}
 		case Resumed:
 			if !paused {
-				return IncidentResult{}, bad(i, e, "resume without pause")
+				return bad(i, e, "resume without pause")
 			}
 			paused = false
 			for c := range clocks {
@@ -332,7 +345,7 @@ func (p *Policy) Evaluate(inc Incident, asOf time.Time) (IncidentResult, error) 
 			}
 		case Resolved:
 			if resolved {
-				return IncidentResult{}, bad(i, e, "resolved twice without reopening")
+				return bad(i, e, "resolved twice without reopening")
 			}
 			resolved, paused = true, false
 			for c := range clocks {
@@ -352,7 +365,7 @@ func (p *Policy) Evaluate(inc Incident, asOf time.Time) (IncidentResult, error) 
 			}
 		case Reopened:
 			if !resolved {
-				return IncidentResult{}, bad(i, e, "reopened while not resolved")
+				return bad(i, e, "reopened while not resolved")
 			}
 			resolved = false
 			for c := range clocks {
@@ -366,18 +379,19 @@ func (p *Policy) Evaluate(inc Incident, asOf time.Time) (IncidentResult, error) 
 				}
 			}
 		default:
-			return IncidentResult{}, bad(i, e, "unknown event kind")
+			return bad(i, e, "unknown event kind")
 		}
 	}
-	res := IncidentResult{ID: inc.ID, Level: inc.Level, AsOf: asOf, Targets: make([]TargetResult, 0, len(clocks))}
+	res.ID, res.Level, res.AsOf = inc.ID, inc.Level, asOf
+	res.Targets = res.Targets[:0]
 	for c := range clocks {
 		r, err := clocks[c].result(asOf)
 		if err != nil {
-			return IncidentResult{}, fmt.Errorf("sla: incident %s %s: %w", inc.ID, clocks[c].t.Kind, err)
+			return fmt.Errorf("sla: incident %s %s: %w", inc.ID, clocks[c].t.Kind, err)
 		}
 		res.Targets = append(res.Targets, r)
 	}
-	return res, nil
+	return nil
 }
 
 func stopKindOf(k EventKind) TargetKind {
