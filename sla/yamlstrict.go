@@ -54,6 +54,12 @@ func decodeStrictPos(data []byte, v any) (positions, error) {
 	if err := root.Decode(v); err != nil {
 		var fe *FieldError
 		if errors.As(err, &fe) {
+			// A value's own check knows its position, not its path.
+			for path, p := range pos {
+				if p[0] == fe.Line && p[1] == fe.Column && (strings.HasPrefix(fe.Field, "value ") || len(path) > len(fe.Field)) {
+					fe.Field = path
+				}
+			}
 			return nil, fe
 		}
 		return nil, &FieldError{Field: "document", Line: root.Line, Column: root.Column, Msg: err.Error()}
