@@ -132,9 +132,9 @@ func (r *Registry) Close() { r.cache.Close() }
 
 func (r *Registry) fill(ctx context.Context, f *filter) error {
 	n := 0
-	err := r.store.Scan(ctx, func(e Entry) error {
-		if e.State.Colour != Green {
-			f.add(&e.Key)
+	err := r.store.Scan(ctx, func(k Key, c Colour) error {
+		if c != Green {
+			f.add(&k)
 			n++
 		}
 		return nil

@@ -156,7 +156,7 @@ func TestNoFalseNegativesConcurrent(t *testing.T) {
 	for g := 0; g < 3; g++ {
 		readers.Go(func() {
 			rng := newTestRand(uint64(g))
-			for !done.Load() {
+			for local := 0; !done.Load() || local < 500; {
 				idx := rng.IntN(len(published))
 				if !published[idx].Load() {
 					continue
@@ -171,6 +171,7 @@ func TestNoFalseNegativesConcurrent(t *testing.T) {
 					return
 				}
 				checked.Add(1)
+				local++
 			}
 		})
 	}

@@ -224,7 +224,8 @@ func Advance(head Entry, exists bool, ch Change) (Entry, bool) {
 		next.Seq = head.Seq + 1
 		next.Prev = head.Hash
 	}
-	next.Hash = sha256.Sum256(appendCanonical(nil, &next))
+	var scratch [512]byte
+	next.Hash = sha256.Sum256(appendCanonical(scratch[:0], &next))
 	return next, true
 }
 

@@ -210,7 +210,7 @@ func storeContract(t *testing.T, s Store) {
 	require.Equal(t, e.Hash, after.Hash, "refused batch changed the store")
 
 	seen := map[Key]Colour{}
-	require.NoError(t, s.Scan(ctx, func(e Entry) error { seen[e.Key] = e.State.Colour; return nil }))
+	require.NoError(t, s.Scan(ctx, func(k Key, c Colour) error { seen[k] = c; return nil }))
 	require.Equal(t, map[Key]Colour{k1: Yellow}, seen)
 }
 

@@ -23,9 +23,11 @@ type Store interface {
 	Apply(ctx context.Context, changes []Change) (Applied, error)
 	// History returns every entry of key, oldest first.
 	History(ctx context.Context, key Key) ([]Entry, error)
-	// Scan calls fn with the last entry of every key, in no particular
-	// order, stopping at the first error fn returns.
-	Scan(ctx context.Context, fn func(Entry) error) error
+	// Scan calls fn with every key that has a history and the colour of its
+	// last entry, in no particular order, stopping at the first error fn
+	// returns. It is how a Registry fills its filter, so it must be cheap
+	// per key.
+	Scan(ctx context.Context, fn func(Key, Colour) error) error
 }
 
 // Role is the relation of a person to a phone number.
@@ -166,7 +168,7 @@ func (s *MemStore) History(_ context.Context, key Key) ([]Entry, error) {
 }
 
 // Scan implements Store. fn runs without any lock held.
-func (s *MemStore) Scan(ctx context.Context, fn func(Entry) error) error {
+func (s *MemStore) Scan(ctx context.Context, fn func(Key, Colour) error) error {
 	var heads []Entry
 	for i := range s.shards {
 		if err := ctx.Err(); err != nil {
@@ -180,7 +182,7 @@ func (s *MemStore) Scan(ctx context.Context, fn func(Entry) error) error {
 		}
 		sh.mu.RUnlock()
 		for _, e := range heads {
-			if err := fn(e); err != nil {
+			if err := fn(e.Key, e.State.Colour); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,444 @@
+// Package boltstore is the default persistent codes.Store and
+// codes.LinkStore: one bbolt file, pure Go, with every Apply committed (and
+// fsynced) before it returns, so an acknowledged change survives kill -9 and
+// power loss.
+//
+// # Usage
+//
+//	s, err := boltstore.Open("codes.db", boltstore.DefaultConfig())
+//	if err != nil { ... }
+//	defer s.Close()
+//	reg, err := codes.Open(ctx, s, codes.Config{Links: s})
+//
+// # Layout
+//
+// Keys are HMAC outputs, so writes by key land at random places in a B+tree,
+// and bbolt rewrites every page a transaction touches. The layout keeps the
+// randomly written part small and makes the bulky part append-only:
+//
+//   - log: 8-byte big-endian log position -> entry (codes.AppendEntry, the
+//     encoding the hash chain covers) + 8-byte position of the key's
+//     previous entry. Positions only grow, so appends fill the last page.
+//   - heads: key -> 8-byte position of the key's last entry + its colour
+//     (25 bytes a key with the key itself), the only randomly written bucket.
+//   - links indexed both ways (phone + person, person + phone -> role, time).
+//
+// Get reads heads then log; History walks a key's entries backwards through
+// the previous-position links; Scan reads heads alone. Pages are 16 KiB
+// (fewer, fuller pages per transaction than bbolt's 4 KiB default).
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use. bbolt runs one write transaction at a
+// time; readers never block and see the last committed state. Apply splits a
+// large batch into transactions of Config.BatchSize changes, sorted by key
+// inside each so that the B+tree is walked in order: each transaction is
+// atomic, the batch as a whole is not (a failure part-way leaves a prefix of
+// transactions committed; retrying the batch is safe because a repeated
+// rule decision changes nothing).
+//
+// The reference server examples/healthcoded opens one Store per process.
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/healthcode-sdk/healthcode/codes"
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketHeads    = []byte("heads")
+	bucketLog      = []byte("log")
+	bucketByPhone  = []byte("links_by_phone")
+	bucketByPerson = []byte("links_by_person")
+)
+
+// Config configures a Store. Zero fields mean their default.
+type Config struct {
+	// BatchSize is the most changes Apply writes in one transaction.
+	// Default 200 000. Larger batches amortise the fsync and the rewrite of
+	// the heads pages; each costs memory for its dirty pages until commit
+	// (about 300 bytes a change).
+	BatchSize int
+	// LockTimeout bounds the wait for the file lock held by another
+	// process. Default 1 s.
+	LockTimeout time.Duration
+	// Logger receives open and close events; nil discards.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{BatchSize: 200_000, LockTimeout: time.Second}
+}
+
+// Validate reports the first invalid field.
+func (c Config) Validate() error {
+	if c.BatchSize < 0 {
+		return fmt.Errorf("boltstore: Config.BatchSize %d is negative", c.BatchSize)
+	}
+	if c.LockTimeout < 0 {
+		return fmt.Errorf("boltstore: Config.LockTimeout %v is negative", c.LockTimeout)
+	}
+	return nil
+}
+
+// Store is a bbolt-backed codes.Store and codes.LinkStore, safe for
+// concurrent use.
+type Store struct {
+	db  *bolt.DB
+	cfg Config
+	mu  sync.Mutex // serialises Apply's transactions so pos is read and advanced by one writer
+	pos uint64     // last log position committed; guarded by mu
+}
+
+var (
+	_ codes.Store     = (*Store)(nil)
+	_ codes.LinkStore = (*Store)(nil)
+)
+
+// Open opens or creates the database file at path.
+func Open(path string, cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	d := DefaultConfig()
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = d.BatchSize
+	}
+	if cfg.LockTimeout == 0 {
+		cfg.LockTimeout = d.LockTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: cfg.LockTimeout,
+		// The freelist is rebuilt from the pages on open instead of being
+		// written on every commit: cheaper commits, slower open.
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+		PageSize:       16 << 10,
+		// Address space only: reserving it up front saves the remaps (and
+		// the re-dereferencing of every live node) while the file grows.
+		InitialMmapSize: 1 << 30,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("boltstore: open: %w", err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketHeads, bucketLog, bucketByPhone, bucketByPerson} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var pos uint64
+	if err == nil {
+		err = db.View(func(tx *bolt.Tx) error {
+			if k, _ := tx.Bucket(bucketLog).Cursor().Last(); k != nil {
+				if len(k) != 8 {
+					return codes.ErrCorrupt
+				}
+				pos = binary.BigEndian.Uint64(k)
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("boltstore: create buckets: %w", err)
+	}
+	cfg.Logger.Info("boltstore: opened", "path", path)
+	return &Store{db: db, cfg: cfg, pos: pos}, nil
+}
+
+// Close closes the database file.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("boltstore: close: %w", err)
+	}
+	return nil
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.db.Path() }
+
+// head is the value of the heads bucket: the log position of the key's last
+// entry and its colour.
+const headLen = 9
+
+func posKey(pos uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), pos) }
+
+func corrupt(k codes.Key, what string) error {
+	return fmt.Errorf("boltstore: key %s: %s: %w", k.String()[:12], what, codes.ErrCorrupt)
+}
+
+// readEntry reads the log record at pos: the entry and the position of the
+// key's previous entry (0: none).
+func readEntry(log *bolt.Bucket, k codes.Key, pos uint64) (codes.Entry, uint64, error) {
+	v := log.Get(posKey(pos))
+	if len(v) < 8 {
+		return codes.Entry{}, 0, corrupt(k, "log record missing")
+	}
+	e, err := codes.DecodeEntry(v[:len(v)-8])
+	if err != nil {
+		return e, 0, corrupt(k, "log record")
+	}
+	if e.Key != k {
+		return e, 0, corrupt(k, "log record of another key")
+	}
+	return e, binary.BigEndian.Uint64(v[len(v)-8:]), nil
+}
+
+func getHead(tx *bolt.Tx, k codes.Key) (codes.Entry, uint64, bool, error) {
+	v := tx.Bucket(bucketHeads).Get(k[:])
+	if v == nil {
+		return codes.Entry{}, 0, false, nil
+	}
+	if len(v) != headLen {
+		return codes.Entry{}, 0, false, corrupt(k, "head")
+	}
+	pos := binary.BigEndian.Uint64(v)
+	e, _, err := readEntry(tx.Bucket(bucketLog), k, pos)
+	return e, pos, err == nil, err
+}
+
+// Get implements codes.Store.
+func (s *Store) Get(_ context.Context, key codes.Key) (codes.Entry, bool, error) {
+	var e codes.Entry
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		e, _, ok, err = getHead(tx, key)
+		return err
+	})
+	return e, ok, err
+}
+
+// arena hands out value slices that stay valid until the transaction
+// commits (bbolt keeps references to them), without one allocation a value.
+type arena struct{ buf []byte }
+
+func (a *arena) alloc(n int) []byte {
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]byte, 0, max(n, 1<<20))
+	}
+	start := len(a.buf)
+	a.buf = a.buf[:start+n]
+	return a.buf[start : start+n : start+n]
+}
+
+// Apply implements codes.Store. It returns when every transaction has been
+// committed and synced to disk.
+func (s *Store) Apply(ctx context.Context, changes []codes.Change) (codes.Applied, error) {
+	var total codes.Applied
+	if err := codes.ValidateChanges(changes); err != nil {
+		return total, err
+	}
+	order := make([]int, 0, min(len(changes), s.cfg.BatchSize))
+	buf := make([]byte, 0, 256)
+	for start := 0; start < len(changes); start += s.cfg.BatchSize {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		chunk := changes[start:min(start+s.cfg.BatchSize, len(changes))]
+		order = order[:0]
+		for i := range chunk {
+			order = append(order, i)
+		}
+		// Stable by key: changes to one key keep their order, and the heads
+		// B+tree is walked left to right.
+		slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(chunk[a].Key[:], chunk[b].Key[:]) })
+		var a codes.Applied
+		s.mu.Lock()
+		pos := s.pos
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			heads, log := tx.Bucket(bucketHeads), tx.Bucket(bucketLog)
+			log.FillPercent = 1 // append-only
+			var mem arena
+			for _, i := range order {
+				ch := &chunk[i]
+				head, prevPos, exists, err := getHead(tx, ch.Key)
+				if err != nil {
+					return err
+				}
+				next, changed := codes.Advance(head, exists, *ch)
+				if !changed {
+					a.Unchanged++
+					continue
+				}
+				pos++
+				buf = codes.AppendEntry(buf[:0], &next)
+				buf = binary.BigEndian.AppendUint64(buf, prevPos)
+				val := mem.alloc(len(buf))
+				copy(val, buf)
+				pk := mem.alloc(8)
+				binary.BigEndian.PutUint64(pk, pos)
+				if err := log.Put(pk, val); err != nil {
+					return err
+				}
+				hv := mem.alloc(headLen)
+				binary.BigEndian.PutUint64(hv, pos)
+				hv[8] = byte(next.State.Colour)
+				if err := heads.Put(ch.Key[:], hv); err != nil {
+					return err
+				}
+				a.Changed++
+			}
+			return nil
+		})
+		if err == nil {
+			s.pos = pos
+		}
+		s.mu.Unlock()
+		if err != nil {
+			return total, fmt.Errorf("boltstore: apply: %w", err)
+		}
+		total.Changed += a.Changed
+		total.Unchanged += a.Unchanged
+	}
+	return total, nil
+}
+
+// History implements codes.Store.
+func (s *Store) History(_ context.Context, key codes.Key) ([]codes.Entry, error) {
+	var out []codes.Entry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		head, pos, ok, err := getHead(tx, key)
+		if !ok || err != nil {
+			return err
+		}
+		out = make([]codes.Entry, 0, head.Seq+1)
+		log := tx.Bucket(bucketLog)
+		for pos != 0 {
+			e, prev, err := readEntry(log, key, pos)
+			if err != nil {
+				return err
+			}
+			if prev >= pos || len(out) > int(head.Seq) {
+				return corrupt(key, "history links out of order")
+			}
+			out = append(out, e)
+			pos = prev
+		}
+		slices.Reverse(out)
+		return nil
+	})
+	return out, err
+}
+
+// Scan implements codes.Store; it reads the heads bucket only. fn runs
+// inside a read transaction, which does not block writers.
+func (s *Store) Scan(ctx context.Context, fn func(codes.Key, codes.Colour) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketHeads).Cursor()
+		n := 0
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if n++; n%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			var key codes.Key
+			if len(k) != len(key) || len(v) != headLen {
+				return fmt.Errorf("boltstore: heads: %w", codes.ErrCorrupt)
+			}
+			copy(key[:], k)
+			if err := fn(key, codes.Colour(v[8])); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func linkVal(l codes.Link) []byte {
+	b := []byte{byte(l.Role)}
+	return binary.BigEndian.AppendUint64(b, uint64(l.Since.UnixNano()))
+}
+
+func linkFrom(phone, person codes.Key, v []byte) (codes.Link, error) {
+	if len(v) != 9 {
+		return codes.Link{}, fmt.Errorf("boltstore: link: %w", codes.ErrCorrupt)
+	}
+	return codes.Link{Phone: phone, Person: person, Role: codes.Role(v[0]),
+		Since: time.Unix(0, int64(binary.BigEndian.Uint64(v[1:]))).UTC()}, nil
+}
+
+func pair(a, b codes.Key) []byte { return append(append(make([]byte, 0, 32), a[:]...), b[:]...) }
+
+// Link implements codes.LinkStore.
+func (s *Store) Link(_ context.Context, l codes.Link) error {
+	if err := codes.ValidateLink(l); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		byPhone := tx.Bucket(bucketByPhone)
+		if l.Role == codes.RoleOwner {
+			c := byPhone.Cursor()
+			for k, v := c.Seek(l.Phone[:]); k != nil && bytes.HasPrefix(k, l.Phone[:]); k, v = c.Next() {
+				if len(v) > 0 && codes.Role(v[0]) == codes.RoleOwner && !bytes.Equal(k[16:], l.Person[:]) {
+					return codes.ErrPhoneOwned
+				}
+			}
+		}
+		v := linkVal(l)
+		if err := byPhone.Put(pair(l.Phone, l.Person), v); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketByPerson).Put(pair(l.Person, l.Phone), slices.Clone(v))
+	})
+}
+
+// Unlink implements codes.LinkStore.
+func (s *Store) Unlink(_ context.Context, phone, person codes.Key) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketByPhone).Delete(pair(phone, person)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketByPerson).Delete(pair(person, phone))
+	})
+}
+
+// PhonesOf implements codes.LinkStore.
+func (s *Store) PhonesOf(_ context.Context, person codes.Key) ([]codes.Link, error) {
+	return s.links(bucketByPerson, person, func(other codes.Key) (codes.Key, codes.Key) { return other, person })
+}
+
+// PersonsOf implements codes.LinkStore.
+func (s *Store) PersonsOf(_ context.Context, phone codes.Key) ([]codes.Link, error) {
+	return s.links(bucketByPhone, phone, func(other codes.Key) (codes.Key, codes.Key) { return phone, other })
+}
+
+func (s *Store) links(bucket []byte, key codes.Key, split func(other codes.Key) (phone, person codes.Key)) ([]codes.Link, error) {
+	var out []codes.Link
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucket).Cursor()
+		for k, v := c.Seek(key[:]); k != nil && bytes.HasPrefix(k, key[:]); k, v = c.Next() {
+			var other codes.Key
+			copy(other[:], k[16:])
+			ph, pe := split(other)
+			l, err := linkFrom(ph, pe, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, l)
+		}
+		return nil
+	})
+	if out == nil {
+		out = []codes.Link{}
+	}
+	return out, err
+}
+

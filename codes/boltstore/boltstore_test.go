@@ -1,0 +1,284 @@
+package boltstore
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+)
+
+var t0 = time.Date(2022, 6, 13, 9, 0, 0, 0, time.UTC)
+
+func key(i int) codes.Key {
+	s := sha256.Sum256([]byte(strconv.Itoa(i)))
+	var k codes.Key
+	copy(k[:], s[:])
+	return k
+}
+
+func rule(c codes.Colour, at time.Time) codes.State {
+	return codes.State{Colour: c, Reason: "close contact", Cause: codes.Cause{RuleID: "contact-close", RuleVersion: "v7"}, Since: at}
+}
+
+func openTemp(t *testing.T, cfg Config) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "codes.db"), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestApplyGetHistory(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t, Config{BatchSize: 3}) // several transactions per batch
+	k1, k2 := key(1), key(2)
+	a, err := s.Apply(ctx, []codes.Change{
+		{Key: k1, State: rule(codes.Red, t0)},
+		{Key: k2, State: rule(codes.Green, t0)},
+		{Key: k1, State: rule(codes.Red, t0.Add(time.Minute))},
+		{Key: k1, State: rule(codes.Yellow, t0.Add(time.Hour))},
+		{Key: k2, State: rule(codes.Yellow, t0.Add(time.Hour))},
+		{Key: k1, State: rule(codes.Green, t0.Add(2 * time.Hour))},
+	})
+	require.NoError(t, err)
+	require.Equal(t, codes.Applied{Changed: 4, Unchanged: 2}, a)
+	tests := []struct {
+		key     codes.Key
+		colours []codes.Colour
+	}{
+		{k1, []codes.Colour{codes.Red, codes.Yellow, codes.Green}},
+		{k2, []codes.Colour{codes.Yellow}},
+		{key(3), nil},
+	}
+	for _, tt := range tests {
+		h, err := s.History(ctx, tt.key)
+		require.NoError(t, err)
+		var got []codes.Colour
+		for _, e := range h {
+			got = append(got, e.State.Colour)
+		}
+		require.Equal(t, tt.colours, got)
+		head, ok, err := s.Get(ctx, tt.key)
+		require.NoError(t, err)
+		require.Equal(t, len(h) > 0, ok)
+		if ok {
+			require.NoError(t, codes.VerifyHistory(tt.key, h, &head))
+			require.Equal(t, "contact-close", head.State.Cause.RuleID)
+			require.True(t, head.State.Since.Equal(h[len(h)-1].State.Since))
+		}
+	}
+
+	_, err = s.Apply(ctx, []codes.Change{{Key: k1, State: rule(codes.Red, t0)}, {Key: k2, State: codes.State{Colour: codes.Red, Since: t0}}})
+	require.ErrorIs(t, err, codes.ErrMissingCause)
+	h, err := s.History(ctx, k1)
+	require.NoError(t, err)
+	require.Len(t, h, 3, "refused batch wrote")
+
+	n := 0
+	require.NoError(t, s.Scan(ctx, func(codes.Key, codes.Colour) error { n++; return nil }))
+	require.Equal(t, 2, n)
+}
+
+func TestMatchesMemStore(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t, Config{BatchSize: 17})
+	mem := codes.NewMemStore()
+	rng := uint64(42)
+	next := func(n int) int { rng = rng*6364136223846793005 + 1442695040888963407; return int(rng>>33) % n }
+	colours := []codes.Colour{codes.Green, codes.Yellow, codes.Red}
+	for round := 0; round < 20; round++ {
+		var batch []codes.Change
+		for i := 0; i < 50; i++ {
+			batch = append(batch, codes.Change{Key: key(next(40)), State: rule(colours[next(3)], t0.Add(time.Duration(round*100+i)*time.Minute))})
+		}
+		a1, err := s.Apply(ctx, batch)
+		require.NoError(t, err)
+		a2, err := mem.Apply(ctx, batch)
+		require.NoError(t, err)
+		require.Equal(t, a2, a1)
+	}
+	for i := 0; i < 40; i++ {
+		h1, err := s.History(ctx, key(i))
+		require.NoError(t, err)
+		h2, err := mem.History(ctx, key(i))
+		require.NoError(t, err)
+		require.Equal(t, len(h2), len(h1))
+		for j := range h1 {
+			require.Equal(t, h2[j].Hash, h1[j].Hash, "key %d entry %d", i, j)
+		}
+	}
+}
+
+func TestLinks(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t, Config{})
+	phone, child, parent, other := key(20), key(21), key(22), key(23)
+	require.NoError(t, s.Link(ctx, codes.Link{Phone: phone, Person: child, Role: codes.RoleOwner, Since: t0}))
+	require.NoError(t, s.Link(ctx, codes.Link{Phone: phone, Person: parent, Role: codes.RoleProxy, Since: t0}))
+	require.NoError(t, s.Link(ctx, codes.Link{Phone: phone, Person: child, Role: codes.RoleOwner, Since: t0}), "relinking the owner")
+	require.ErrorIs(t, s.Link(ctx, codes.Link{Phone: phone, Person: other, Role: codes.RoleOwner, Since: t0}), codes.ErrPhoneOwned)
+	ps, err := s.PersonsOf(ctx, phone)
+	require.NoError(t, err)
+	require.Len(t, ps, 2)
+	ls, err := s.PhonesOf(ctx, parent)
+	require.NoError(t, err)
+	require.Equal(t, []codes.Link{{Phone: phone, Person: parent, Role: codes.RoleProxy, Since: t0}}, ls)
+	require.NoError(t, s.Unlink(ctx, phone, child))
+	ls, err = s.PhonesOf(ctx, child)
+	require.NoError(t, err)
+	require.Empty(t, ls)
+}
+
+// TestTamperedHistoryDetected edits a stored entry behind the store's back
+// and checks that verification names it.
+func TestTamperedHistoryDetected(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "codes.db")
+	s, err := Open(path, Config{})
+	require.NoError(t, err)
+	k := key(5)
+	for i, c := range []codes.Colour{codes.Red, codes.Yellow, codes.Red, codes.Green} {
+		_, err := s.Apply(ctx, []codes.Change{{Key: k, State: rule(c, t0.Add(time.Duration(i)*time.Hour))}})
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.Close())
+
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLog)
+		hk := posKey(2) // the key's second entry is the second log record
+		v := append([]byte(nil), b.Get(hk)...)
+		v[4+16+8] = byte(codes.Green) // yellow -> green, hash left alone
+		return b.Put(hk, v)
+	}))
+	require.NoError(t, db.Close())
+
+	s, err = Open(path, Config{})
+	require.NoError(t, err)
+	defer s.Close()
+	reg, err := codes.Open(ctx, s, codes.Config{})
+	require.NoError(t, err)
+	defer reg.Close()
+	_, err = reg.History(ctx, k)
+	require.ErrorIs(t, err, codes.ErrTampered)
+	var ce *codes.ChainError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, 1, ce.Index)
+}
+
+const childEnv = "BOLTSTORE_KILL_CHILD_DB"
+
+// TestKillChild is the child half of TestKillNine: it runs only when
+// re-executed with childEnv set, and writes until it is killed, printing
+// "ack <key> <seq>" after each Apply returns.
+func TestKillChild(t *testing.T) {
+	path := os.Getenv(childEnv)
+	if path == "" {
+		t.Skip("child process of TestKillNine")
+	}
+	s, err := Open(path, Config{BatchSize: 8})
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(2)
+	}
+	ctx := context.Background()
+	colours := []codes.Colour{codes.Red, codes.Yellow}
+	w := bufio.NewWriter(os.Stdout)
+	for i := 0; ; i++ {
+		// Batches of 1 to 20 changes over 50 keys, each key changing colour.
+		n := 1 + i%20
+		batch := make([]codes.Change, 0, n)
+		for j := 0; j < n; j++ {
+			batch = append(batch, codes.Change{Key: key((i*7 + j) % 50), State: rule(colours[(i+j)%2], t0.Add(time.Duration(i*20+j)*time.Second))})
+		}
+		if _, err := s.Apply(ctx, batch); err != nil {
+			fmt.Fprintln(w, "error", err)
+			_ = w.Flush()
+			os.Exit(2)
+		}
+		for _, ch := range batch {
+			e, _, err := s.Get(ctx, ch.Key)
+			if err != nil {
+				os.Exit(2)
+			}
+			fmt.Fprintf(w, "ack %s %d %s\n", ch.Key, e.Seq, hex.EncodeToString(e.Hash[:]))
+		}
+		_ = w.Flush()
+	}
+}
+
+// TestKillNine re-executes the test binary as a child that writes to a
+// store, kills it with SIGKILL in the middle of its writes, reopens the file
+// and checks that every change the child acknowledged is there and every
+// history verifies.
+func TestKillNine(t *testing.T) {
+	if os.Getenv(childEnv) != "" {
+		t.Skip("in child")
+	}
+	ctx := context.Background()
+	for round, killAfter := range []int{60, 400} {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("kill%d.db", round))
+		cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), childEnv+"="+path)
+		out, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+
+		type ack struct {
+			seq  uint64
+			hash string
+		}
+		acked := map[string]ack{}
+		sc := bufio.NewScanner(out)
+		lines := 0
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			require.Len(t, f, 4, "child said %q", sc.Text())
+			require.Equal(t, "ack", f[0])
+			seq, err := strconv.ParseUint(f[2], 10, 64)
+			require.NoError(t, err)
+			if a, ok := acked[f[1]]; !ok || seq >= a.seq {
+				acked[f[1]] = ack{seq, f[3]}
+			}
+			if lines++; lines == killAfter {
+				require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+			}
+		}
+		err = cmd.Wait()
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee)
+		require.Equal(t, "killed", strings.TrimPrefix(ee.ProcessState.String(), "signal: "))
+
+		s, err := Open(path, Config{})
+		require.NoError(t, err)
+		for hexKey, a := range acked {
+			var k codes.Key
+			b, err := hex.DecodeString(hexKey)
+			require.NoError(t, err)
+			copy(k[:], b)
+			h, err := s.History(ctx, k)
+			require.NoError(t, err)
+			require.Greater(t, len(h), int(a.seq), "acknowledged entry %d of %s lost", a.seq, hexKey)
+			require.Equal(t, a.hash, hex.EncodeToString(h[a.seq].Hash[:]), "acknowledged entry changed")
+			head, _, err := s.Get(ctx, k)
+			require.NoError(t, err)
+			require.NoError(t, codes.VerifyHistory(k, h, &head))
+		}
+		require.NotEmpty(t, acked)
+		require.NoError(t, s.Close())
+	}
+}
