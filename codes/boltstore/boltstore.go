@@ -441,4 +441,3 @@ func (s *Store) links(bucket []byte, key codes.Key, split func(other codes.Key) 
 	}
 	return out, err
 }
-

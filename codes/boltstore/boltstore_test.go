@@ -51,7 +51,7 @@ func TestApplyGetHistory(t *testing.T) {
 		{Key: k1, State: rule(codes.Red, t0.Add(time.Minute))},
 		{Key: k1, State: rule(codes.Yellow, t0.Add(time.Hour))},
 		{Key: k2, State: rule(codes.Yellow, t0.Add(time.Hour))},
-		{Key: k1, State: rule(codes.Green, t0.Add(2 * time.Hour))},
+		{Key: k1, State: rule(codes.Green, t0.Add(2*time.Hour))},
 	})
 	require.NoError(t, err)
 	require.Equal(t, codes.Applied{Changed: 4, Unchanged: 2}, a)
