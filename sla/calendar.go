@@ -154,7 +154,11 @@ func Always(name string) *Calendar {
 	if name == "" {
 		name = "7x24"
 	}
-	return &Calendar{name: name, loc: chinaStandardTime, always: true, desc: name + " (7x24)"}
+	desc := name + " (7x24)"
+	if name == "7x24" {
+		desc = name
+	}
+	return &Calendar{name: name, loc: chinaStandardTime, always: true, desc: desc}
 }
 
 // NewWorkingCalendar builds a working-hours calendar.

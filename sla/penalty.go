@@ -53,7 +53,14 @@ type PenaltyClause struct {
 	CountStarted bool        `yaml:"count_started" json:"count_started"`
 	Base         PenaltyBase `yaml:"base" json:"base"`
 	Cap          Num         `yaml:"cap" json:"cap"` // share of the total; zero = no cap
+	// Obligation groups clauses that price the same delay (shaanxi 十.3 and
+	// 十.5 both price late delivery); default: the clause's own ID.
+	Obligation string `yaml:"obligation" json:"obligation,omitempty"`
+	// Payer is "vendor" (default) or "purchaser" (shaanxi 十.2: 甲方迟延付款).
+	Payer string `yaml:"payer" json:"payer,omitempty"`
 }
+
+func (p PenaltyClause) obligation() string { return firstNonEmpty(p.Obligation, p.ID) }
 
 // Validate reports the first bad field.
 func (p PenaltyClause) Validate() error {
@@ -71,6 +78,9 @@ func (p PenaltyClause) Validate() error {
 	}
 	if p.Cap.Sign() < 0 || p.Cap.Cmp(Int(1)) > 0 {
 		return fieldErr("cap", "must be between 0 and 100%%")
+	}
+	if p.Payer != "" && p.Payer != "vendor" && p.Payer != "purchaser" {
+		return fieldErr("payer", "%q is not vendor or purchaser", p.Payer)
 	}
 	return nil
 }

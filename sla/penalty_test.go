@@ -104,8 +104,7 @@ func TestFixedClauses(t *testing.T) {
 // computes both and says so, without adding either to the total.
 func TestShaanxiBothLateClauses(t *testing.T) {
 	sx := mustPreset(t, "shaanxi")
-	sx.Penalties = sx.Penalties[:2] // the two vendor clauses
-	r, err := sx.Assess(Input{AsOf: at(2026, 1, 10, 0, 0), Late: []LateInput{{Late: Late{Event: "optimisation delivered 7 days late", Days: 7}}}})
+	r, err := sx.Assess(Input{AsOf: at(2026, 1, 10, 0, 0), Late: []LateInput{{Clause: "vendor_delivery", Late: Late{Event: "optimisation delivered 7 days late", Days: 7}}}})
 	require.NoError(t, err)
 	var amounts []Fen
 	for _, l := range r.Lines {
@@ -115,6 +114,6 @@ func TestShaanxiBothLateClauses(t *testing.T) {
 	}
 	require.Equal(t, []Fen{yuan(t, "29.20"), yuan(t, "6132.00")}, amounts)
 	require.Len(t, r.Summary.Notes, 1)
-	require.Contains(t, r.Summary.Notes[0], "2 penalty clauses")
+	require.Contains(t, r.Summary.Notes[0], "2 clauses price the same delay")
 	require.Equal(t, Fen(0), r.Summary.Penalties)
 }

@@ -43,9 +43,9 @@ type AssessedIncident struct {
 	MajorEvent bool
 }
 
-// LateInput is a delay under one penalty clause, or under every penalty
-// clause when Clause is empty (how shaanxi's two late-delivery clauses are
-// both computed and shown).
+// LateInput is a delay priced under Clause: a clause ID, or an obligation
+// shared by several clauses, which are then all computed and shown (how
+// shaanxi's two late-delivery clauses appear), none added to the totals.
 type LateInput struct {
 	Clause string
 	Late
@@ -62,7 +62,8 @@ type Summary struct {
 	Breaches       int  `json:"breaches"`
 	PointsDeducted *Num `json:"points_deducted,omitempty"`
 	Score          *Num `json:"score,omitempty"`
-	Penalties      Fen  `json:"penalties_fen"`
+	Penalties      Fen  `json:"penalties_fen"`           // owed by the vendor
+	PurchaserOwes  Fen  `json:"purchaser_penalties_fen"` // owed by the purchaser
 	Fixed          Fen  `json:"fixed_fen"`
 	Deduction      Fen  `json:"deduction_fen"`
 	Paid           *Fen `json:"paid_fen,omitempty"`
@@ -152,28 +153,41 @@ func (c *Contract) Assess(in Input) (*Report, error) {
 		}
 	}
 	for _, li := range in.Late {
-		clauses := c.Penalties
-		if li.Clause != "" {
-			p, ok := c.Penalty(li.Clause)
-			if !ok {
-				return nil, fieldErr("Late.Clause", "no penalty clause %q", li.Clause)
-			}
+		var clauses []PenaltyClause
+		if p, ok := c.Penalty(li.Clause); ok {
 			clauses = []PenaltyClause{p}
-		} else if len(clauses) > 1 {
+		} else {
+			for _, p := range c.Penalties {
+				if p.obligation() == li.Clause {
+					clauses = append(clauses, p)
+				}
+			}
+		}
+		if len(clauses) == 0 {
+			return nil, fieldErr("Late.Clause", "no penalty clause or obligation %q", li.Clause)
+		}
+		if len(clauses) > 1 {
 			ids := make([]string, len(clauses))
 			for i, p := range clauses {
 				ids[i] = p.ID
 			}
-			r.Summary.Notes = append(r.Summary.Notes, fmt.Sprintf("%s: %d penalty clauses apply to the same delay (%s); each is computed and shown, the parties decide which is enforced", li.Event, len(clauses), strings.Join(ids, ", ")))
+			r.Summary.Notes = append(r.Summary.Notes, fmt.Sprintf("%s: %d clauses price the same delay (%s); each is computed and shown, none is added to the totals: the parties decide which is enforced", li.Event, len(clauses), strings.Join(ids, ", ")))
 		}
 		for _, p := range clauses {
 			l, err := p.Compute(total, li.Late)
 			if err != nil {
 				return nil, err
 			}
+			if p.Payer == "purchaser" {
+				l.Note = strings.TrimSpace("owed by the purchaser " + l.Note)
+			}
 			r.Lines = append(r.Lines, l)
-			if li.Clause != "" || len(clauses) == 1 {
-				r.Summary.Penalties += *l.Amount
+			if len(clauses) == 1 {
+				if p.Payer == "purchaser" {
+					r.Summary.PurchaserOwes += *l.Amount
+				} else {
+					r.Summary.Penalties += *l.Amount
+				}
 			}
 		}
 	}
@@ -300,7 +314,10 @@ func (r *Report) Markdown() string {
 	if s.Score != nil {
 		fmt.Fprintf(&b, "- points deducted: %s; score: %s\n", s.PointsDeducted, s.Score)
 	}
-	fmt.Fprintf(&b, "- penalties: %s; fixed clauses: %s; score deduction: %s\n", s.Penalties.Format(), s.Fixed.Format(), s.Deduction.Format())
+	fmt.Fprintf(&b, "- owed by the vendor: penalties %s; fixed clauses %s; score deduction %s\n", s.Penalties.Format(), s.Fixed.Format(), s.Deduction.Format())
+	if s.PurchaserOwes != 0 {
+		fmt.Fprintf(&b, "- owed by the purchaser: penalties %s\n", s.PurchaserOwes.Format())
+	}
 	if s.Paid != nil {
 		fmt.Fprintf(&b, "- paid: %s; withheld: %s\n", s.Paid.Format(), s.Withheld.Format())
 	}
