@@ -80,12 +80,12 @@ func (e *Env) CompileYAML(file string, data []byte) (*Compiled, error) {
 		return nil, &CompileError{Problems: problems}
 	}
 	c, err := e.Compile(rs)
-	if len(problems) == 0 {
-		return c, err
-	}
 	var ce *CompileError
 	if errors.As(err, &ce) {
 		problems = append(problems, ce.Problems...)
+	}
+	if len(problems) == 0 {
+		return c, err
 	}
 	sort.SliceStable(problems, func(i, j int) bool {
 		a, b := problems[i], problems[j]
