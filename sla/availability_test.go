@@ -20,9 +20,9 @@ func TestAvailabilityBudget(t *testing.T) {
 		minutes  string
 		allowed  time.Duration
 	}{
-		{"chengdu 2023", cd.Avail, at(2023, 1, 1, 0, 0), at(2024, 1, 1, 0, 0), "262.8", 4*time.Hour + 22*time.Minute + 48*time.Second},
-		{"chengdu leap 2024", cd.Avail, at(2024, 1, 1, 0, 0), at(2025, 1, 1, 0, 0), "263.52", 4*time.Hour + 23*time.Minute + 31200*time.Millisecond},
-		{"shaanxi 2025", sx.Avail, at(2025, 1, 1, 0, 0), at(2026, 1, 1, 0, 0), "2628", 43*time.Hour + 48*time.Minute},
+		{"chengdu 2023", cd.Availability, at(2023, 1, 1, 0, 0), at(2024, 1, 1, 0, 0), "262.8", 4*time.Hour + 22*time.Minute + 48*time.Second},
+		{"chengdu leap 2024", cd.Availability, at(2024, 1, 1, 0, 0), at(2025, 1, 1, 0, 0), "263.52", 4*time.Hour + 23*time.Minute + 31200*time.Millisecond},
+		{"shaanxi 2025", sx.Availability, at(2025, 1, 1, 0, 0), at(2026, 1, 1, 0, 0), "2628", 43*time.Hour + 48*time.Minute},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -43,7 +43,7 @@ func TestAvailabilityBudget(t *testing.T) {
 //	V3 vendor     12-31 23:55-01-01 00:05, clipped to 5 min -> 265 min:
 //	              breached by 265 - 262.8 = 2.2 min = 2m12s
 func TestAvailabilityMeasure(t *testing.T) {
-	p := mustPreset(t, "chengdu").Avail
+	p := mustPreset(t, "chengdu").Availability
 	outs := []Outage{
 		{ID: "V1", Kind: Vendor, Start: at(2023, 3, 1, 10, 0), End: at(2023, 3, 1, 11, 40)},
 		{ID: "N1", Kind: NonVendor, Start: at(2023, 3, 1, 11, 20), End: at(2023, 3, 1, 12, 10)},

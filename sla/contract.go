@@ -12,23 +12,23 @@ import (
 // Contract is an SLA contract as data: calendars, levels with their
 // targets, availability, penalty and fixed clauses, a scorecard, and how
 // scores become money. Parse one with ParseContract or take a preset with
-// Preset. A Contract is immutable after parsing and safe for concurrent
-// use.
+// Preset. Treat a parsed Contract as read-only: it is then safe for
+// concurrent use (its calendars and policy are immutable).
 type Contract struct {
-	Name      string              `yaml:"name" json:"name"`
-	Title     string              `yaml:"title" json:"title"`
-	Source    string              `yaml:"source" json:"source"`
-	Zone      string              `yaml:"zone" json:"zone"`
-	Total     Fen                 `yaml:"total" json:"total_fen,omitempty"`
-	TotalNote string              `yaml:"total_note" json:"total_note,omitempty"`
-	Calendars []CalendarSpec      `yaml:"calendars" json:"calendars"`
-	Levels    []LevelSpec         `yaml:"levels" json:"levels"`
-	Avail     *AvailabilityPolicy `yaml:"availability" json:"availability,omitempty"`
-	Penalties []PenaltyClause     `yaml:"penalties" json:"penalties,omitempty"`
-	Fixed     []FixedClause       `yaml:"fixed" json:"fixed,omitempty"`
-	Scorecard *Scorecard          `yaml:"scorecard" json:"scorecard,omitempty"`
-	Payment   *PaymentPlan        `yaml:"payment" json:"payment,omitempty"`
-	Deduction *ScoreDeduction     `yaml:"deduction" json:"deduction,omitempty"`
+	Name         string              `yaml:"name" json:"name"`
+	Title        string              `yaml:"title" json:"title"`
+	Source       string              `yaml:"source" json:"source"`
+	Zone         string              `yaml:"zone" json:"zone"`
+	Total        Fen                 `yaml:"total" json:"total_fen,omitempty"`
+	TotalNote    string              `yaml:"total_note" json:"total_note,omitempty"`
+	Calendars    []CalendarSpec      `yaml:"calendars" json:"calendars"`
+	Levels       []LevelSpec         `yaml:"levels" json:"levels"`
+	Availability *AvailabilityPolicy `yaml:"availability" json:"availability,omitempty"`
+	Penalties    []PenaltyClause     `yaml:"penalties" json:"penalties,omitempty"`
+	Fixed        []FixedClause       `yaml:"fixed" json:"fixed,omitempty"`
+	Scorecard    *Scorecard          `yaml:"scorecard" json:"scorecard,omitempty"`
+	Payment      *PaymentPlan        `yaml:"payment" json:"payment,omitempty"`
+	Deduction    *ScoreDeduction     `yaml:"deduction" json:"deduction,omitempty"`
 
 	policy    *Policy
 	calendars map[string]*Calendar
@@ -198,8 +198,8 @@ func (c *Contract) build() error {
 		return err
 	}
 	c.policy = p
-	if c.Avail != nil {
-		if err := c.Avail.Validate(); err != nil {
+	if c.Availability != nil {
+		if err := c.Availability.Validate(); err != nil {
 			return prefixField(err, "availability.")
 		}
 	}

@@ -61,10 +61,10 @@ func TestPresetNumbers(t *testing.T) {
 		}
 	}
 	cd, sx, sc := mustPreset(t, "chengdu"), mustPreset(t, "shaanxi"), mustPreset(t, "sichuan")
-	require.Equal(t, "99.95%", cd.Avail.Target.Percent())
-	require.Equal(t, 8*time.Hour, cd.Avail.PlannedCap.D)
-	require.Equal(t, "0.01", cd.Avail.PlannedPointsPerMinute.String())
-	require.Equal(t, "99.5%", sx.Avail.Target.Percent())
+	require.Equal(t, "99.95%", cd.Availability.Target.Percent())
+	require.Equal(t, 8*time.Hour, cd.Availability.PlannedCap.D)
+	require.Equal(t, "0.01", cd.Availability.PlannedPointsPerMinute.String())
+	require.Equal(t, "99.5%", sx.Availability.Target.Percent())
 	require.Equal(t, yuan(t, "292000.00"), sx.Total)
 	p, _ := sc.Penalty("late_delivery")
 	require.Equal(t, []string{"0.05%", "1", "late_portion", "5%"}, []string{p.Rate.Percent(), "1", string(p.Base), p.Cap.Percent()})

@@ -139,8 +139,8 @@ func (c *Contract) Assess(in Input) (*Report, error) {
 		}
 	}
 	var extraPoints []Line
-	if c.Avail != nil && !in.From.IsZero() {
-		ar, err := c.Avail.Measure(in.Outages, in.From, in.To)
+	if c.Availability != nil && !in.From.IsZero() {
+		ar, err := c.Availability.Measure(in.Outages, in.From, in.To)
 		if err != nil {
 			return nil, err
 		}
