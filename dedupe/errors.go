@@ -45,7 +45,7 @@ var (
 // message never contains the field's value; Value, if set by the caller
 // for display, must be masked (see Mask).
 type FieldError struct {
-	Field  Field
+	Field  Field  // 0 for a column that is not a Field (id, times)
 	Column string // CSV column, when known
 	Reason string // what is wrong, e.g. "want 18 characters, got 17"
 	Err    error  // the sentinel: ErrRequired, ErrFormat, ErrChecksum, ErrDate
@@ -53,7 +53,9 @@ type FieldError struct {
 
 func (e *FieldError) Error() string {
 	name := e.Field.String()
-	if e.Column != "" && e.Column != name {
+	if !e.Field.valid() {
+		name = "column " + e.Column
+	} else if e.Column != "" && e.Column != name {
 		name += " (column " + e.Column + ")"
 	}
 	return fmt.Sprintf("dedupe: %s: %s", name, e.Reason)

@@ -174,6 +174,26 @@ func nextNonSpace(rs []rune, i int) rune {
 	return 0
 }
 
+// NormalizeAddress normalises an address: NormalizeText, then white space
+// next to a Han character is removed ("北京市西城区 某路5号" =
+// "北京市西城区某路5号"); spaces between Latin words or digits stay.
+func NormalizeAddress(s string) string {
+	s = NormalizeText(s)
+	if isASCII(s) || !strings.Contains(s, " ") {
+		return s
+	}
+	rs := []rune(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	for i, r := range rs {
+		if r == ' ' && (unicode.Is(unicode.Han, prevNonSpace(rs, i)) || unicode.Is(unicode.Han, nextNonSpace(rs, i))) {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // NormalizeDocNumber normalises a document number: width folding and
 // NFKC, white space and hyphens removed, letters upper-cased (a trailing
 // "x" becomes "X"), and a legacy 15-digit resident ID upgraded to its
@@ -394,7 +414,7 @@ func Normalize(r Record) Record {
 	}
 	r.Sex = NormalizeSex(r.Sex)
 	r.Ethnicity = NormalizeEthnicity(r.Ethnicity)
-	r.Address = NormalizeText(r.Address)
+	r.Address = NormalizeAddress(r.Address)
 	r.Phone = NormalizePhone(r.Phone)
 	r.Source = NormalizeText(r.Source)
 	return r
@@ -420,6 +440,8 @@ func normalizeField(f Field, v string) string {
 		return NormalizeEthnicity(v)
 	case FieldPhone:
 		return NormalizePhone(v)
+	case FieldAddress:
+		return NormalizeAddress(v)
 	}
 	return NormalizeText(v)
 }

@@ -1,0 +1,167 @@
+package dedupe
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// ReconcileConfig configures Reconcile. The zero value compares by
+// document type, document number, name and phone (Sichuan's code-data
+// check), normalised.
+type ReconcileConfig struct {
+	// Key lists the fields two records must agree on (after Normalize) to
+	// match. Default: doc_type, doc_number, name, phone.
+	Key []Field
+}
+
+// Validate reports an unknown or repeated key field.
+func (c ReconcileConfig) Validate() error {
+	seen := map[Field]bool{}
+	for _, f := range c.Key {
+		if !f.valid() {
+			return fmt.Errorf("%w: Key: unknown field %d", ErrInvalidConfig, int(f))
+		}
+		if seen[f] {
+			return fmt.Errorf("%w: Key: field %s listed twice", ErrInvalidConfig, f)
+		}
+		seen[f] = true
+	}
+	return nil
+}
+
+func (c ReconcileConfig) withDefaults() ReconcileConfig {
+	if len(c.Key) == 0 {
+		c.Key = []Field{FieldDocType, FieldDocNumber, FieldName, FieldPhone}
+	}
+	return c
+}
+
+// Reconciliation is the outcome of comparing a source dataset with the
+// dataset issued from it.
+//
+// Counting with duplicates: for a key held by s source records and i
+// issued records, min(s, i) pairs are matched (the lowest source ids with
+// the lowest issued ids), the other s-min(s, i) source records are
+// missing and the other i-min(s, i) issued records are extra. So every
+// record is counted exactly once and the identities
+//
+//	Source = Matched + len(Missing)
+//	Issued = Matched + len(Extra)
+//
+// hold; Reconcile checks them against the number of records it read and
+// fails with ErrIdentity if they do not. A record whose key fields are
+// all empty matches nothing (it is missing or extra).
+type Reconciliation struct {
+	Key     []Field
+	Source  int64 // records read from the source
+	Issued  int64 // records read from the issued data
+	Matched int64 // matched pairs
+	// Missing are source record ids with no issued counterpart,
+	// ascending; Extra are issued record ids with no source counterpart.
+	Missing []int64
+	Extra   []int64
+	// DuplicatedSource and DuplicatedIssued are groups of two or more
+	// records of one side sharing a key (ascending ids, groups by first
+	// id): data that was duplicated.
+	DuplicatedSource [][]int64
+	DuplicatedIssued [][]int64
+}
+
+// OK reports whether nothing is missing, extra or duplicated.
+func (r *Reconciliation) OK() bool {
+	return len(r.Missing) == 0 && len(r.Extra) == 0 && len(r.DuplicatedSource) == 0 && len(r.DuplicatedIssued) == 0
+}
+
+type keySides struct{ src, iss []int64 }
+
+// Reconcile reads both datasets to the end and compares them by
+// cfg.Key. It holds one entry per distinct key in memory. The first
+// reader error other than io.EOF stops it (wrap readers with GoodRows to
+// skip bad rows).
+func Reconcile(ctx context.Context, source, issued RecordReader, cfg ReconcileConfig) (*Reconciliation, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	rep := &Reconciliation{Key: cfg.Key}
+	keys := map[string]*keySides{}
+	var buf []byte
+	read := func(r RecordReader, issuedSide bool, n *int64) error {
+		for {
+			if *n&4095 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			rec, err := r.Read()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			*n++
+			buf = buf[:0]
+			empty := true
+			for _, f := range cfg.Key {
+				v := normalizeField(f, rec.Get(f))
+				empty = empty && v == ""
+				buf = append(buf, v...)
+				buf = append(buf, 0x1f)
+			}
+			if empty {
+				if issuedSide {
+					rep.Extra = append(rep.Extra, rec.ID)
+				} else {
+					rep.Missing = append(rep.Missing, rec.ID)
+				}
+				continue
+			}
+			ks := keys[string(buf)]
+			if ks == nil {
+				ks = &keySides{}
+				keys[string(buf)] = ks
+			}
+			if issuedSide {
+				ks.iss = append(ks.iss, rec.ID)
+			} else {
+				ks.src = append(ks.src, rec.ID)
+			}
+		}
+	}
+	if err := read(source, false, &rep.Source); err != nil {
+		return nil, err
+	}
+	if err := read(issued, true, &rep.Issued); err != nil {
+		return nil, err
+	}
+	for _, ks := range keys {
+		slices.Sort(ks.src)
+		slices.Sort(ks.iss)
+		m := min(len(ks.src), len(ks.iss))
+		rep.Matched += int64(m)
+		rep.Missing = append(rep.Missing, ks.src[m:]...)
+		rep.Extra = append(rep.Extra, ks.iss[m:]...)
+		if len(ks.src) > 1 {
+			rep.DuplicatedSource = append(rep.DuplicatedSource, ks.src)
+		}
+		if len(ks.iss) > 1 {
+			rep.DuplicatedIssued = append(rep.DuplicatedIssued, ks.iss)
+		}
+	}
+	slices.Sort(rep.Missing)
+	slices.Sort(rep.Extra)
+	byFirst := func(a, b []int64) int { return cmp.Compare(a[0], b[0]) }
+	slices.SortFunc(rep.DuplicatedSource, byFirst)
+	slices.SortFunc(rep.DuplicatedIssued, byFirst)
+	if rep.Source != rep.Matched+int64(len(rep.Missing)) {
+		return nil, fmt.Errorf("%w: source has %d records, matched %d + missing %d", ErrIdentity, rep.Source, rep.Matched, len(rep.Missing))
+	}
+	if rep.Issued != rep.Matched+int64(len(rep.Extra)) {
+		return nil, fmt.Errorf("%w: issued has %d records, matched %d + extra %d", ErrIdentity, rep.Issued, rep.Matched, len(rep.Extra))
+	}
+	return rep, nil
+}

@@ -1,0 +1,96 @@
+package dedupe
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/healthcode-sdk/healthcode/internal/synth"
+	"github.com/stretchr/testify/require"
+)
+
+// TestReconcileKnownChanges issues a copy of a source with records left
+// out, issued twice and invented, and checks that Reconcile finds exactly
+// those.
+func TestReconcileKnownChanges(t *testing.T) {
+	for seed := uint64(1); seed <= 5; seed++ {
+		g := synth.New(seed)
+		raw, _ := g.Registry(synth.RegistryConfig{Records: 3000, NoiseRate: 0.3})
+		src := fromSynth(raw)
+		r := rand.New(rand.NewPCG(seed, 1))
+		var issued []Record
+		var missing, extra []int64
+		next := int64(100000)
+		for _, s := range src {
+			x := r.IntN(100)
+			if x < 3 {
+				missing = append(missing, s.ID)
+				continue
+			}
+			c := s
+			c.ID, next = next, next+1
+			issued = append(issued, c)
+			if x < 5 {
+				// Issued twice, with formatting noise on the later copy,
+				// which is the one counted as extra.
+				c.ID, next = next, next+1
+				c.Name = " " + c.Name
+				issued = append(issued, c)
+				extra = append(extra, c.ID)
+			}
+		}
+		otherRaw, _ := synth.New(seed + 1000).Registry(synth.RegistryConfig{Records: 50})
+		for _, o := range fromSynth(otherRaw) {
+			o.ID, next = next, next+1
+			issued = append(issued, o)
+			extra = append(extra, o.ID)
+		}
+		r.Shuffle(len(issued), func(i, j int) { issued[i], issued[j] = issued[j], issued[i] })
+		rep, err := Reconcile(context.Background(), SliceReader(src), SliceReader(issued), ReconcileConfig{})
+		require.NoError(t, err)
+		slices.Sort(extra)
+		require.Equal(t, missing, rep.Missing)
+		require.Equal(t, extra, rep.Extra)
+		require.Equal(t, int64(len(src)-len(missing)), rep.Matched)
+		require.Empty(t, rep.DuplicatedSource)
+		require.Len(t, rep.DuplicatedIssued, len(extra)-50)
+		require.False(t, rep.OK())
+	}
+}
+
+type failingReader struct{ n int }
+
+func (f *failingReader) Read() (Record, error) {
+	if f.n == 0 {
+		return Record{}, errors.New("disk on fire")
+	}
+	f.n--
+	return Record{ID: int64(f.n)}, nil
+}
+
+func TestReconcileErrors(t *testing.T) {
+	_, err := Reconcile(context.Background(), &failingReader{n: 3}, SliceReader(nil), ReconcileConfig{})
+	require.ErrorContains(t, err, "disk on fire")
+	_, err = Reconcile(context.Background(), SliceReader(nil), SliceReader(nil), ReconcileConfig{Key: []Field{FieldName, FieldName}})
+	require.ErrorIs(t, err, ErrInvalidConfig)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = Reconcile(ctx, SliceReader([]Record{{ID: 1}}), SliceReader(nil), ReconcileConfig{})
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestResolveCancelAndDuplicateIDs(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	recs := []Record{{ID: 1, DocNumber: "E12345678"}, {ID: 1, DocNumber: "E12345678"}}
+	_, err := Resolve(ctx, recs, Policy{})
+	require.ErrorIs(t, err, context.Canceled)
+	_, err = Resolve(context.Background(), recs, Policy{})
+	require.ErrorIs(t, err, ErrDuplicateID)
+	r, err := NewResolver(Policy{}, Config{})
+	require.NoError(t, err)
+	_, err = r.Stream(context.Background(), &failingReader{n: 2}, &Result{})
+	require.ErrorContains(t, err, "disk on fire")
+}
