@@ -8,6 +8,7 @@ package benchmarks
 
 import (
 	"github.com/healthcode-sdk/healthcode/benchmarks/bench"
+	"github.com/healthcode-sdk/healthcode/benchmarks/dedupebench"
 	"github.com/healthcode-sdk/healthcode/benchmarks/slabench"
 	"github.com/healthcode-sdk/healthcode/benchmarks/synthbench"
 )
@@ -17,5 +18,6 @@ func All(s bench.Scale) []bench.Workload {
 	var ws []bench.Workload
 	ws = append(ws, synthbench.Workloads(s)...)
 	ws = append(ws, slabench.Workloads(s)...)
+	ws = append(ws, dedupebench.Workloads(s)...)
 	return ws
 }

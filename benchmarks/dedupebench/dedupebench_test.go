@@ -1,0 +1,13 @@
+package dedupebench
+
+import (
+	"testing"
+
+	"github.com/healthcode-sdk/healthcode/benchmarks/bench"
+)
+
+func BenchmarkDedupe(b *testing.B) {
+	for _, w := range Workloads(bench.Small) {
+		bench.Benchmark(b, w)
+	}
+}
