@@ -165,7 +165,11 @@ func (a Anomaly) String() string {
 	if a.Rise {
 		dir = "rise"
 	}
-	return fmt.Sprintf("%s %s %s: %d against %.1f±%.1f (%s)", a.Colour, a.Dimension, a.Label, a.Today, a.Mean, a.StdDev, dir)
+	what := a.Dimension
+	if a.Label != "" {
+		what += " " + a.Label
+	}
+	return fmt.Sprintf("%s %s: %d against %.1f±%.1f (%s)", a.Colour, what, a.Today, a.Mean, a.StdDev, dir)
 }
 
 // ErrShortBaseline is returned when fewer than MinDays baseline days are
