@@ -55,6 +55,7 @@
 //
 // # Reference server
 //
-// The reference server examples/healthcoded exposes assessments over HTTP;
-// this package itself does no I/O.
+// This package does no I/O: callers load documents and events and render
+// reports where they like. The reference server, examples/healthcoded,
+// shows it behind HTTP next to the other packages.
 package sla

@@ -119,7 +119,9 @@ func NewPolicy(levels []Level) (*Policy, error) {
 // as windows, for counting working days.
 func (c *Calendar) workingDays() (*Calendar, error) {
 	if c.always {
-		return Always(c.name + ", whole days"), nil
+		a := Always(c.name + ", whole days")
+		a.loc = c.loc
+		return a, nil
 	}
 	wd := []time.Weekday{}
 	for d := time.Sunday; d <= time.Saturday; d++ {
