@@ -11,6 +11,7 @@ import (
 	"github.com/healthcode-sdk/healthcode/benchmarks/dedupebench"
 	"github.com/healthcode-sdk/healthcode/benchmarks/slabench"
 	"github.com/healthcode-sdk/healthcode/benchmarks/synthbench"
+	"github.com/healthcode-sdk/healthcode/benchmarks/tracebench"
 )
 
 // All returns every workload at scale s, grouped by package.
@@ -19,5 +20,6 @@ func All(s bench.Scale) []bench.Workload {
 	ws = append(ws, synthbench.Workloads(s)...)
 	ws = append(ws, slabench.Workloads(s)...)
 	ws = append(ws, dedupebench.Workloads(s)...)
+	ws = append(ws, tracebench.Workloads(s)...)
 	return ws
 }

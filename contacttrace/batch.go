@@ -120,6 +120,7 @@ func (t *Tracer) TraceBatch(ctx context.Context, qs []Query) ([]Result, error) {
 	out := make([]Result, len(runs))
 	for i, r := range runs {
 		out[i] = r.res
+		t.release(r)
 	}
 	return out, nil
 }

@@ -11,7 +11,7 @@
 // # Usage
 //
 //	ix, err := contacttrace.Build(ctx, scans, contacttrace.Config{})
-//	trips, err := contacttrace.NewTrips(tripList)
+//	trips, err := contacttrace.NewTrips(tripList, contacttrace.Config{})
 //	tr, err := contacttrace.NewTracer(ix, trips, contacttrace.Config{})
 //	res, err := tr.Trace(ctx, contacttrace.Query{
 //		Cases:  []uint32{caseID},

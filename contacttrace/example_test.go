@@ -71,7 +71,7 @@ func ExampleTracer_Trace() {
 	}
 	for _, c := range res.Contacts {
 		fmt.Printf("hop %d: person %d at venue %d %s, via person %d\n",
-			c.Hop, c.Person, c.Venue, c.Time.In(cst).Format("15:04"), c.Via)
+			c.Hop, c.Person, c.Venue, time.Unix(c.Time, 0).In(cst).Format("15:04"), c.Via)
 	}
 	// Output:
 	// hop 1: person 1 at venue 10 10:00, via person 0
@@ -89,7 +89,7 @@ func ExampleNationalPlan() {
 			{Person: 1, Row: 12, Seat: 'A'}, {Person: 2, Row: 15, Seat: 'F'},
 			{Person: 3, Row: 16, Seat: 'C'}, {Person: 4, Row: 9, Seat: 'B'},
 		},
-	}})
+	}}, contacttrace.Config{})
 	if err != nil {
 		panic(err)
 	}

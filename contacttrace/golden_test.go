@@ -92,7 +92,7 @@ func runScenario(t *testing.T, script string) string {
 			q := parseQuery(t, fields[1:])
 			ix, err := Build(context.Background(), scans, Config{})
 			require.NoError(t, err)
-			tix, err := NewTrips(trips)
+			tix, err := NewTrips(trips, Config{})
 			require.NoError(t, err)
 			tr, err := NewTracer(ix, tix, Config{})
 			require.NoError(t, err)
@@ -121,7 +121,7 @@ func formatResult(res Result, trips *Trips) string {
 		switch c.Kind {
 		case KindVenue:
 			fmt.Fprintf(&b, "hop %d p%d venue %d at %s via %s@%s\n", c.Hop, c.Person, c.Venue,
-				clock(c.Time), via, clock(c.ViaTime))
+				clock(time.Unix(c.Time, 0)), via, clock(time.Unix(c.ViaTime, 0)))
 		case KindTrip:
 			tr := trips.Trip(c.Trip)
 			fmt.Fprintf(&b, "hop %d p%d trip %s %s seat %d-%d%c via %s\n", c.Hop, c.Person, tr.Mode, tr.Number,

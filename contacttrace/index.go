@@ -165,10 +165,7 @@ func Build(ctx context.Context, scans []Scan, cfg Config) (*Index, error) {
 				}
 			}
 			for v := lo; v < hi; v++ {
-				seg := keys[ix.venueOff[v]:ix.venueOff[v+1]]
-				if !slices.IsSorted(seg) {
-					slices.Sort(seg)
-				}
+				sortKeys(keys[ix.venueOff[v]:ix.venueOff[v+1]])
 			}
 			a, b := ix.venueOff[lo], ix.venueOff[hi]
 			for p := a; p < b; p++ {
@@ -185,6 +182,33 @@ func Build(ctx context.Context, scans []Scan, cfg Config) (*Index, error) {
 	cfg.Logger.Debug("contacttrace: built index", "scans", n, "venues", nv,
 		"persons", st.maxPerson+1, "elapsed", time.Since(start))
 	return ix, nil
+}
+
+// sortKeys sorts a venue's (time<<32 | person) keys. Input in time order
+// (as scans usually arrive) keeps its order through the stable scatter, so
+// only runs of equal seconds need sorting by person: an insertion sort,
+// linear on such input. Anything else gets a full sort.
+func sortKeys(seg []uint64) {
+	for i := 1; i < len(seg); i++ {
+		if seg[i]>>32 < seg[i-1]>>32 {
+			slices.Sort(seg)
+			return
+		}
+	}
+	budget := 8*len(seg) + 64 // moves, so long runs of one second stay O(n log n)
+	for i := 1; i < len(seg); i++ {
+		k := seg[i]
+		j := i
+		for j > 0 && seg[j-1] > k {
+			seg[j] = seg[j-1]
+			j--
+		}
+		seg[j] = k
+		if budget -= i - j; budget < 0 {
+			slices.Sort(seg)
+			return
+		}
+	}
 }
 
 type stats struct {

@@ -83,7 +83,7 @@ func TestTraceWindowEdges(t *testing.T) {
 	require.NoError(t, err)
 	var got [][3]int64
 	for _, c := range res.Contacts {
-		got = append(got, [3]int64{int64(c.Person), int64(c.Hop), c.Time.Unix() - t0.Unix()})
+		got = append(got, [3]int64{int64(c.Person), int64(c.Hop), c.Time - t0.Unix()})
 	}
 	require.Equal(t, [][3]int64{
 		{1, 1, -1800},
@@ -198,4 +198,59 @@ func TestQueryValidate(t *testing.T) {
 	require.NoError(t, err)
 	_, err = tr.Trace(context.Background(), Query{Trips: []TripRef{{Number: "G1", Date: t0}}})
 	require.ErrorIs(t, err, ErrUnknownTrip)
+}
+
+func TestSortKeys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, tc := range []struct {
+		name  string
+		times int // distinct seconds
+		n     int
+	}{
+		{"time order with ties", 50, 400},
+		{"one long second", 1, 3000},
+		{"all distinct", 1000, 1000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seg := make([]uint64, tc.n)
+			for i := range seg {
+				seg[i] = uint64(i*tc.times/tc.n)<<32 | uint64(rng.IntN(1000))
+			}
+			if tc.name == "all distinct" {
+				rng.Shuffle(len(seg), func(i, j int) { seg[i], seg[j] = seg[j], seg[i] })
+			}
+			want := slices.Sorted(slices.Values(seg))
+			sortKeys(seg)
+			require.Equal(t, want, seg)
+		})
+	}
+}
+
+func TestNewTripsErrors(t *testing.T) {
+	day := t0
+	tests := []struct {
+		name  string
+		trips []Trip
+		want  error
+		field string
+	}{
+		{"empty number", []Trip{{Date: day}}, ErrInvalid, "Trips[0].Number"},
+		{"zero date", []Trip{{Number: "G1"}}, ErrInvalid, "Trips[0].Date"},
+		{"duplicate", []Trip{{Number: "G1", Date: day}, {Number: "G1", Date: day}}, ErrInvalid, "Trips[1]"},
+		{"passenger id too large", []Trip{{Number: "G1", Date: day, Passengers: []Seat{{Person: NoPerson}}}}, ErrTooLarge, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewTrips(tc.trips, Config{})
+			require.ErrorIs(t, err, tc.want)
+			if tc.field != "" {
+				var fe *FieldError
+				require.ErrorAs(t, err, &fe)
+				require.Equal(t, tc.field, fe.Field)
+			}
+		})
+	}
+	// The same number on another day or mode is another trip.
+	_, err := NewTrips([]Trip{{Number: "G1", Date: day}, {Number: "G1", Date: day.AddDate(0, 0, 1)}, {Mode: ModeBus, Number: "G1", Date: day}}, Config{})
+	require.NoError(t, err)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -119,20 +120,23 @@ func (k Kind) String() string {
 // reached it first. When several exposures reach a person at the same hop,
 // the earliest (Time) wins, then the lowest Via, Kind, Venue, Trip,
 // ViaTime and Source, so results are deterministic.
+//
+// Times are unix seconds, like [Scan.Time]: a provincial search returns
+// hundreds of thousands of contacts, so a Contact is kept small.
 type Contact struct {
 	Person uint32
-	Hop    int       // 1 for direct contacts
-	Kind   Kind      // venue scan or trip
-	Time   time.Time // exposure: the contact's scan, or the trip's Date
-	Venue  uint32    // the venue (KindVenue)
-	Trip   int       // the trip's index in [Trips] (KindTrip), else -1
-	Seat   Seat      // the contact's seat (KindTrip)
+	Hop    int    // 1 for direct contacts
+	Kind   Kind   // venue scan or trip
+	Time   int64  // exposure (unix seconds): the contact's scan, or the trip's Date
+	Venue  uint32 // the venue (KindVenue)
+	Trip   int    // the trip's index in [Trips] (KindTrip), else -1
+	Seat   Seat   // the contact's seat (KindTrip)
 	// Via is the person whose visit or trip exposed this one (a case, or
 	// a contact of the previous hop), or NoPerson for a report entry.
 	Via uint32
 	// ViaTime is Via's scan time, the report visit's From, or the trip's
-	// Date.
-	ViaTime time.Time
+	// Date (unix seconds).
+	ViaTime int64
 	// Source is the index in Query.Visits or Query.Trips of the report
 	// entry that exposed a hop-1 contact with Via NoPerson, else -1.
 	Source int
@@ -181,6 +185,7 @@ type Tracer struct {
 	scans *Index
 	trips *Trips
 	cfg   Config
+	runs  sync.Pool // *run scratch, reused across queries
 }
 
 // NewTracer returns a tracer over scans and trips; either may be nil
@@ -201,6 +206,7 @@ func (t *Tracer) Trace(ctx context.Context, q Query) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	defer t.release(r)
 	for hop := 1; ; hop++ {
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
@@ -217,6 +223,13 @@ func (t *Tracer) Trace(ctx context.Context, q Query) (Result, error) {
 	}
 }
 
+// release returns a run's scratch to the pool; its result must have been
+// taken already.
+func (t *Tracer) release(r *run) {
+	r.q, r.pol, r.res = nil, nil, Result{}
+	t.runs.Put(r)
+}
+
 // window is one search: a venue over [lo, hi], or a trip near a seat.
 type window struct {
 	kind    Kind
@@ -230,26 +243,35 @@ type window struct {
 	a, b    uint32 // resolved positions of a venue window
 }
 
-// cand is a candidate contact inside one hop.
+// cand is a candidate contact inside one hop: the person, its exposure
+// time, and the window (and passenger entry, for a trip) that exposed it.
 type cand struct {
-	person  uint32
-	kind    Kind
-	source  int32
-	trip    int32
-	venue   uint32
-	via     uint32
-	time    int64
-	viaTime int64
-	seat    Seat
+	time   int64
+	person uint32
+	win    int32
+	seat   int32
 }
 
-func compareCand(a, b *cand) int {
+// windowKey orders windows by the provenance fields a contact reports, so
+// that ties between exposures at the same time resolve deterministically.
+func windowKey(a, b *window) int {
+	trip := func(w *window) int32 {
+		if w.kind == KindTrip {
+			return w.trip
+		}
+		return -1
+	}
+	venue := func(w *window) uint32 {
+		if w.kind == KindVenue {
+			return w.venue
+		}
+		return 0
+	}
 	return cmp.Or(
-		cmp.Compare(a.time, b.time),
 		cmp.Compare(a.via, b.via),
 		cmp.Compare(a.kind, b.kind),
-		cmp.Compare(a.venue, b.venue),
-		cmp.Compare(a.trip, b.trip),
+		cmp.Compare(venue(a), venue(b)),
+		cmp.Compare(trip(a), trip(b)),
 		cmp.Compare(a.viaTime, b.viaTime),
 		cmp.Compare(a.source, b.source),
 	)
@@ -259,11 +281,15 @@ func compareCand(a, b *cand) int {
 type run struct {
 	q       *Query
 	pol     ProximityPolicy
-	found   map[uint32]struct{} // cases and contacts so far
+	found   u32map // cases and contacts so far
 	windows []window            // windows of the next hop
 	res     Result
 	// scratch
-	best   map[uint32]int32
+	rank   []int32 // per window: position in windowKey order
+	order  []int32
+	keys   []uint64
+	sorted []cand
+	best   u32map
 	cands  []cand
 	inWin  map[uint32]struct{}
 	elig   []cand
@@ -274,13 +300,19 @@ func (t *Tracer) newRun(q *Query) (*run, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	r := &run{q: q, pol: q.Proximity, found: make(map[uint32]struct{}, len(q.Cases))}
+	r, _ := t.runs.Get().(*run)
+	if r == nil {
+		r = &run{}
+	}
+	r.q, r.pol = q, q.Proximity
+	r.found.reset()
+	r.windows = r.windows[:0]
 	if r.pol == nil {
 		r.pol = NationalPlan()
 	}
 	since, until := inclusiveSeconds(q.Since, q.Until)
 	for _, p := range q.Cases {
-		r.found[p] = struct{}{}
+		r.found.put(p, 0)
 	}
 	for _, p := range q.Cases {
 		r.addPersonWindows(t, p, since, until)
@@ -324,7 +356,7 @@ func pointWindow(t int64, before, after time.Duration) (int64, int64) {
 }
 
 func (r *run) excluded(p uint32) bool {
-	if _, ok := r.found[p]; ok {
+	if _, ok := r.found.get(p); ok {
 		return true
 	}
 	return r.q.Exclude.Has(p)
@@ -335,39 +367,31 @@ func (r *run) excluded(p uint32) bool {
 func (r *run) step(t *Tracer, hop int) bool {
 	q := r.q
 	st := HopStats{Hop: hop, Windows: len(r.windows)}
-	if r.best == nil {
-		r.best = make(map[uint32]int32)
-	}
-	clear(r.best)
+	r.rankWindows()
+	r.best.reset()
 	r.cands = r.cands[:0]
 	for i := range r.windows {
 		w := &r.windows[i]
 		r.elig = r.elig[:0]
+		if w.kind == KindVenue && q.MaxPerWindow == 0 {
+			r.venueAll(t.scans, int32(i))
+			continue
+		}
 		if w.kind == KindVenue {
-			r.venueEligible(t.scans, w)
+			r.venueEligible(t.scans, int32(i))
 		} else {
-			r.tripEligible(t.trips, w)
+			r.tripEligible(t.trips, int32(i))
 		}
 		if q.MaxPerWindow > 0 && len(r.elig) > q.MaxPerWindow {
 			st.CappedWindows++
 			st.CutByWindow += len(r.elig) - q.MaxPerWindow
 			r.elig = r.elig[:q.MaxPerWindow]
 		}
-		for k := range r.elig {
-			c := &r.elig[k]
-			if j, ok := r.best[c.person]; ok {
-				if compareCand(c, &r.cands[j]) < 0 {
-					r.cands[j] = *c
-				}
-				continue
-			}
-			r.best[c.person] = int32(len(r.cands))
-			r.cands = append(r.cands, *c)
+		for _, c := range r.elig {
+			r.offer(c)
 		}
 	}
-	slices.SortFunc(r.cands, func(a, b cand) int {
-		return cmp.Or(cmp.Compare(a.time, b.time), cmp.Compare(a.person, b.person))
-	})
+	r.sortCands()
 	kept := r.cands
 	if q.MaxPerHop > 0 && len(kept) > q.MaxPerHop {
 		st.CutByHop = len(kept) - q.MaxPerHop
@@ -375,12 +399,16 @@ func (r *run) step(t *Tracer, hop int) bool {
 	}
 	st.Contacts = len(kept)
 	first := len(r.res.Contacts)
+	r.res.Contacts = slices.Grow(r.res.Contacts, len(kept))
 	for _, c := range kept {
-		r.found[c.person] = struct{}{}
-		ct := Contact{Person: c.person, Hop: hop, Kind: c.kind, Time: time.Unix(c.time, 0).UTC(),
-			Venue: c.venue, Trip: -1, Via: c.via, ViaTime: time.Unix(c.viaTime, 0).UTC(), Source: int(c.source)}
-		if c.kind == KindTrip {
-			ct.Trip, ct.Seat, ct.Venue = int(c.trip), c.seat, 0
+		r.found.put(c.person, 0)
+		w := &r.windows[c.win]
+		ct := Contact{Person: c.person, Hop: hop, Kind: w.kind, Time: c.time,
+			Trip: -1, Via: w.via, ViaTime: w.viaTime, Source: int(w.source)}
+		if w.kind == KindTrip {
+			ct.Trip, ct.Seat = int(w.trip), t.trips.trips[w.trip].Passengers[c.seat]
+		} else {
+			ct.Venue = w.venue
 		}
 		r.res.Contacts = append(r.res.Contacts, ct)
 	}
@@ -390,51 +418,114 @@ func (r *run) step(t *Tracer, hop int) bool {
 		return false
 	}
 	for _, c := range r.res.Contacts[first:] {
-		r.addPersonWindows(t, c.Person, c.Time.Unix(), math.MaxInt64)
+		r.addPersonWindows(t, c.Person, c.Time, math.MaxInt64)
 	}
 	return true
 }
 
-// venueEligible appends to r.elig the people of a resolved venue window
-// who may become contacts, each once with its earliest scan in the window.
-func (r *run) venueEligible(ix *Index, w *window) {
-	capped := r.q.MaxPerWindow > 0
-	if capped {
-		if r.inWin == nil {
-			r.inWin = make(map[uint32]struct{})
-		}
-		clear(r.inWin)
+// sortCands orders the candidates by (time, person): as packed integer
+// keys when the times span under 2^32 seconds (always, for scans), else
+// with a comparison sort.
+func (r *run) sortCands() {
+	if len(r.cands) < 2 {
+		return
 	}
+	lo, hi := r.cands[0].time, r.cands[0].time
+	for _, c := range r.cands {
+		lo, hi = min(lo, c.time), max(hi, c.time)
+	}
+	if uint64(hi-lo) > math.MaxUint32 {
+		slices.SortFunc(r.cands, func(a, b cand) int {
+			return cmp.Or(cmp.Compare(a.time, b.time), cmp.Compare(a.person, b.person))
+		})
+		return
+	}
+	r.keys = r.keys[:0]
+	for _, c := range r.cands {
+		r.keys = append(r.keys, uint64(c.time-lo)<<32|uint64(c.person))
+	}
+	slices.Sort(r.keys)
+	r.sorted = r.sorted[:0]
+	for _, k := range r.keys {
+		j, _ := r.best.get(uint32(k))
+		r.sorted = append(r.sorted, r.cands[j])
+	}
+	r.cands, r.sorted = r.sorted, r.cands
+}
+
+// rankWindows numbers the windows in windowKey order.
+func (r *run) rankWindows() {
+	n := len(r.windows)
+	r.order = r.order[:0]
+	for i := range n {
+		r.order = append(r.order, int32(i))
+	}
+	slices.SortStableFunc(r.order, func(a, b int32) int { return windowKey(&r.windows[a], &r.windows[b]) })
+	r.rank = slices.Grow(r.rank[:0], n)[:n]
+	for k, i := range r.order {
+		r.rank[i] = int32(k)
+	}
+}
+
+// offer makes c the person's candidate unless an earlier (or equally
+// early, lower-ranked) exposure is already there.
+func (r *run) offer(c cand) {
+	if j, ok := r.best.get(c.person); ok {
+		b := &r.cands[j]
+		if c.time < b.time || c.time == b.time && r.rank[c.win] < r.rank[b.win] {
+			*b = c
+		}
+		return
+	}
+	r.best.put(c.person, int32(len(r.cands)))
+	r.cands = append(r.cands, c)
+}
+
+// venueAll offers every eligible scan of an uncapped venue window.
+func (r *run) venueAll(ix *Index, wi int32) {
+	w := &r.windows[wi]
 	for p := w.a; p < w.b; p++ {
 		person := ix.persons[p]
 		if r.excluded(person) {
 			continue
 		}
-		if capped {
-			if _, dup := r.inWin[person]; dup {
-				continue
-			}
-			r.inWin[person] = struct{}{}
+		r.offer(cand{time: ix.base + int64(ix.times[p]), person: person, win: wi})
+	}
+}
+
+// venueEligible appends to r.elig the people of a resolved venue window
+// who may become contacts, each once with its earliest scan in the window.
+func (r *run) venueEligible(ix *Index, wi int32) {
+	w := &r.windows[wi]
+	if r.inWin == nil {
+		r.inWin = make(map[uint32]struct{})
+	}
+	clear(r.inWin)
+	for p := w.a; p < w.b; p++ {
+		person := ix.persons[p]
+		if r.excluded(person) {
+			continue
 		}
-		r.elig = append(r.elig, cand{person: person, kind: KindVenue, source: w.source, trip: -1,
-			venue: w.venue, via: w.via, time: ix.base + int64(ix.times[p]), viaTime: w.viaTime})
+		if _, dup := r.inWin[person]; dup {
+			continue
+		}
+		r.inWin[person] = struct{}{}
+		r.elig = append(r.elig, cand{time: ix.base + int64(ix.times[p]), person: person, win: wi})
 	}
 }
 
 // tripEligible appends to r.elig the passengers of a trip window near its
 // seat who may become contacts, each once (its first seat), by person id.
-func (r *run) tripEligible(ts *Trips, w *window) {
+func (r *run) tripEligible(ts *Trips, wi int32) {
+	w := &r.windows[wi]
 	tr := &ts.trips[w.trip]
 	d := tr.Date.Unix()
-	n := len(r.elig)
-	for _, s := range tr.Passengers {
+	for j, s := range tr.Passengers {
 		if s.Person == w.via || r.excluded(s.Person) || !r.pol.Near(tr.Mode, w.seat, s) {
 			continue
 		}
-		r.elig = append(r.elig, cand{person: s.Person, kind: KindTrip, source: w.source, trip: w.trip,
-			via: w.via, time: d, viaTime: w.viaTime, seat: s})
+		r.elig = append(r.elig, cand{time: d, person: s.Person, win: wi, seat: int32(j)})
 	}
-	add := r.elig[n:]
-	slices.SortStableFunc(add, func(a, b cand) int { return cmp.Compare(a.person, b.person) })
-	r.elig = r.elig[:n+len(slices.CompactFunc(add, func(a, b cand) bool { return a.person == b.person }))]
+	slices.SortStableFunc(r.elig, func(a, b cand) int { return cmp.Compare(a.person, b.person) })
+	r.elig = slices.CompactFunc(r.elig, func(a, b cand) bool { return a.person == b.person })
 }

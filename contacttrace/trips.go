@@ -141,9 +141,14 @@ type tripSeat struct {
 	seat int32 // index into the trip's Passengers
 }
 
-// NewTrips indexes trips. It fails on an empty Number, a zero Date, or two
-// trips with the same mode, number and date.
-func NewTrips(trips []Trip) (*Trips, error) {
+// NewTrips indexes trips. It fails on an empty Number, a zero Date, a
+// passenger id at or above cfg.MaxPersons, or two trips with the same mode,
+// number and date.
+func NewTrips(trips []Trip, cfg Config) (*Trips, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
 	t := &Trips{trips: trips, byKey: make(map[tripKey]int32, len(trips)), dayLen: 24 * 3600}
 	if len(trips) > 1<<31-1 {
 		return nil, fmt.Errorf("%w: %d trips", ErrTooLarge, len(trips))
@@ -161,7 +166,11 @@ func NewTrips(trips []Trip) (*Trips, error) {
 			return nil, fieldErr(fmt.Sprintf("Trips[%d]", i), "same mode, number and date as Trips[%d]", j)
 		}
 		t.byKey[k] = int32(i)
-		for _, s := range tr.Passengers {
+		for j, s := range tr.Passengers {
+			if uint64(s.Person) >= uint64(cfg.MaxPersons) {
+				return nil, fmt.Errorf("%w: Trips[%d].Passengers[%d].Person %d at or above Config.MaxPersons %d",
+					ErrTooLarge, i, j, s.Person, cfg.MaxPersons)
+			}
 			np = max(np, int(s.Person)+1)
 		}
 	}

@@ -362,4 +362,3 @@ func (vn *VenueNames) Search(query string, k int) []VenueMatch {
 	}
 	return out
 }
-
