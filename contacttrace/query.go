@@ -281,8 +281,8 @@ func windowKey(a, b *window) int {
 type run struct {
 	q       *Query
 	pol     ProximityPolicy
-	found   u32map // cases and contacts so far
-	windows []window            // windows of the next hop
+	found   u32map   // cases and contacts so far
+	windows []window // windows of the next hop
 	res     Result
 	// scratch
 	rank   []int32 // per window: position in windowKey order
