@@ -13,6 +13,18 @@ import (
 // or when ctx is cancelled, returning ctx.Err().
 func (p *Policy) EvaluateAll(ctx context.Context, incs []Incident, asOf time.Time) ([]IncidentResult, error) {
 	out := make([]IncidentResult, len(incs))
+	// One slab for every result's targets instead of an allocation each.
+	n := 0
+	for _, inc := range incs {
+		n += len(p.levels[inc.Level].Targets)
+	}
+	slab := make([]TargetResult, n)
+	n = 0
+	for i, inc := range incs {
+		k := len(p.levels[inc.Level].Targets)
+		out[i].Targets = slab[n : n : n+k]
+		n += k
+	}
 	const chunk = 1024
 	var (
 		next     atomic.Int64
@@ -38,13 +50,11 @@ func (p *Policy) EvaluateAll(ctx context.Context, incs []Incident, asOf time.Tim
 				}
 				hi := min(lo+chunk, len(incs))
 				for i := lo; i < hi; i++ {
-					r, err := p.Evaluate(incs[i], asOf)
-					if err != nil {
+					if err := p.EvaluateTo(&out[i], incs[i], asOf); err != nil {
 						once.Do(func() { firstErr = err })
 						failed.Store(true)
 						return
 					}
-					out[i] = r
 				}
 			}
 		}()
