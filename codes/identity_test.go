@@ -275,3 +275,28 @@ func oracleValid(s string) bool {
 	}
 	return sum%11 == 1
 }
+
+// TestMobilePlanOracle checks the compiled number plan against
+// libphonenumber itself on random numbers and every prefix 1xx.
+func TestMobilePlanOracle(t *testing.T) {
+	require.NotNil(t, cnPlan(), "CN metadata must load")
+	rng := newTestRand(9)
+	var mobiles int
+	for i := 0; i < 3000; i++ {
+		var b [11]byte
+		b[0] = '1'
+		for j := 1; j < 11; j++ {
+			b[j] = byte('0' + rng.IntN(10))
+		}
+		if i < 100 { // every second and third digit at least once
+			b[1], b[2] = byte('0'+i/10), byte('0'+i%10)
+		}
+		n := string(b[:])
+		want := slowIsMainlandMobile(n)
+		require.Equal(t, want, isMainlandMobile(n), n)
+		if want {
+			mobiles++
+		}
+	}
+	require.Greater(t, mobiles, 1000)
+}

@@ -113,7 +113,10 @@ func Open(ctx context.Context, store Store, cfg Config) (*Registry, error) {
 		NumCounters: cfg.CacheEntries * 10,
 		MaxCost:     cfg.CacheEntries,
 		BufferItems: 64,
-		KeyToHash:   func(k uint64) (uint64, uint64) { return k, 0 },
+		// Cost counts entries; without this ristretto adds its own per-item
+		// overhead to every cost and keeps a fraction of CacheEntries.
+		IgnoreInternalCost: true,
+		KeyToHash:          func(k uint64) (uint64, uint64) { return k, 0 },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("codes: cache: %w", err)
