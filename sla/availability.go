@@ -7,6 +7,8 @@ import (
 )
 
 // OutageKind says whose downtime an outage is.
+//
+// Values are immutable strings, safe for concurrent use.
 type OutageKind string
 
 const (
@@ -21,6 +23,8 @@ const (
 )
 
 // Outage is a span of downtime of one system.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Outage struct {
 	ID         string
 	Start, End time.Time
@@ -30,6 +34,8 @@ type Outage struct {
 // AvailabilityPolicy is an availability target with its exclusions and an
 // optional cap on planned downtime. Availability is measured on the 7x24
 // clock over the assessment period.
+//
+// Methods only read it: safe for concurrent use as long as no one mutates it.
 type AvailabilityPolicy struct {
 	// Target, e.g. 99.95% (chengdu) or 99.5% (shaanxi 附件 2.2(1)).
 	Target Num    `yaml:"target" json:"target"`
@@ -58,6 +64,8 @@ func (p AvailabilityPolicy) Validate() error {
 }
 
 // Budget is the downtime a target allows over a period.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Budget struct {
 	Period  time.Duration
 	Allowed time.Duration
@@ -84,6 +92,8 @@ func (p AvailabilityPolicy) Budget(from, to time.Time) (Budget, error) {
 }
 
 // AvailabilityResult is measured availability over a period.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type AvailabilityResult struct {
 	From, To        time.Time
 	Budget          Budget

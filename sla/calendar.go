@@ -20,6 +20,8 @@ func ChinaStandardTime() *time.Location { return chinaStandardTime }
 
 // Window is a span of working time within a day, [Start, End) as offsets
 // from local midnight. End may be 24h (midnight of the next day).
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Window struct {
 	Start, End time.Duration
 }
@@ -63,6 +65,8 @@ func (w Window) String() string {
 
 // WorkingConfig describes a working-hours calendar. The zero value of each
 // field means its default.
+//
+// A plain value, read by NewWorkingCalendar; not retained.
 type WorkingConfig struct {
 	// Name appears in results ("office 5x8"). Default "working hours".
 	Name string

@@ -36,6 +36,8 @@ type Contract struct {
 
 // CalendarSpec declares a calendar: kind "7x24" or "working_hours" (with
 // windows, weekdays, and the shipped mainland holidays).
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type CalendarSpec struct {
 	Name     string   `yaml:"name" json:"name"`
 	Kind     string   `yaml:"kind" json:"kind"`
@@ -47,6 +49,8 @@ type CalendarSpec struct {
 // LevelSpec declares a level and its targets. Occurrence names the
 // scorecard item every incident of the level deducts (chengdu 考核表 19:
 // 一级故障出现一次扣 2 分).
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type LevelSpec struct {
 	Name        string       `yaml:"name" json:"name"`
 	Description string       `yaml:"description" json:"description"`
@@ -59,6 +63,8 @@ type LevelSpec struct {
 // Per zero: one occurrence. Per set: the quantity is the overrun in whole
 // Per units ("每超过 5 分钟": per 5m), or in started units with Started
 // ("逾期天数": per 24h, started).
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type BreachRule struct {
 	Item    string   `yaml:"item" json:"item"`
 	Per     Duration `yaml:"per" json:"per,omitempty"`
@@ -66,6 +72,8 @@ type BreachRule struct {
 }
 
 // TargetSpec declares a target.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type TargetSpec struct {
 	Kind         TargetKind  `yaml:"kind" json:"kind"`
 	Within       Duration    `yaml:"within" json:"within"`

@@ -14,6 +14,8 @@ import (
 // working days ("2 working days", counted by the Civil Code rule: the day
 // of the event is not counted and the period ends at 24:00 of the last
 // working day, 民法典 第二百零一条、第二百零三条).
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Duration struct {
 	D           time.Duration
 	WorkingDays int

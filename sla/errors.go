@@ -23,6 +23,8 @@ var (
 // FieldError is a bad value in a document or a config: which field, where in
 // the source (Line and Column are 1-based, 0 when unknown), and why. It
 // unwraps to ErrInvalid and to Err when set.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type FieldError struct {
 	Field  string
 	Line   int

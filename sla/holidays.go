@@ -11,6 +11,8 @@ import (
 )
 
 // Date is a civil date (no time, no zone), as holiday notices print them.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Date struct {
 	Year  int
 	Month time.Month
@@ -43,6 +45,8 @@ func (d Date) next() Date {
 }
 
 // DayKind says how a holiday set marks a date.
+//
+// Values are immutable, safe for concurrent use.
 type DayKind uint8
 
 const (
@@ -67,6 +71,8 @@ func (k DayKind) String() string {
 
 // Holiday is one holiday period of a year's notice: its days off and the
 // make-up working days that go with it.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Holiday struct {
 	Name string      `yaml:"name"`
 	Off  []DateRange `yaml:"off"`
@@ -74,6 +80,8 @@ type Holiday struct {
 }
 
 // HolidayYear is one year's official notice.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type HolidayYear struct {
 	Year     int       `yaml:"year"`
 	Notice   string    `yaml:"notice"`
@@ -82,6 +90,8 @@ type HolidayYear struct {
 
 // DateRange is a date or an inclusive range of dates, written "2020-01-24"
 // or "2020-01-24..2020-02-02" in YAML.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type DateRange struct {
 	From, To Date
 }

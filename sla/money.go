@@ -12,6 +12,8 @@ import (
 // Fen is an amount of renminbi in fen (0.01 yuan), the unit every payment
 // is finally made in. Amounts are computed exactly as Num and rounded to fen
 // once, at the end of each line item, by RoundFen.
+//
+// Values are immutable, safe for concurrent use.
 type Fen int64
 
 // ParseYuan parses "292000", "292000.00", "292,000.00" or "¥292,000.00".

@@ -6,6 +6,8 @@ import (
 
 // Tranche is one payment of a schedule: Share of the annual amount G,
 // scaled by F/100 of the assessment it depends on unless Unscaled.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Tranche struct {
 	Name       string `yaml:"name" json:"name"`
 	Share      Num    `yaml:"share" json:"share"`
@@ -16,6 +18,8 @@ type Tranche struct {
 // PaymentPlan turns assessment scores into payments (chengdu 第七章 服务考核方案
 // (2)(3)): F = 100 when score ≥ FullFrom, F = score when FailBelow ≤ score <
 // FullFrom, F = 0 below FailBelow (and the contract may be terminated).
+//
+// Methods only read it: safe for concurrent use as long as no one mutates it.
 type PaymentPlan struct {
 	Name      string `yaml:"name" json:"name"`
 	Clause    string `yaml:"clause" json:"clause"`
@@ -66,6 +70,8 @@ func (p *PaymentPlan) Factor(score Num) (f Num, fail bool) {
 }
 
 // PaymentResult is a year's payments.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type PaymentResult struct {
 	Year      int
 	Annual    Fen
@@ -132,6 +138,8 @@ func (p *PaymentPlan) Pay(g Fen, year int, scores []Num) (PaymentResult, error) 
 // nothing; each point beyond costs PerPoint of the total; more than
 // FullBeyond points lost withholds all of AtStake. Fractions of a point
 // are priced proportionally.
+//
+// Methods only read it: safe for concurrent use as long as no one mutates it.
 type ScoreDeduction struct {
 	Clause     string `yaml:"clause" json:"clause"`
 	Full       Num    `yaml:"full" json:"full"`

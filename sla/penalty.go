@@ -7,6 +7,8 @@ import (
 // Line is one item of a report: what was computed, from which event, under
 // which rule, and the result. Points is set for scorecard deductions,
 // Amount for money. A contract manager checks a report line by line.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Line struct {
 	Section string `json:"section"`          // "timer", "availability", "penalty", "fixed", "scorecard", "payment", "deduction"
 	Item    string `json:"item"`             // rule or clause id
@@ -28,6 +30,8 @@ func plural(n int64) string {
 }
 
 // PenaltyBase is the amount a penalty rate applies to.
+//
+// Values are immutable strings, safe for concurrent use.
 type PenaltyBase string
 
 const (
@@ -44,6 +48,8 @@ const (
 // Periods: "每5天" is read as complete periods (7 days late = 1 period of 5),
 // the reading that favours the party who did not draft the contract; set
 // CountStarted to count started periods instead (7 days = 2).
+//
+// Methods only read it: safe for concurrent use as long as no one mutates it.
 type PenaltyClause struct {
 	ID           string      `yaml:"id" json:"id"`
 	Clause       string      `yaml:"clause" json:"clause"` // where in the contract
@@ -87,6 +93,8 @@ func (p PenaltyClause) Validate() error {
 
 // Late is a delay to price: how many days late, the value of what was
 // late (for BaseLatePortion), and what it was.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Late struct {
 	Event       string
 	Days        int
@@ -133,6 +141,8 @@ func (p PenaltyClause) Compute(total Fen, late Late) (Line, error) {
 
 // FixedClause is a one-off liquidated damage of Rate × the contract total
 // (shaanxi 七, 八.6: 5 %; 十.4: 10 %).
+//
+// Methods only read it: safe for concurrent use as long as no one mutates it.
 type FixedClause struct {
 	ID     string `yaml:"id" json:"id"`
 	Clause string `yaml:"clause" json:"clause"`

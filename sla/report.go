@@ -9,6 +9,8 @@ import (
 )
 
 // Input is what happened in an assessment period, for Contract.Assess.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Input struct {
 	// AsOf measures clocks still running. Required.
 	AsOf time.Time
@@ -38,6 +40,8 @@ type Input struct {
 
 // AssessedIncident is an incident and whether it happened during a major
 // event (重大活动).
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type AssessedIncident struct {
 	Incident
 	MajorEvent bool
@@ -46,18 +50,24 @@ type AssessedIncident struct {
 // LateInput is a delay priced under Clause: a clause ID, or an obligation
 // shared by several clauses, which are then all computed and shown (how
 // shaanxi's two late-delivery clauses appear), none added to the totals.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type LateInput struct {
 	Clause string
 	Late
 }
 
 // BreachInput triggers a fixed-percent clause.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type BreachInput struct {
 	Clause string
 	Event  string
 }
 
 // Summary totals a report.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Summary struct {
 	Breaches       int  `json:"breaches"`
 	PointsDeducted *Num `json:"points_deducted,omitempty"`

@@ -11,6 +11,8 @@ import (
 // quantity of an occurrence multiplies the points, which is how "扣除分数 =
 // 对应分数 × 逾期天数" (chengdu 考核表 19/20) and per-day or per-5-minute
 // rules are written.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Item struct {
 	ID     string `yaml:"id" json:"id"`
 	Name   string `yaml:"name" json:"name"`
@@ -29,6 +31,8 @@ type Item struct {
 }
 
 // Occurrence is something that happened and is scored under an item.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Occurrence struct {
 	Item string
 	// Event identifies the source event (an incident ID, a ticket, a date).
@@ -44,6 +48,8 @@ type Occurrence struct {
 // the mean of the surveys held, plus PerMissing for each survey of Expected
 // not held. With NoDeductionFrom set, a mean at or above it deducts nothing
 // (sichuan: N ≥ 90 不扣分).
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Satisfaction struct {
 	Clause          string `yaml:"clause" json:"clause"`
 	Expected        int    `yaml:"expected" json:"expected"`
@@ -54,6 +60,8 @@ type Satisfaction struct {
 
 // Scorecard is a deduction scorecard: Full points (default 100) less the
 // deductions, never below Floor (default 0).
+//
+// Methods only read it: safe for concurrent use as long as no one mutates it.
 type Scorecard struct {
 	Name         string        `yaml:"name" json:"name"`
 	Clause       string        `yaml:"clause" json:"clause"`
@@ -106,6 +114,8 @@ func (s *Scorecard) Validate() error {
 }
 
 // ScoreResult is a scored period.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type ScoreResult struct {
 	Full     Num
 	Deducted Num

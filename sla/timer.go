@@ -7,6 +7,8 @@ import (
 )
 
 // EventKind is what happened to an incident.
+//
+// Values are immutable strings, safe for concurrent use.
 type EventKind string
 
 // Incident events. The first six are the lifecycle; OnSite, Solution and
@@ -24,6 +26,8 @@ const (
 )
 
 // TargetKind names a clock.
+//
+// Values are immutable strings, safe for concurrent use.
 type TargetKind string
 
 // Target kinds. Response, resolution, on-site and solution clocks start when
@@ -46,6 +50,8 @@ func (k TargetKind) valid() bool {
 }
 
 // Target is one clock of a level: Within of working time on Calendar.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Target struct {
 	Kind   TargetKind
 	Within Duration
@@ -58,6 +64,8 @@ type Target struct {
 }
 
 // Level is a severity or priority with its targets.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Level struct {
 	Name        string
 	Description string
@@ -142,12 +150,16 @@ func (p *Policy) Level(name string) (Level, bool) {
 }
 
 // Event is one timestamped event of an incident.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Event struct {
 	Kind EventKind
 	At   time.Time
 }
 
 // Incident is a ticket to replay.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type Incident struct {
 	ID     string
 	Level  string
@@ -155,6 +167,8 @@ type Incident struct {
 }
 
 // Status of a clock.
+//
+// Values are immutable strings, safe for concurrent use.
 type Status string
 
 // Clock statuses.
@@ -171,6 +185,8 @@ const (
 )
 
 // TargetResult explains one clock.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type TargetResult struct {
 	Kind     TargetKind    `json:"kind"`
 	Within   Duration      `json:"within"`
@@ -188,6 +204,8 @@ type TargetResult struct {
 func (r TargetResult) Breached() bool { return r.Status == Breached }
 
 // IncidentResult is every clock of an incident.
+//
+// It is a plain value: safe for concurrent use as long as no one mutates it.
 type IncidentResult struct {
 	ID      string         `json:"id"`
 	Level   string         `json:"level"`
