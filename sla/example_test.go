@@ -136,3 +136,70 @@ func ExamplePaymentPlan_Pay() {
 	// g3 首年 30% G × F/100 ¥1,517,250.00
 	// paid ¥5,682,250.00 withheld ¥267,750.00
 }
+
+// A contract of your own, as YAML: a working-hours calendar with the
+// mainland holidays and one level.
+func ExampleParseContract() {
+	c, err := sla.ParseContract([]byte(`
+name: helpdesk
+calendars:
+  - {name: office, kind: working_hours, windows: ["09:00-12:00", "13:30-17:30"]}
+levels:
+  - name: P2
+    targets:
+      - {kind: response, within: 1h, calendar: office}
+      - {kind: resolution, within: 1 working day, calendar: office}
+`))
+	if err != nil {
+		panic(err)
+	}
+	// Opened on the eve of the 2025 National Day holiday (1-8 Oct).
+	res, err := c.Policy().Evaluate(sla.Incident{ID: "T-1", Level: "P2", Events: []sla.Event{
+		{Kind: sla.Opened, At: time.Date(2025, 9, 30, 17, 0, 0, 0, cst)},
+	}}, time.Date(2025, 9, 30, 17, 10, 0, 0, cst))
+	if err != nil {
+		panic(err)
+	}
+	for _, t := range res.Targets {
+		fmt.Println(t.Kind, "due", t.Deadline.Format("2006-01-02 15:04"))
+	}
+	_, err = sla.ParseContract([]byte("name: x\nlevels:\n  - name: P1\n    targets: [{kind: response, within: soon, calendar: office}]\n"))
+	fmt.Println(err)
+	// Output:
+	// response due 2025-10-09 09:30
+	// resolution due 2025-10-10 00:00
+	// sla: 4:40: levels[0].targets[0].within: expected a duration like 30m, 0.2h, 2d or 2 working days
+}
+
+// Assess a period under a preset and render the report.
+func ExampleContract_Assess() {
+	c, err := sla.Preset("shaanxi")
+	if err != nil {
+		panic(err)
+	}
+	at := func(d, h int) time.Time { return time.Date(2025, 10, d, h, 0, 0, 0, cst) }
+	rep, err := c.Assess(sla.Input{
+		AsOf: at(31, 0),
+		Incidents: []sla.AssessedIncident{{Incident: sla.Incident{ID: "SX-2", Level: "P2", Events: []sla.Event{
+			{Kind: sla.Opened, At: at(9, 1)}, {Kind: sla.Responded, At: at(9, 1).Add(12 * time.Minute)},
+			{Kind: sla.Solution, At: at(9, 2)}, {Kind: sla.Resolved, At: at(9, 4)},
+		}}}},
+		Breaches: []sla.BreachInput{{Clause: "no_response_24h", Event: "ticket T-9 unanswered for 30 h"}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	for _, l := range rep.Lines {
+		amount := ""
+		if l.Amount != nil {
+			amount = l.Amount.Format()
+		}
+		fmt.Println(strings.TrimSpace(strings.Join([]string{l.Section, l.Item, l.Note, amount}, " ")))
+	}
+	// Output:
+	// timer P2 response breached
+	// timer P2 onsite not recorded
+	// timer P2 solution met
+	// timer P2 resolution met
+	// fixed no_response_24h  ¥29,200.00
+}
