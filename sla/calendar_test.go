@@ -302,3 +302,28 @@ func TestCalendarDSTZone(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 23*time.Hour, got)
 }
+
+// Holidays are data: a user-supplied set for other years works the same,
+// and years outside it are refused.
+func TestCustomHolidays(t *testing.T) {
+	h, err := ParseHolidays([]byte(`
+- year: 2030
+  notice: test notice
+  holidays:
+    - {name: 春节, off: [2030-02-04..2030-02-08], work: [2030-02-09]}
+`))
+	require.NoError(t, err)
+	require.Equal(t, "test notice", h.Notice(2030))
+	c, err := NewWorkingCalendar(WorkingConfig{Name: "2030", Holidays: h, Windows: []Window{{9 * time.Hour, 17 * time.Hour}}})
+	require.NoError(t, err)
+	// Fri 2030-02-01 16:00 + 2 h: 1 h on Friday, Mon-Fri 4-8 Feb off, the
+	// make-up Saturday 9 Feb 09:00 + 1 h = 10:00.
+	due, err := c.Add(time.Date(2030, 2, 1, 16, 0, 0, 0, cst), 2*time.Hour)
+	require.NoError(t, err)
+	require.Equal(t, time.Date(2030, 2, 9, 10, 0, 0, 0, cst), due)
+	_, err = c.Between(time.Date(2029, 12, 31, 9, 0, 0, 0, cst), time.Date(2030, 1, 2, 9, 0, 0, 0, cst))
+	require.ErrorIs(t, err, ErrNoCalendarData)
+	ok, err := c.IsWorkingDay(time.Date(2030, 2, 9, 12, 0, 0, 0, cst))
+	require.NoError(t, err)
+	require.True(t, ok)
+}
