@@ -327,3 +327,37 @@ func TestCustomHolidays(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 }
+
+// Properties at nanosecond resolution, where the minute walk cannot go:
+// Between is additive, Add inverts Between, and Add is the earliest such
+// instant.
+func TestCalendarProperties(t *testing.T) {
+	c := office(t)
+	rng := rand.New(rand.NewPCG(3, 9))
+	lo := at(2020, 1, 1, 0, 0).UnixNano()
+	span := at(2026, 12, 20, 0, 0).UnixNano() - lo
+	for i := 0; i < 2000; i++ {
+		a := time.Unix(0, lo+rng.Int64N(span))
+		b := a.Add(time.Duration(rng.Int64N(int64(10 * 24 * time.Hour))))
+		m := a.Add(b.Sub(a) / 3)
+		ab, err := c.Between(a, b)
+		require.NoError(t, err)
+		am, err := c.Between(a, m)
+		require.NoError(t, err)
+		mb, err := c.Between(m, b)
+		require.NoError(t, err)
+		require.Equal(t, ab, am+mb)
+
+		d := time.Duration(rng.Int64N(int64(30 * time.Hour)))
+		end, err := c.Add(a, d)
+		require.NoError(t, err)
+		got, err := c.Between(a, end)
+		require.NoError(t, err)
+		require.Equal(t, d, got, "Add(%v, %v) = %v", a, d, end)
+		if d > 0 {
+			early, err := c.Between(a, end.Add(-1))
+			require.NoError(t, err)
+			require.Less(t, early, d, "Add(%v, %v) is not the earliest instant", a, d)
+		}
+	}
+}
