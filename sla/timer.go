@@ -301,18 +301,18 @@ func (p *Policy) EvaluateTo(res *IncidentResult, inc Incident, asOf time.Time) e
 		slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
 	}
 	var buf [4]clock
-	clocks := buf[:0]
+	clocks := buf[:]
 	if len(lvl.Targets) > len(buf) {
-		clocks = make([]clock, 0, len(lvl.Targets))
+		clocks = make([]clock, len(lvl.Targets))
 	}
+	clocks = clocks[:len(lvl.Targets)]
 	for i := range lvl.Targets {
-		t := &lvl.Targets[i]
-		k := clock{t: t, cal: t.Calendar, limit: t.Within.D}
+		t, k := &lvl.Targets[i], &clocks[i]
+		k.t, k.cal, k.limit = t, t.Calendar, t.Within.D
 		if t.Within.WorkingDays > 0 {
 			k.cal = p.days[t.Calendar]
 			k.limit = time.Duration(t.Within.WorkingDays) * 24 * time.Hour
 		}
-		clocks = append(clocks, k)
 	}
 	open, paused, resolved := false, false, false
 	bad := func(i int, e Event, why string) error {
@@ -403,13 +403,11 @@ func (p *Policy) EvaluateTo(res *IncidentResult, inc Incident, asOf time.Time) e
 		}
 	}
 	res.ID, res.Level, res.AsOf = inc.ID, inc.Level, asOf
-	res.Targets = res.Targets[:0]
+	res.Targets = res.Targets[:len(clocks)]
 	for c := range clocks {
-		r, err := clocks[c].result(asOf)
-		if err != nil {
+		if err := clocks[c].result(&res.Targets[c], asOf); err != nil {
 			return fmt.Errorf("sla: incident %s %s: %w", inc.ID, clocks[c].t.Kind, err)
 		}
-		res.Targets = append(res.Targets, r)
 	}
 	return nil
 }
@@ -433,11 +431,11 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-func (k *clock) result(asOf time.Time) (TargetResult, error) {
-	r := TargetResult{Kind: k.t.Kind, Within: k.t.Within, Calendar: k.cal.Describe(), Clause: k.t.Clause, Start: k.start, Stop: k.stop}
+func (k *clock) result(r *TargetResult, asOf time.Time) error {
+	*r = TargetResult{Kind: k.t.Kind, Within: k.t.Within, Calendar: k.cal.Describe(), Clause: k.t.Clause, Start: k.start, Stop: k.stop}
 	if !k.started {
 		r.Status = NotStarted
-		return r, k.err
+		return k.err
 	}
 	if k.running {
 		k.span(asOf, true)
@@ -446,18 +444,16 @@ func (k *clock) result(asOf time.Time) (TargetResult, error) {
 		k.deadline, k.err = k.cal.Add(maxTime(k.stop, k.start), k.rem)
 	}
 	if k.err != nil {
-		return r, k.err
+		return k.err
 	}
 	r.Deadline, r.Elapsed = k.deadline, k.elapsed
 	if k.elapsed > k.limit {
 		r.Overrun = k.elapsed - k.limit
 	}
-	if k.t.Kind == TargetOnSite && !k.stopped {
+	switch {
+	case k.t.Kind == TargetOnSite && !k.stopped:
 		r.Overrun = 0
 		r.Status = NotRecorded
-		return r, nil
-	}
-	switch {
 	case r.Overrun > 0:
 		r.Status = Breached
 	case k.stopped:
@@ -467,5 +463,5 @@ func (k *clock) result(asOf time.Time) (TargetResult, error) {
 	default:
 		r.Status = PausedClock
 	}
-	return r, nil
+	return nil
 }
