@@ -8,6 +8,7 @@ package benchmarks
 
 import (
 	"github.com/healthcode-sdk/healthcode/benchmarks/bench"
+	"github.com/healthcode-sdk/healthcode/benchmarks/codesbench"
 	"github.com/healthcode-sdk/healthcode/benchmarks/dedupebench"
 	"github.com/healthcode-sdk/healthcode/benchmarks/slabench"
 	"github.com/healthcode-sdk/healthcode/benchmarks/synthbench"
@@ -19,6 +20,7 @@ func All(s bench.Scale) []bench.Workload {
 	var ws []bench.Workload
 	ws = append(ws, synthbench.Workloads(s)...)
 	ws = append(ws, slabench.Workloads(s)...)
+	ws = append(ws, codesbench.Workloads(s)...)
 	ws = append(ws, dedupebench.Workloads(s)...)
 	ws = append(ws, tracebench.Workloads(s)...)
 	return ws

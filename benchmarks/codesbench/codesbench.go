@@ -1,0 +1,516 @@
+// Package codesbench holds the workload benchmarks of package codes: the
+// lookup hot path against a plain Go map, the cost of keying a raw ID, bulk
+// rule decisions into the persistent store, and offline-token signing and
+// verification per suite.
+package codesbench
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/healthcode-sdk/healthcode/benchmarks/bench"
+	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/codes/boltstore"
+	"github.com/healthcode-sdk/healthcode/internal/synth"
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	t0     = time.Date(2022, 6, 13, 9, 0, 0, 0, time.UTC)
+	secret = []byte("codesbench secret, 32 bytes long")
+)
+
+type sizes struct {
+	people int // keyed population of the lookup workload
+	ids    int // raw IDs cycled through by the key workload
+	pool   int // keys cycled through by the bulk-apply workload
+}
+
+func sizesFor(s bench.Scale) sizes {
+	if s == bench.Full {
+		// A city-sized keyed population; the lookup working set then far
+		// exceeds the CPU caches, as it does at 114 M users.
+		return sizes{people: 2_000_000, ids: 200_000, pool: 4_000_000}
+	}
+	return sizes{people: 20_000, ids: 5_000, pool: 50_000}
+}
+
+// Workloads returns the codes workloads at scale s.
+func Workloads(s bench.Scale) []bench.Workload {
+	sz := sizesFor(s)
+	return []bench.Workload{
+		{
+			Name: "codes/lookup",
+			Unit: "lookup",
+			Doc: fmt.Sprintf("current colour of a precomputed key, %d keyed synth people, 10 %% non-green, all cores: codes.Registry.Lookup (bloom filter + ristretto + MemStore) vs a plain map[codes.Key]codes.Colour read",
+				sz.people),
+			Subjects: []bench.Subject{
+				{Name: "Registry.Lookup", Role: bench.Primary, Parallel: true, Setup: func(ctx context.Context) (bench.Runner, error) {
+					return newLookup(ctx, sz.people, false)
+				}},
+				{Name: "map-read", Role: bench.Baseline, Parallel: true, Setup: func(ctx context.Context) (bench.Runner, error) {
+					return newLookup(ctx, sz.people, true)
+				}},
+			},
+		},
+		{
+			Name: "codes/key",
+			Unit: "id",
+			Doc:  "key of a raw document number as registries export it (10 % noisy: full-width, lower-case x, spaces, 15-digit): codes.Parse + Keyer.Document per suite vs HMAC-SHA256 of the raw string without parsing",
+			Subjects: []bench.Subject{
+				{Name: "Parse+HMAC-SHA256", Role: bench.Primary, Setup: func(context.Context) (bench.Runner, error) {
+					return newKeyRunner(sz.ids, codes.HMACSHA256, false)
+				}},
+				{Name: "Parse+HMAC-SM3", Role: bench.Primary, Setup: func(context.Context) (bench.Runner, error) {
+					return newKeyRunner(sz.ids, codes.HMACSM3, false)
+				}},
+				{Name: "raw-HMAC-SHA256", Role: bench.Baseline, Setup: func(context.Context) (bench.Runner, error) {
+					return newKeyRunner(sz.ids, codes.HMACSHA256, true)
+				}},
+			},
+		},
+		{
+			Name: "codes/bulk-apply",
+			Unit: "change",
+			Doc: fmt.Sprintf("rule decisions that each change a key's colour, over %d keys, one Apply per run: boltstore (hash-chained history, fsync per 200 k) vs MemStore vs raw bbolt puts of the same entries without history or chaining",
+				sz.pool),
+			Subjects: []bench.Subject{
+				{Name: "boltstore", Role: bench.Primary, Setup: func(context.Context) (bench.Runner, error) {
+					return newApply(sz.pool, "bolt")
+				}},
+				{Name: "MemStore", Role: bench.Peer, Setup: func(context.Context) (bench.Runner, error) {
+					return newApply(sz.pool, "mem")
+				}},
+				{Name: "raw-bbolt-put", Role: bench.Baseline, Setup: func(context.Context) (bench.Runner, error) {
+					return newApply(sz.pool, "raw")
+				}},
+			},
+		},
+		{
+			Name: "codes/token",
+			Unit: "token",
+			Doc:  "sign then verify one offline token (colour, masked name, subject, 5 min lifetime) per suite vs an HMAC-SHA256 tag over the same bytes (what a scanner could check only if it held the issuer's secret)",
+			Subjects: []bench.Subject{
+				{Name: "Ed25519", Role: bench.Primary, Setup: func(context.Context) (bench.Runner, error) { return newToken(codes.Ed25519) }},
+				{Name: "SM2-SM3", Role: bench.Primary, Setup: func(context.Context) (bench.Runner, error) { return newToken(codes.SM2SM3) }},
+				{Name: "HMAC-SHA256-tag", Role: bench.Baseline, Setup: func(context.Context) (bench.Runner, error) { return newToken(0) }},
+			},
+		},
+	}
+}
+
+func wrong(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{bench.ErrWrongAnswer}, args...)...)
+}
+
+// ---- lookup ----
+
+type lookupRunner struct {
+	reg    *codes.Registry
+	m      map[codes.Key]codes.Colour
+	keys   []codes.Key
+	want   []codes.Colour
+	useMap bool
+	next   atomic.Uint64
+}
+
+func newLookup(ctx context.Context, n int, useMap bool) (*lookupRunner, error) {
+	keyer, err := codes.NewKeyer(codes.HMACSHA256, secret)
+	if err != nil {
+		return nil, err
+	}
+	r := &lookupRunner{useMap: useMap}
+	g := synth.New(1)
+	store := codes.NewMemStore()
+	var changes []codes.Change
+	for i, p := range g.People(n) {
+		id, err := codes.Parse(p.DocNumber)
+		if err != nil {
+			return nil, fmt.Errorf("person %d: %w", i, err)
+		}
+		k := keyer.Document(id)
+		c := codes.Green
+		switch i % 20 {
+		case 3:
+			c = codes.Red
+		case 11:
+			c = codes.Yellow
+		}
+		r.keys = append(r.keys, k)
+		r.want = append(r.want, c)
+		if c != codes.Green {
+			changes = append(changes, codes.Change{Key: k, State: codes.State{Colour: c, Reason: "bench",
+				Cause: codes.Cause{RuleID: "bench", RuleVersion: "1"}, Since: t0}})
+		}
+	}
+	// Shuffle the probe order so neighbouring lookups do not share cache lines.
+	shuffle(r.keys, r.want)
+	if useMap {
+		r.m = make(map[codes.Key]codes.Colour, n)
+		for i, k := range r.keys {
+			r.m[k] = r.want[i]
+		}
+		return r, nil
+	}
+	if _, err := store.Apply(ctx, changes); err != nil {
+		return nil, err
+	}
+	r.reg, err = codes.Open(ctx, store, codes.Config{ExpectedNonGreen: uint(len(changes))})
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range r.keys { // warm the cache as a running service would be
+		if _, err := r.reg.Lookup(ctx, k); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// shuffle permutes keys and want together with a fixed xorshift sequence.
+func shuffle(keys []codes.Key, want []codes.Colour) {
+	x := uint64(88172645463325252)
+	for i := len(keys) - 1; i > 0; i-- {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		j := int(x % uint64(i+1))
+		keys[i], keys[j] = keys[j], keys[i]
+		want[i], want[j] = want[j], want[i]
+	}
+}
+
+func (r *lookupRunner) Run(ctx context.Context, n int) error {
+	i := int(r.next.Add(uint64(n)) - uint64(n)) // this goroutine's own stretch of keys
+	l := len(r.keys)
+	if r.useMap {
+		for range n {
+			j := i % l
+			if r.m[r.keys[j]] != r.want[j] {
+				return wrong("map answered the wrong colour")
+			}
+			i++
+		}
+		return nil
+	}
+	for range n {
+		j := i % l
+		st, err := r.reg.Lookup(ctx, r.keys[j])
+		if err != nil {
+			return err
+		}
+		if st.Colour != r.want[j] {
+			return wrong("key %d: got %v, want %v", j, st.Colour, r.want[j])
+		}
+		i++
+	}
+	return nil
+}
+
+func (r *lookupRunner) Metrics() []bench.Metric {
+	if r.reg == nil {
+		return nil
+	}
+	f := r.reg.FilterStats()
+	return []bench.Metric{{Name: "filter", Value: float64(f.Bits) / 8 / 1024, Unit: "KiB"}}
+}
+
+func (r *lookupRunner) Close() error {
+	if r.reg != nil {
+		r.reg.Close()
+	}
+	return nil
+}
+
+// ---- key ----
+
+type keyRunner struct {
+	keyer *codes.Keyer
+	raw   []string
+	want  []codes.Key
+	plain bool
+	mac   []byte
+	i     int
+}
+
+func newKeyRunner(n int, suite codes.KeySuite, plain bool) (*keyRunner, error) {
+	keyer, err := codes.NewKeyer(suite, secret)
+	if err != nil {
+		return nil, err
+	}
+	recs, _ := synth.New(3).Registry(synth.RegistryConfig{Records: n, NoiseRate: 0.1})
+	r := &keyRunner{keyer: keyer, plain: plain}
+	for _, rec := range recs {
+		id, err := codes.Parse(rec.DocNumber)
+		if err != nil {
+			return nil, fmt.Errorf("record %d: %w", rec.ID, err)
+		}
+		r.raw = append(r.raw, rec.DocNumber)
+		r.want = append(r.want, keyer.Document(id))
+	}
+	return r, nil
+}
+
+func (r *keyRunner) Run(_ context.Context, n int) error {
+	if r.plain {
+		h := hmac.New(sha256.New, secret)
+		for range n {
+			j := r.i % len(r.raw)
+			h.Reset()
+			h.Write([]byte(r.raw[j]))
+			r.mac = h.Sum(r.mac[:0])
+			if len(r.mac) != sha256.Size {
+				return wrong("short MAC")
+			}
+			r.i++
+		}
+		return nil
+	}
+	for range n {
+		j := r.i % len(r.raw)
+		id, err := codes.Parse(r.raw[j])
+		if err != nil {
+			return err
+		}
+		if r.keyer.Document(id) != r.want[j] {
+			return wrong("record %d keyed differently", j)
+		}
+		r.i++
+	}
+	return nil
+}
+
+// ---- bulk apply ----
+
+type applyRunner struct {
+	kind   string
+	dir    string
+	bolt   *boltstore.Store
+	mem    *codes.MemStore
+	raw    *bolt.DB
+	keys   []codes.Key
+	cursor int
+}
+
+func newApply(pool int, kind string) (*applyRunner, error) {
+	r := &applyRunner{kind: kind, keys: make([]codes.Key, pool)}
+	for i := range r.keys {
+		s := sha256.Sum256([]byte{byte(i), byte(i >> 8), byte(i >> 16), byte(i >> 24)})
+		copy(r.keys[i][:], s[:])
+	}
+	var err error
+	switch kind {
+	case "mem":
+		r.mem = codes.NewMemStore()
+		return r, nil
+	case "bolt", "raw":
+		r.dir, err = os.MkdirTemp("", "codesbench-")
+		if err != nil {
+			return nil, err
+		}
+		path := filepath.Join(r.dir, "codes.db")
+		if kind == "bolt" {
+			r.bolt, err = boltstore.Open(path, boltstore.Config{})
+		} else {
+			r.raw, err = bolt.Open(path, 0o600, &bolt.Options{NoFreelistSync: true, FreelistType: bolt.FreelistMapType,
+				PageSize: 16 << 10, InitialMmapSize: 1 << 30})
+			if err == nil {
+				err = r.raw.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("s")); return err })
+			}
+		}
+		if err != nil {
+			_ = os.RemoveAll(r.dir)
+			return nil, err
+		}
+		return r, nil
+	}
+	return nil, errors.New("codesbench: unknown store kind")
+}
+
+// changes returns the next n changes: keys in pool order, the colour
+// alternating on every pass so each change is a real one.
+func (r *applyRunner) changes(n int) []codes.Change {
+	out := make([]codes.Change, n)
+	for i := range out {
+		c := r.cursor + i
+		col := codes.Red
+		if (c/len(r.keys))%2 == 1 {
+			col = codes.Yellow
+		}
+		out[i] = codes.Change{Key: r.keys[c%len(r.keys)], State: codes.State{Colour: col, Reason: "close contact",
+			Cause: codes.Cause{RuleID: "contact-close", RuleVersion: "2022.06.1"}, Since: t0.Add(time.Duration(c) * time.Second)}}
+	}
+	r.cursor += n
+	return out
+}
+
+func (r *applyRunner) Run(ctx context.Context, n int) error {
+	if n > len(r.keys) {
+		// A key may appear only once per batch for every change to be real.
+		for n > 0 {
+			m := min(n, len(r.keys))
+			if err := r.Run(ctx, m); err != nil {
+				return err
+			}
+			n -= m
+		}
+		return nil
+	}
+	ch := r.changes(n)
+	switch r.kind {
+	case "raw":
+		return r.rawPut(ch)
+	case "mem":
+		a, err := r.mem.Apply(ctx, ch)
+		if err != nil {
+			return err
+		}
+		if a.Changed != n {
+			return wrong("%d of %d changes applied", a.Changed, n)
+		}
+		return nil
+	}
+	a, err := r.bolt.Apply(ctx, ch)
+	if err != nil {
+		return err
+	}
+	if a.Changed != n {
+		return wrong("%d of %d changes applied", a.Changed, n)
+	}
+	return nil
+}
+
+// rawPut writes key -> encoded state in sorted transactions of 200 k, the
+// same batching as boltstore but with no history, no chain and no read of
+// the previous state.
+func (r *applyRunner) rawPut(ch []codes.Change) error {
+	slices.SortFunc(ch, func(a, b codes.Change) int { return bytes.Compare(a.Key[:], b.Key[:]) })
+	for start := 0; start < len(ch); start += 200_000 {
+		part := ch[start:min(start+200_000, len(ch))]
+		err := r.raw.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket([]byte("s"))
+			for i := range part {
+				e := codes.Entry{Key: part[i].Key, State: part[i].State}
+				if err := b.Put(part[i].Key[:], codes.AppendEntry(nil, &e)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *applyRunner) Close() error {
+	if r.bolt != nil {
+		_ = r.bolt.Close()
+	}
+	if r.raw != nil {
+		_ = r.raw.Close()
+	}
+	if r.dir != "" {
+		return os.RemoveAll(r.dir)
+	}
+	return nil
+}
+
+// ---- token ----
+
+type tokenRunner struct {
+	signer   *codes.Signer
+	verifier *codes.Verifier
+	mac      []byte
+	claims   codes.Claims
+	signNs   int64
+	verNs    int64
+	ops      int64
+	size     int
+}
+
+func newToken(suite codes.Suite) (*tokenRunner, error) {
+	r := &tokenRunner{claims: codes.Claims{Colour: codes.Yellow, Name: codes.MaskName("欧阳娜娜"),
+		Subject: codes.TokenSubject(codes.Key{1, 2, 3}), Issued: t0, Expires: t0.Add(5 * time.Minute)}}
+	var err error
+	switch suite {
+	case codes.Ed25519:
+		r.signer, err = codes.NewEd25519Signer("ed-1", ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)))
+	case codes.SM2SM3:
+		var priv *sm2.PrivateKey
+		priv, err = sm2.GenerateKey(rand.Reader)
+		if err == nil {
+			r.signer, err = codes.NewSM2Signer("sm2-1", priv, nil)
+		}
+	default:
+		r.mac = secret
+		return r, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.verifier, err = codes.NewVerifier(codes.VerifierConfig{}, r.signer.Public())
+	return r, err
+}
+
+func (r *tokenRunner) Run(_ context.Context, n int) error {
+	if r.mac != nil {
+		body := []byte("H\x01\x00\x04mac1\x64claims-of-similar-size-as-a-token....")
+		for range n {
+			h := hmac.New(sha256.New, r.mac)
+			h.Write(body)
+			tag := h.Sum(nil)
+			h2 := hmac.New(sha256.New, r.mac)
+			h2.Write(body)
+			if !hmac.Equal(tag, h2.Sum(nil)) {
+				return wrong("tag mismatch")
+			}
+		}
+		return nil
+	}
+	now := t0.Add(time.Minute)
+	for range n {
+		s := time.Now()
+		text, err := r.signer.Sign(r.claims)
+		if err != nil {
+			return err
+		}
+		m := time.Now()
+		c, err := r.verifier.Verify(text, now)
+		if err != nil {
+			return err
+		}
+		r.verNs += int64(time.Since(m))
+		r.signNs += int64(m.Sub(s))
+		r.ops++
+		r.size = len(text)
+		if c.Colour != r.claims.Colour || c.Name != r.claims.Name {
+			return wrong("claims changed in transit")
+		}
+	}
+	return nil
+}
+
+func (r *tokenRunner) Metrics() []bench.Metric {
+	if r.ops == 0 {
+		return nil
+	}
+	return []bench.Metric{
+		{Name: "sign", Value: float64(r.signNs) / float64(r.ops) / 1e3, Unit: "µs"},
+		{Name: "verify", Value: float64(r.verNs) / float64(r.ops) / 1e3, Unit: "µs"},
+		{Name: "token", Value: float64(r.size), Unit: "chars"},
+	}
+}
