@@ -406,7 +406,7 @@ func (p *Policy) EvaluateTo(res *IncidentResult, inc Incident, asOf time.Time) e
 	res.Targets = res.Targets[:len(clocks)]
 	for c := range clocks {
 		if err := clocks[c].result(&res.Targets[c], asOf); err != nil {
-			return fmt.Errorf("sla: incident %s %s: %w", inc.ID, clocks[c].t.Kind, err)
+			return fmt.Errorf("%w (incident %s, %s clock)", err, inc.ID, clocks[c].t.Kind)
 		}
 	}
 	return nil
