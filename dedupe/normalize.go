@@ -52,12 +52,59 @@ func isASCII(s string) bool {
 	return true
 }
 
+// plain reports whether s is already in every canonical form this file
+// produces for free text: only printable ASCII, CJK unified ideographs
+// (U+4E00-U+9FFF, which NFKC and width folding leave alone) and the
+// middle dot U+00B7, with no leading, trailing or doubled space. Most
+// registry values are plain, and skip the Unicode machinery.
+func plain(s string) bool {
+	if s == "" {
+		return true
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	prevSpace := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f || c == ' ' && prevSpace {
+				return false
+			}
+			prevSpace = c == ' '
+			i++
+			continue
+		}
+		prevSpace = false
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !(r >= 0x4E00 && r <= 0x9FFF || r == MiddleDot) {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// hanOnly reports whether s is non-empty and only CJK unified ideographs
+// and middle dots (a typical Chinese name, already normalised).
+func hanOnly(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 0x4E00 && r <= 0x9FFF || r == MiddleDot) {
+			return false
+		}
+	}
+	return true
+}
+
 // fold applies full-width to half-width folding and Unicode NFKC. NFKC
 // already folds full-width ASCII; width.Fold also folds the few
 // characters NFKC leaves wide (such as U+FFE0-U+FFE6 signs). ASCII input
 // is returned as is.
 func fold(s string) string {
-	if isASCII(s) {
+	if isASCII(s) || hanOnly(s) {
 		return s
 	}
 	s = width.Fold.String(s)
@@ -69,6 +116,9 @@ func fold(s string) string {
 // ideographic space) to one ASCII space and trims both ends. It is used
 // for addresses, sources and other free text.
 func NormalizeText(s string) string {
+	if plain(s) {
+		return s
+	}
 	s = fold(s)
 	if isASCII(s) && !needsSpaceWork(s) {
 		return s
@@ -121,6 +171,9 @@ func needsSpaceWork(s string) bool {
 // "阿依古丽·买买提"), and Latin letters are upper-cased ("John Smith" =
 // "JOHN SMITH").
 func NormalizeName(s string) string {
+	if hanOnly(s) {
+		return s
+	}
 	s = NormalizeText(s)
 	if isASCII(s) {
 		return strings.ToUpper(s)
@@ -178,6 +231,9 @@ func nextNonSpace(rs []rune, i int) rune {
 // next to a Han character is removed ("北京市西城区 某路5号" =
 // "北京市西城区某路5号"); spaces between Latin words or digits stay.
 func NormalizeAddress(s string) string {
+	if plain(s) && !strings.Contains(s, " ") {
+		return s
+	}
 	s = NormalizeText(s)
 	if isASCII(s) || !strings.Contains(s, " ") {
 		return s
@@ -366,6 +422,9 @@ func NormalizePhone(s string) string {
 // M, male, 1 and 女, 女性, F, female, 2 (GB/T 2261.1 codes). Anything
 // else is returned as NormalizeText gives it.
 func NormalizeSex(s string) string {
+	if s == "男" || s == "女" {
+		return s
+	}
 	t := NormalizeText(s)
 	switch strings.ToLower(t) {
 	case "男", "男性", "m", "male", "1":

@@ -332,7 +332,7 @@ func (r *Resolver) Resolve(ctx context.Context, recs []Record) (*Result, error) 
 // than io.EOF stops the run and is returned.
 func (r *Resolver) Stream(ctx context.Context, src RecordReader, sink Sink) (Stats, error) {
 	var st Stats
-	var buf []Record
+	buf := recSet{shift: 12}
 	var size int64
 	var parts *partitioner
 	defer func() {
@@ -340,13 +340,10 @@ func (r *Resolver) Stream(ctx context.Context, src RecordReader, sink Sink) (Sta
 			parts.close()
 		}
 	}()
+	next, stop := r.prefetch(ctx, src)
+	defer stop()
 	for {
-		if st.Records&4095 == 0 {
-			if err := ctx.Err(); err != nil {
-				return st, err
-			}
-		}
-		rec, err := src.Read()
+		rec, err := next()
 		if err == io.EOF {
 			break
 		}
@@ -360,23 +357,23 @@ func (r *Resolver) Stream(ctx context.Context, src RecordReader, sink Sink) (Sta
 			}
 			continue
 		}
-		buf = append(buf, rec)
+		buf.add(&rec)
 		size += recordSize(&rec)
 		if size > r.cfg.MemoryBudget {
 			parts, err = r.newPartitioner(0)
 			if err != nil {
 				return st, err
 			}
-			for i := range buf {
-				if err := parts.add(&buf[i]); err != nil {
+			for i := 0; i < buf.n; i++ {
+				if err := parts.add(buf.at(i)); err != nil {
 					return st, err
 				}
 			}
-			buf = nil
+			buf = recSet{}
 		}
 	}
 	if parts == nil {
-		got, err := r.resolveSlice(ctx, buf, r.cfg.Workers, sink)
+		got, err := r.resolveSet(ctx, buf, r.cfg.Workers, sink)
 		got.Records = st.Records
 		return got, err
 	}
@@ -387,6 +384,84 @@ func (r *Resolver) Stream(ctx context.Context, src RecordReader, sink Sink) (Sta
 	got, err := r.resolvePartitions(ctx, parts, sink)
 	got.Records = st.Records
 	return got, err
+}
+
+// prefetchBatch is how many records the reading goroutine hands over at
+// a time.
+const prefetchBatch = 1024
+
+// prefetch returns a function that yields src's records in order. With
+// more than one worker, a goroutine reads ahead in batches, so that
+// parsing the input overlaps with hashing and spilling; it stops when ctx
+// is cancelled. The function returns io.EOF after the last record, or the
+// first error (including ctx.Err()). stop ends the read-ahead and waits for
+// the goroutine, so that src is not read after Stream returns.
+func (r *Resolver) prefetch(ctx context.Context, src RecordReader) (next func() (Record, error), stop func()) {
+	if r.cfg.Workers < 2 {
+		n := 0
+		return func() (Record, error) {
+			if n++; n&4095 == 0 {
+				if err := ctx.Err(); err != nil {
+					return Record{}, err
+				}
+			}
+			return src.Read()
+		}, func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	type batch struct {
+		recs []Record
+		err  error
+	}
+	ch := make(chan batch, 4)
+	go func() {
+		defer close(done)
+		defer close(ch)
+		for {
+			b := batch{recs: make([]Record, 0, prefetchBatch)}
+			for len(b.recs) < prefetchBatch {
+				rec, err := src.Read()
+				if err != nil {
+					b.err = err
+					break
+				}
+				b.recs = append(b.recs, rec)
+			}
+			select {
+			case ch <- b:
+			case <-ctx.Done():
+				return
+			}
+			if b.err != nil {
+				return
+			}
+		}
+	}()
+	var cur batch
+	i := 0
+	return func() (Record, error) {
+		for i >= len(cur.recs) {
+			if cur.err != nil {
+				return Record{}, cur.err
+			}
+			var ok bool
+			select {
+			case cur, ok = <-ch:
+			case <-ctx.Done():
+				return Record{}, ctx.Err()
+			}
+			if !ok {
+				return Record{}, ctx.Err()
+			}
+			i = 0
+		}
+		i++
+		return cur.recs[i-1], nil
+	}, func() {
+		cancel()
+		<-done
+	}
 }
 
 // recordOverhead approximates the in-memory size of a Record beyond its
@@ -503,18 +578,45 @@ func radixSort(es []entry) {
 // resolveSlice resolves recs in memory and hands the groups to sink. It
 // hashes with up to workers goroutines.
 func (r *Resolver) resolveSlice(ctx context.Context, recs []Record, workers int, sink Sink) (Stats, error) {
+	return r.resolveSet(ctx, recSet{chunks: [][]Record{recs}, shift: 62, n: len(recs)}, workers, sink)
+}
+
+// recSet is a sequence of records held in chunks, so that buffering a
+// stream never copies what it already holds. Every chunk but the last has
+// exactly 1<<shift records.
+type recSet struct {
+	chunks [][]Record
+	shift  uint
+	n      int
+}
+
+func (s *recSet) at(i int) *Record { return &s.chunks[i>>s.shift][i&(1<<s.shift-1)] }
+
+// add appends rec, starting a new chunk when the last one is full.
+func (s *recSet) add(rec *Record) {
+	size := 1 << s.shift
+	if len(s.chunks) == 0 || len(s.chunks[len(s.chunks)-1]) == size {
+		s.chunks = append(s.chunks, make([]Record, 0, size))
+	}
+	last := &s.chunks[len(s.chunks)-1]
+	*last = append(*last, *rec)
+	s.n++
+}
+
+// resolveSet is resolveSlice over a recSet.
+func (r *Resolver) resolveSet(ctx context.Context, recs recSet, workers int, sink Sink) (Stats, error) {
 	var st Stats
-	if len(recs) > 1<<31-1 {
+	if recs.n > 1<<31-1 {
 		return st, fmt.Errorf("%w: more than 2^31-1 records in one partition; set a MemoryBudget", ErrInvalidConfig)
 	}
-	es := make([]entry, len(recs))
-	keep := make([]bool, len(recs))
-	chunk := (len(recs) + workers - 1) / max(workers, 1)
+	es := make([]entry, recs.n)
+	keep := make([]bool, recs.n)
+	chunk := (recs.n + workers - 1) / max(workers, 1)
 	var wg sync.WaitGroup
 	var ctxErr error
 	var mu sync.Mutex
-	for w := 0; w < workers && w*chunk < len(recs); w++ {
-		lo, hi := w*chunk, min(len(recs), (w+1)*chunk)
+	for w := 0; w < workers && w*chunk < recs.n; w++ {
+		lo, hi := w*chunk, min(recs.n, (w+1)*chunk)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -526,7 +628,7 @@ func (r *Resolver) resolveSlice(ctx context.Context, recs []Record, workers int,
 					mu.Unlock()
 					return
 				}
-				es[i].h, keep[i] = h.hash(&recs[i])
+				es[i].h, keep[i] = h.hash(recs.at(i))
 				es[i].i = int32(i)
 			}
 		}()
@@ -557,7 +659,7 @@ func (r *Resolver) resolveSlice(ctx context.Context, recs []Record, workers int,
 			}
 			c.members = c.members[:0]
 			for _, e := range es[i:j] {
-				c.members = append(c.members, member{rec: &recs[e.i]})
+				c.members = append(c.members, member{rec: recs.at(int(e.i))})
 			}
 			if err := c.resolve(&st, sink); err != nil {
 				return st, err

@@ -572,7 +572,7 @@ func sizeLabel(n int) string {
 // per second, peak RSS and partitions as metrics.
 func streamRunner(reg *csvRegistry, fn func(context.Context, dedupe.RecordReader) (dedupe.Stats, counts, error), closeFn func() error) bench.Runner {
 	var records int64
-	var busy time.Duration
+	var busy, cpu time.Duration
 	var parts int
 	var peak atomic.Int64
 	run := bench.RunFunc(func(ctx context.Context, n int) error {
@@ -582,7 +582,7 @@ func streamRunner(reg *csvRegistry, fn func(context.Context, dedupe.RecordReader
 				return err
 			}
 			stop := sampleRSS(&peak)
-			start := time.Now()
+			start, cpu0 := time.Now(), cpuTime()
 			rd, err := dedupe.NewReader(bufio.NewReaderSize(f, 1<<20), dedupe.CSVConfig{})
 			if err != nil {
 				stop()
@@ -591,6 +591,7 @@ func streamRunner(reg *csvRegistry, fn func(context.Context, dedupe.RecordReader
 			}
 			st, got, err := fn(ctx, rd)
 			busy += time.Since(start)
+			cpu += cpuTime() - cpu0
 			stop()
 			f.Close()
 			if err != nil {
@@ -610,6 +611,8 @@ func streamRunner(reg *csvRegistry, fn func(context.Context, dedupe.RecordReader
 	return &withMetrics{Runner: run, close: closeFn, metrics: func() []bench.Metric {
 		m := []bench.Metric{
 			{Name: "records/s", Value: float64(records) / busy.Seconds(), Unit: "records/s"},
+			{Name: "records per CPU second", Value: float64(records) / cpu.Seconds(), Unit: "records/cpu-s"},
+			{Name: "wall time per registry", Value: busy.Seconds() / float64(max(1, records/int64(reg.n))), Unit: "s"},
 			{Name: "peak RSS", Value: float64(peak.Load()) / (1 << 20), Unit: "MiB"},
 			{Name: "records", Value: float64(reg.n), Unit: "records"},
 			{Name: "CSV size", Value: float64(reg.size) / (1 << 20), Unit: "MiB"},
