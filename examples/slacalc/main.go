@@ -1,0 +1,60 @@
+// Command slacalc computes an SLA report from a contract (a shipped preset
+// or a YAML document) and CSV files of incidents, outages and scorecard
+// events, using the sla package. See README.md for the command lines.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "slacalc:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: slacalc <command> [flags]
+
+commands:
+  report    assess a period: contract + incidents/outages/events CSV -> markdown or JSON
+  presets   list the shipped contracts (-show NAME prints one as YAML)
+  calendar  working-time arithmetic on a contract's calendar or the default office hours
+
+Run "slacalc <command> -h" for the flags of a command.
+`
+
+// run is the whole program: main only wires the process to it.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command")
+	}
+	switch args[0] {
+	case "report":
+		return runReport(ctx, args[1:], stdin, stdout, stderr)
+	case "presets":
+		return runPresets(args[1:], stdout, stderr)
+	case "calendar":
+		return runCalendar(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}

@@ -1,0 +1,421 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/healthcode-sdk/healthcode/sla"
+)
+
+// reportConfig is what the report flags say.
+type reportConfig struct {
+	Contract    string
+	Incidents   string
+	Outages     string
+	Events      string
+	Period      string
+	AsOf        string
+	Total       string
+	Year        int
+	Surveys     string
+	PriorScores string
+	Late        []string
+	Breaches    []string
+	Format      string
+}
+
+func (c *reportConfig) validate() error {
+	switch {
+	case c.Contract == "":
+		return errors.New("report: -contract is required (a preset name or a YAML file)")
+	case c.Period == "":
+		return errors.New("report: -period is required (YYYY-MM-DD..YYYY-MM-DD)")
+	case c.Format != "markdown" && c.Format != "json":
+		return fmt.Errorf("report: -format %q: want markdown or json", c.Format)
+	case c.Year < 0:
+		return fmt.Errorf("report: -year %d: want 1 or more", c.Year)
+	}
+	return nil
+}
+
+func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var cfg reportConfig
+	fs := flag.NewFlagSet("slacalc report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Contract, "contract", "", "contract: a preset (chengdu, shaanxi, sichuan) or a YAML file")
+	fs.StringVar(&cfg.Incidents, "incidents", "", "incident events CSV: id,level,event,at[,major] (- for stdin)")
+	fs.StringVar(&cfg.Outages, "outages", "", "outages CSV: id,kind,start,end")
+	fs.StringVar(&cfg.Events, "events", "", "scorecard events CSV: item,event[,quantity,major,note]")
+	fs.StringVar(&cfg.Period, "period", "", "assessment period, inclusive dates: 2024-01-01..2024-12-31")
+	fs.StringVar(&cfg.AsOf, "asof", "", `measure running clocks at this time ("2006-01-02 15:04"); default the end of the period`)
+	fs.StringVar(&cfg.Total, "total", "", "contract total or annual amount G in yuan; default the contract's own")
+	fs.IntVar(&cfg.Year, "year", 1, "contract year for the payment schedule (1-based)")
+	fs.StringVar(&cfg.Surveys, "surveys", "", "satisfaction survey results held in the period, comma-separated (86,91)")
+	fs.StringVar(&cfg.PriorScores, "prior-scores", "", "earlier assessment scores of the same year, comma-separated")
+	fs.Func("late", "a delay to price, CLAUSE:DAYS[:PORTION_YUAN[:EVENT]] (CLAUSE may name an obligation); repeatable", func(s string) error {
+		cfg.Late = append(cfg.Late, s)
+		return nil
+	})
+	fs.Func("breach", "a fixed-percent clause triggered, CLAUSE[:EVENT]; repeatable", func(s string) error {
+		cfg.Breaches = append(cfg.Breaches, s)
+		return nil
+	})
+	fs.StringVar(&cfg.Format, "format", "markdown", "output: markdown or json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("report: unexpected argument %q", fs.Arg(0))
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	c, err := loadContract(cfg.Contract)
+	if err != nil {
+		return err
+	}
+	in, err := buildInput(c, cfg, &opener{stdin: stdin})
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rep, err := c.Assess(in)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if cfg.Format == "json" {
+		b, err := rep.JSON()
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", b)
+		return err
+	}
+	md := rep.Markdown()
+	if !strings.HasSuffix(md, "\n") {
+		md += "\n"
+	}
+	_, err = io.WriteString(stdout, md)
+	return err
+}
+
+// loadContract takes a shipped preset by name, or parses a YAML file.
+func loadContract(name string) (*sla.Contract, error) {
+	if slices.Contains(sla.PresetNames(), name) {
+		return sla.Preset(name)
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("contract: %w (presets: %s)", err, strings.Join(sla.PresetNames(), ", "))
+	}
+	c, err := sla.ParseContract(b)
+	if err != nil {
+		var fe *sla.FieldError
+		if errors.As(err, &fe) && fe.Line > 0 {
+			return nil, fmt.Errorf("%s:%d:%d: field %q: %s", name, fe.Line, fe.Column, fe.Field, fe.Msg)
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return c, nil
+}
+
+// zone is the contract's time zone: that of its first calendar.
+func zone(c *sla.Contract) *time.Location {
+	for _, cs := range c.Calendars {
+		if cal, ok := c.Calendar(cs.Name); ok {
+			return cal.Location()
+		}
+	}
+	return sla.ChinaStandardTime()
+}
+
+var timeLayouts = []string{"2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02T15:04:05"}
+
+// parseTime reads a local time in loc, or an RFC 3339 time with its offset.
+func parseTime(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.ParseInLocation(l, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("time %q: want \"2006-01-02 15:04\" or RFC 3339", s)
+}
+
+// parsePeriod reads "2024-01-01..2024-12-31" as [first day 00:00, the day
+// after the last 00:00).
+func parsePeriod(s string, loc *time.Location) (from, to time.Time, err error) {
+	a, b, ok := strings.Cut(s, "..")
+	if !ok {
+		return from, to, fmt.Errorf("-period %q: want YYYY-MM-DD..YYYY-MM-DD", s)
+	}
+	from, err = time.ParseInLocation(time.DateOnly, a, loc)
+	if err != nil {
+		return from, to, fmt.Errorf("-period %q: first day: %w", s, err)
+	}
+	last, err := time.ParseInLocation(time.DateOnly, b, loc)
+	if err != nil {
+		return from, to, fmt.Errorf("-period %q: last day: %w", s, err)
+	}
+	if last.Before(from) {
+		return from, to, fmt.Errorf("-period %q: last day before first", s)
+	}
+	return from, last.AddDate(0, 0, 1), nil
+}
+
+func parseNums(flagName, s string) ([]sla.Num, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []sla.Num
+	for f := range strings.SplitSeq(s, ",") {
+		n, err := sla.ParseNum(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("-%s %q: %w", flagName, f, err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "", "0", "false", "no", "n":
+		return false, nil
+	case "1", "true", "yes", "y", "major":
+		return true, nil
+	}
+	return false, fmt.Errorf("%q: want true or false", s)
+}
+
+// buildInput turns the flags and files into an sla.Input.
+func buildInput(c *sla.Contract, cfg reportConfig, op *opener) (sla.Input, error) {
+	loc := zone(c)
+	var in sla.Input
+	var err error
+	in.From, in.To, err = parsePeriod(cfg.Period, loc)
+	if err != nil {
+		return in, err
+	}
+	in.AsOf = in.To
+	if cfg.AsOf != "" {
+		if in.AsOf, err = parseTime(cfg.AsOf, loc); err != nil {
+			return in, fmt.Errorf("-asof: %w", err)
+		}
+	}
+	if cfg.Total != "" {
+		if in.Total, err = sla.ParseYuan(cfg.Total); err != nil {
+			return in, fmt.Errorf("-total: %w", err)
+		}
+	}
+	in.Year = cfg.Year
+	if in.Surveys, err = parseNums("surveys", cfg.Surveys); err != nil {
+		return in, err
+	}
+	if in.PriorScores, err = parseNums("prior-scores", cfg.PriorScores); err != nil {
+		return in, err
+	}
+	for _, s := range cfg.Late {
+		li, err := parseLate(s)
+		if err != nil {
+			return in, err
+		}
+		in.Late = append(in.Late, li)
+	}
+	for _, s := range cfg.Breaches {
+		clause, event, _ := strings.Cut(s, ":")
+		if clause == "" {
+			return in, fmt.Errorf("-breach %q: want CLAUSE[:EVENT]", s)
+		}
+		in.Breaches = append(in.Breaches, sla.BreachInput{Clause: clause, Event: event})
+	}
+	files := []struct {
+		name string
+		read func(*table) error
+	}{
+		{cfg.Incidents, func(t *table) error { return readIncidents(t, c, loc, &in) }},
+		{cfg.Outages, func(t *table) error { return readOutages(t, loc, &in) }},
+		{cfg.Events, func(t *table) error { return readEvents(t, c, &in) }},
+	}
+	cols := [][2][]string{
+		{{"id", "level", "event", "at"}, {"major"}},
+		{{"id", "kind", "start", "end"}, nil},
+		{{"item", "event"}, {"quantity", "major", "note"}},
+	}
+	for i, f := range files {
+		if f.name == "" {
+			continue
+		}
+		if err := readFile(op, f.name, cols[i][0], cols[i][1], f.read); err != nil {
+			return in, err
+		}
+	}
+	return in, nil
+}
+
+func readFile(op *opener, name string, required, optional []string, read func(*table) error) error {
+	rc, err := op.open(name)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	t, err := openTable(name, rc, required, optional)
+	if err != nil {
+		return err
+	}
+	return read(t)
+}
+
+func parseLate(s string) (sla.LateInput, error) {
+	f := strings.SplitN(s, ":", 4)
+	bad := func(err error) (sla.LateInput, error) {
+		return sla.LateInput{}, fmt.Errorf("-late %q (CLAUSE:DAYS[:PORTION_YUAN[:EVENT]]): %w", s, err)
+	}
+	if len(f) < 2 || f[0] == "" {
+		return bad(errors.New("want at least CLAUSE:DAYS"))
+	}
+	li := sla.LateInput{Clause: f[0]}
+	days, err := strconv.Atoi(f[1])
+	if err != nil || days < 0 {
+		return bad(fmt.Errorf("days %q: want a whole number >= 0", f[1]))
+	}
+	li.Days = days
+	if len(f) > 2 && f[2] != "" {
+		if li.LatePortion, err = sla.ParseYuan(f[2]); err != nil {
+			return bad(err)
+		}
+	}
+	if len(f) > 3 {
+		li.Event = f[3]
+	}
+	return li, nil
+}
+
+var eventKinds = []sla.EventKind{sla.Opened, sla.Responded, sla.Paused, sla.Resumed, sla.Resolved, sla.Reopened, sla.OnSite, sla.Solution, sla.ReportSent}
+
+// readIncidents reads one row per incident event. Rows of an incident may
+// be anywhere in the file; incidents keep the order of their first row.
+func readIncidents(t *table, c *sla.Contract, loc *time.Location, in *sla.Input) error {
+	idx := map[string]int{}
+	firstLine := map[string]int{}
+	for {
+		ok, err := t.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		id, level := t.get("id"), t.get("level")
+		if id == "" {
+			return t.errf("id", errors.New("empty"))
+		}
+		if _, ok := c.Policy().Level(level); !ok {
+			return t.errf("level", fmt.Errorf("unknown level %q (contract %s has %s)", level, c.Name, strings.Join(c.Policy().Levels(), ", ")))
+		}
+		kind := sla.EventKind(t.get("event"))
+		if !slices.Contains(eventKinds, kind) {
+			return t.errf("event", fmt.Errorf("unknown event %q (want one of %v)", kind, eventKinds))
+		}
+		at, err := parseTime(t.get("at"), loc)
+		if err != nil {
+			return t.errf("at", err)
+		}
+		major, err := parseBool(t.get("major"))
+		if err != nil {
+			return t.errf("major", err)
+		}
+		i, seen := idx[id]
+		if !seen {
+			i = len(in.Incidents)
+			idx[id], firstLine[id] = i, t.line
+			in.Incidents = append(in.Incidents, sla.AssessedIncident{Incident: sla.Incident{ID: id, Level: level}})
+		}
+		ai := &in.Incidents[i]
+		if ai.Level != level {
+			return t.errf("level", fmt.Errorf("incident %s is level %s on line %d, %s here", id, ai.Level, firstLine[id], level))
+		}
+		ai.MajorEvent = ai.MajorEvent || major
+		ai.Events = append(ai.Events, sla.Event{Kind: kind, At: at})
+	}
+}
+
+func readOutages(t *table, loc *time.Location, in *sla.Input) error {
+	for {
+		ok, err := t.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		o := sla.Outage{ID: t.get("id"), Kind: sla.OutageKind(t.get("kind"))}
+		switch o.Kind {
+		case sla.Vendor, sla.NonVendor, sla.Planned:
+		default:
+			return t.errf("kind", fmt.Errorf("unknown kind %q (want vendor, non_vendor or planned)", o.Kind))
+		}
+		if o.Start, err = parseTime(t.get("start"), loc); err != nil {
+			return t.errf("start", err)
+		}
+		if o.End, err = parseTime(t.get("end"), loc); err != nil {
+			return t.errf("end", err)
+		}
+		if !o.End.After(o.Start) {
+			return t.errf("end", fmt.Errorf("end %s is not after start", t.get("end")))
+		}
+		in.Outages = append(in.Outages, o)
+	}
+}
+
+func readEvents(t *table, c *sla.Contract, in *sla.Input) error {
+	for {
+		ok, err := t.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		o := sla.Occurrence{Item: t.get("item"), Event: t.get("event"), Note: t.get("note")}
+		if !hasItem(c, o.Item) {
+			return t.errf("item", fmt.Errorf("unknown scorecard item %q in contract %s (see slacalc presets -show %s)", o.Item, c.Name, c.Name))
+		}
+		if q := t.get("quantity"); q != "" {
+			if o.Quantity, err = sla.ParseNum(q); err != nil {
+				return t.errf("quantity", err)
+			}
+			if o.Quantity.Sign() <= 0 {
+				return t.errf("quantity", fmt.Errorf("%s: want more than 0", q))
+			}
+		}
+		if o.MajorEvent, err = parseBool(t.get("major")); err != nil {
+			return t.errf("major", err)
+		}
+		in.Occurrences = append(in.Occurrences, o)
+	}
+}
+
+func hasItem(c *sla.Contract, id string) bool {
+	if c.Scorecard == nil {
+		return false
+	}
+	for _, it := range c.Scorecard.Items {
+		if it.ID == id {
+			return true
+		}
+	}
+	return false
+}
