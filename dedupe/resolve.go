@@ -441,27 +441,27 @@ func (r *Resolver) prefetch(ctx context.Context, src RecordReader) (next func() 
 	var cur batch
 	i := 0
 	return func() (Record, error) {
-		for i >= len(cur.recs) {
-			if cur.err != nil {
-				return Record{}, cur.err
+			for i >= len(cur.recs) {
+				if cur.err != nil {
+					return Record{}, cur.err
+				}
+				var ok bool
+				select {
+				case cur, ok = <-ch:
+				case <-ctx.Done():
+					return Record{}, ctx.Err()
+				}
+				if !ok {
+					return Record{}, ctx.Err()
+				}
+				i = 0
 			}
-			var ok bool
-			select {
-			case cur, ok = <-ch:
-			case <-ctx.Done():
-				return Record{}, ctx.Err()
-			}
-			if !ok {
-				return Record{}, ctx.Err()
-			}
-			i = 0
+			i++
+			return cur.recs[i-1], nil
+		}, func() {
+			cancel()
+			<-done
 		}
-		i++
-		return cur.recs[i-1], nil
-	}, func() {
-		cancel()
-		<-done
-	}
 }
 
 // recordOverhead approximates the in-memory size of a Record beyond its
