@@ -3,6 +3,7 @@ package dedupe
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 )
 
 func BenchmarkResolve(b *testing.B) {
-	for _, n := range []int{10_000, 100_000} {
+	for _, n := range benchSizes() {
 		raw, _ := synth.New(1).Registry(synth.RegistryConfig{Records: n, DupRate: 0.02, SuspiciousRate: 0.01, NoiseRate: 0.1})
 		recs := fromSynth(raw)
 		r, err := NewResolver(Policy{}, Config{})
@@ -81,3 +82,14 @@ func BenchmarkStreamCSV(b *testing.B) {
 		})
 	}
 }
+
+// benchSizes are the registry sizes of BenchmarkResolve; -dedupe.big adds
+// a million records.
+func benchSizes() []int {
+	if *bigBench {
+		return []int{10_000, 100_000, 1_000_000}
+	}
+	return []int{10_000, 100_000}
+}
+
+var bigBench = flag.Bool("dedupe.big", false, "include 1e6-record sizes in the micro-benchmarks")

@@ -11,7 +11,8 @@ import (
 )
 
 // Columns names the CSV column of each part of a Record. An empty name
-// means the default from DefaultColumns.
+// means the default from DefaultColumns. Columns and CSVConfig are plain
+// values, safe to share read-only.
 type Columns struct {
 	ID, Name, DocType, DocNumber, Birth, Sex, Ethnicity, Address, Phone, Source, Registered, Updated string
 }

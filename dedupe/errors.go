@@ -41,9 +41,9 @@ var (
 	ErrIdentity = errors.New("dedupe: reconciliation identity violated")
 )
 
-// FieldError reports what is wrong with one field of one record. The
-// message never contains the field's value; Value, if set by the caller
-// for display, must be masked (see Mask).
+// FieldError reports what is wrong with one field of one record. Its
+// message never contains the field's value. The error types of this
+// package are plain values, safe to share read-only.
 type FieldError struct {
 	Field  Field  // 0 for a column that is not a Field (id, times)
 	Column string // CSV column, when known

@@ -49,7 +49,8 @@ type Policy struct {
 	Tie TieRule `json:"tie,omitempty" yaml:"tie,omitempty"`
 }
 
-// KeepRule says which activity time wins.
+// KeepRule says which activity time wins. A plain value, safe for
+// concurrent use.
 type KeepRule uint8
 
 // Keep rules.
@@ -59,7 +60,8 @@ const (
 	KeepEarliest                 // the earliest survives (keep the original registration)
 )
 
-// TieRule breaks ties of the KeepRule.
+// TieRule breaks ties of the KeepRule. A plain value, safe for concurrent
+// use.
 type TieRule uint8
 
 // Tie rules.

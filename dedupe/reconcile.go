@@ -10,7 +10,8 @@ import (
 
 // ReconcileConfig configures Reconcile. The zero value compares by
 // document type, document number, name and phone (Sichuan's code-data
-// check), normalised.
+// check), normalised. ReconcileConfig and Reconciliation are plain
+// values, safe to share read-only.
 type ReconcileConfig struct {
 	// Key lists the fields two records must agree on (after Normalize) to
 	// match. Default: doc_type, doc_number, name, phone.

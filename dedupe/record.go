@@ -35,7 +35,8 @@ type Record struct {
 	Extra []ExtraField
 }
 
-// ExtraField is one column of a Record beyond the registry fields.
+// ExtraField is one column of a Record beyond the registry fields. A plain
+// value, like Record.
 type ExtraField struct {
 	Name  string
 	Value string
@@ -51,7 +52,8 @@ func (r *Record) activity() time.Time {
 }
 
 // Field names one comparable field of a Record. Fields are written in
-// policies and reports by their names ("name", "doc_number", ...).
+// policies and reports by their names ("name", "doc_number", ...). A Field
+// is a plain value, safe for concurrent use.
 type Field uint8
 
 // The comparable fields of a Record. ID, times and Extra are not fields:

@@ -14,7 +14,8 @@ import (
 )
 
 // Config tunes a Resolver's use of memory, disk and cores. The zero value
-// is DefaultConfig; a zero field means its default.
+// is DefaultConfig; a zero field means its default. A Config is a plain
+// value; the Resolver copies it.
 type Config struct {
 	// MemoryBudget is roughly how many bytes of records Stream holds in
 	// memory before it spills to partitions. Default 1 GiB.
@@ -72,7 +73,8 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Action is what happens to a record.
+// Action is what happens to a record. A plain value, safe for concurrent
+// use.
 type Action uint8
 
 // Actions. Resolve decides ActionKeep and ActionDrop; reviewers may also
@@ -113,7 +115,9 @@ func (a *Action) UnmarshalText(b []byte) error {
 }
 
 // Decision is the automatic resolution of one record of an identical
-// duplicate group.
+// duplicate group. The output types (Decision, DuplicateGroup,
+// ReviewGroup, FieldDiff, Stats) are plain values: safe to share for
+// reading once returned, not for concurrent modification.
 type Decision struct {
 	Record   int64
 	Action   Action // ActionKeep for the survivor, ActionDrop for the others
@@ -133,7 +137,8 @@ type DuplicateGroup struct {
 	Decisions []Decision // one per record, in Records order; nil unless Identical
 }
 
-// ReviewKind says why records went to review.
+// ReviewKind says why records went to review. A plain value, safe for
+// concurrent use.
 type ReviewKind uint8
 
 // Review kinds.
@@ -201,7 +206,9 @@ type Stats struct {
 
 // Sink receives the output of Resolver.Stream, one group at a time. The
 // order is deterministic for a given input, policy and partition count,
-// but is not sorted; Result sorts.
+// but is not sorted; Result sorts. Stream calls a Sink from the goroutine
+// that called Stream, never concurrently, so a Sink need not be safe for
+// concurrent use.
 type Sink interface {
 	Duplicate(DuplicateGroup) error
 	Review(ReviewGroup) error
@@ -257,7 +264,9 @@ func (r *Result) Changes() []Change {
 }
 
 // RecordReader yields records one at a time; Read returns io.EOF after the
-// last. The CSV Reader is one.
+// last. The CSV Reader is one. Stream may call Read from a goroutine of
+// its own (to read ahead), but never concurrently and never after Stream
+// has returned, so a RecordReader need not be safe for concurrent use.
 type RecordReader interface {
 	Read() (Record, error)
 }

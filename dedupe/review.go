@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// Verdict is a reviewer's decision on one review group.
+// Verdict is a reviewer's decision on one review group. Verdict, Change,
+// ChangeOp and FieldChange are plain values, safe to share read-only.
 //
 //   - ActionKeep: every record of the group stays as it is (they are
 //     different people, or the difference is right). Records and Set must

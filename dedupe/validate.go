@@ -7,7 +7,8 @@ import (
 )
 
 // ValidateConfig says what Validate checks. The zero value is
-// DefaultValidateConfig; a nil field means its default.
+// DefaultValidateConfig; a nil field means its default. A plain value,
+// safe to share read-only.
 type ValidateConfig struct {
 	// Required fields must not be empty (after NormalizeText). Default:
 	// name, doc_type, doc_number, birth.

@@ -200,15 +200,15 @@ func resolveWorkload(size int) bench.Workload {
 						return check("dedupe.Resolve", countResult(res), data.expect(k))
 					})
 				})
-				return &withMetrics{Runner: run, metrics: func() []bench.Metric { return append(q, peakRSS()...) }}, nil
+				return meter(run, func() []bench.Metric { return append(q, peakRSS()...) }), nil
 			}},
 			{Name: "naive-map", Role: bench.Baseline, Setup: func(ctx context.Context) (bench.Runner, error) {
 				data.load()
-				return bench.RunFunc(func(ctx context.Context, n int) error {
+				return meter(bench.RunFunc(func(ctx context.Context, n int) error {
 					return prefixes(ctx, n, len(data.recs), func(k int) error {
 						return check("naive-map", naiveResolve(data.recs[:k]), data.expect(k))
 					})
-				}), nil
+				}), nil), nil
 			}},
 			{Name: "sqlite-groupby", Role: bench.Peer, Setup: func(ctx context.Context) (bench.Runner, error) {
 				data.load()
@@ -264,6 +264,46 @@ func precisionRecall(found, truth [][]int64) (p, r float64) {
 		r = float64(hit) / float64(len(truth))
 	}
 	return p, r
+}
+
+// cpuMeter wraps a Runner whose ops are records and reports records per
+// CPU second (user + system, whole process), a figure that holds up on a
+// machine shared with other work, where wall-clock rates do not.
+type cpuMeter struct {
+	bench.Runner
+	ops   int64
+	cpu   time.Duration
+	extra func() []bench.Metric
+}
+
+func meter(r bench.Runner, extra func() []bench.Metric) *cpuMeter {
+	return &cpuMeter{Runner: r, extra: extra}
+}
+
+func (c *cpuMeter) Run(ctx context.Context, n int) error {
+	c0 := cpuTime()
+	err := c.Runner.Run(ctx, n)
+	c.cpu += cpuTime() - c0
+	c.ops += int64(n)
+	return err
+}
+
+func (c *cpuMeter) Metrics() []bench.Metric {
+	var m []bench.Metric
+	if c.cpu > 0 {
+		m = append(m, bench.Metric{Name: "records per CPU second", Value: float64(c.ops) / c.cpu.Seconds(), Unit: "records/cpu-s"})
+	}
+	if c.extra != nil {
+		m = append(m, c.extra()...)
+	}
+	return m
+}
+
+func (c *cpuMeter) Close() error {
+	if cl, ok := c.Runner.(io.Closer); ok {
+		return cl.Close()
+	}
+	return nil
 }
 
 type withMetrics struct {
@@ -362,7 +402,7 @@ func newSQLitePeer(ctx context.Context, data *registry) (bench.Runner, error) {
 		}
 	}
 	p := &sqlitePeer{db: db, data: data}
-	return &withMetrics{Runner: p, metrics: func() []bench.Metric { return nil }, close: db.Close}, nil
+	return meter(&withMetrics{Runner: p, metrics: func() []bench.Metric { return nil }, close: db.Close}, nil), nil
 }
 
 // Run loads the normalised keys and lets SQLite group them: duplicate
@@ -739,7 +779,7 @@ func reconcileWorkload(size int) bench.Workload {
 			{Name: "dedupe.Reconcile", Role: bench.Primary, Setup: func(ctx context.Context) (bench.Runner, error) {
 				data.load()
 				issued := map[int][]dedupe.Record{}
-				return bench.RunFunc(func(ctx context.Context, n int) error {
+				return meter(bench.RunFunc(func(ctx context.Context, n int) error {
 					return prefixes(ctx, n, len(data.src), func(k int) error {
 						is, ok := issued[k]
 						if !ok {
@@ -752,12 +792,12 @@ func reconcileWorkload(size int) bench.Workload {
 						}
 						return checkRep("dedupe.Reconcile", k, int(rep.Matched), len(rep.Missing), len(rep.Extra))
 					})
-				}), nil
+				}), nil), nil
 			}},
 			{Name: "naive-map", Role: bench.Baseline, Setup: func(ctx context.Context) (bench.Runner, error) {
 				data.load()
 				issued := map[int][]dedupe.Record{}
-				return bench.RunFunc(func(ctx context.Context, n int) error {
+				return meter(bench.RunFunc(func(ctx context.Context, n int) error {
 					return prefixes(ctx, n, len(data.src), func(k int) error {
 						is, ok := issued[k]
 						if !ok {
@@ -767,7 +807,7 @@ func reconcileWorkload(size int) bench.Workload {
 						m, miss, extra := naiveReconcile(data.src[:k], is)
 						return checkRep("naive-map", k, m, miss, extra)
 					})
-				}), nil
+				}), nil), nil
 			}},
 		},
 	}
