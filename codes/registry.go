@@ -296,15 +296,17 @@ type Display struct {
 	Sources []Provenance
 }
 
-// Display computes the displayed code of person at now: its own state and
-// the state of every phone it owns (Config.Links; proxies do not count).
-func (r *Registry) Display(ctx context.Context, person Key, now time.Time) (Display, error) {
+// Display computes the displayed code of person at now: its own state (src
+// says what its key was derived from, as Keyer.Record returns it) and, for a
+// person keyed by a document, the state of every phone it owns
+// (Config.Links; phones it was registered through by proxy do not count).
+func (r *Registry) Display(ctx context.Context, person Key, src Source, now time.Time) (Display, error) {
 	st, err := r.Lookup(ctx, person)
 	if err != nil {
 		return Display{}, err
 	}
-	d := Display{Colour: st.ColourAt(now), Sources: []Provenance{{Source: FromDocument, Key: person, State: st}}}
-	if r.cfg.Links == nil {
+	d := Display{Colour: st.ColourAt(now), Sources: []Provenance{{Source: src, Key: person, State: st}}}
+	if r.cfg.Links == nil || src != FromDocument {
 		return d, nil
 	}
 	links, err := r.cfg.Links.PhonesOf(ctx, person)

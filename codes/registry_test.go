@@ -260,7 +260,7 @@ func TestDisplayPhoneAndDocument(t *testing.T) {
 		{"proxy-registered parent is not affected", parent, t0.Add(3 * time.Hour), Green, []Source{FromDocument}},
 	}
 	for _, tt := range tests {
-		d, err := r.Display(ctx, tt.person, tt.at)
+		d, err := r.Display(ctx, tt.person, FromDocument, tt.at)
 		require.NoError(t, err, tt.name)
 		require.Equal(t, tt.colour, d.Colour, tt.name)
 		var src []Source
@@ -269,16 +269,21 @@ func TestDisplayPhoneAndDocument(t *testing.T) {
 		}
 		require.Equal(t, tt.sources, src, tt.name)
 	}
-	d, err := r.Display(ctx, doc, t0.Add(3*time.Hour))
+	d, err := r.Display(ctx, doc, FromDocument, t0.Add(3*time.Hour))
 	require.NoError(t, err)
 	require.Equal(t, phone, d.Sources[1].Key)
 	require.Equal(t, "travel-high", d.Sources[1].State.Cause.RuleID)
 
 	_, err = r.Apply(ctx, []Change{{Key: doc, State: ruleState(Red, t0.Add(4*time.Hour))}})
 	require.NoError(t, err)
-	d, err = r.Display(ctx, doc, t0.Add(5*time.Hour))
+	d, err = r.Display(ctx, doc, FromDocument, t0.Add(5*time.Hour))
 	require.NoError(t, err)
 	require.Equal(t, Red, d.Colour)
+	// A person keyed by phone alone shows the phone's state, labelled so.
+	d, err = r.Display(ctx, phone, FromPhone, t0.Add(5*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, Yellow, d.Colour)
+	require.Equal(t, []Provenance{{Source: FromPhone, Key: phone, State: d.Sources[0].State}}, d.Sources)
 	ph1, err := r.History(ctx, phone)
 	require.NoError(t, err)
 	require.Len(t, ph1, 1)

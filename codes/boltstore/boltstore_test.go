@@ -215,7 +215,7 @@ func TestKillChild(t *testing.T) {
 			if err != nil {
 				os.Exit(2)
 			}
-			fmt.Fprintf(w, "ack %s %d %s\n", ch.Key, e.Seq, hex.EncodeToString(e.Hash[:]))
+			fmt.Fprintf(w, "ack %s %d %s %d\n", ch.Key, e.Seq, hex.EncodeToString(e.Hash[:]), e.State.Colour)
 		}
 		_ = w.Flush()
 	}
@@ -239,20 +239,23 @@ func TestKillNine(t *testing.T) {
 		require.NoError(t, cmd.Start())
 
 		type ack struct {
-			seq  uint64
-			hash string
+			seq    uint64
+			hash   string
+			colour codes.Colour
 		}
 		acked := map[string]ack{}
 		sc := bufio.NewScanner(out)
 		lines := 0
 		for sc.Scan() {
 			f := strings.Fields(sc.Text())
-			require.Len(t, f, 4, "child said %q", sc.Text())
+			require.Len(t, f, 5, "child said %q", sc.Text())
 			require.Equal(t, "ack", f[0])
 			seq, err := strconv.ParseUint(f[2], 10, 64)
 			require.NoError(t, err)
+			col, err := strconv.Atoi(f[4])
+			require.NoError(t, err)
 			if a, ok := acked[f[1]]; !ok || seq >= a.seq {
-				acked[f[1]] = ack{seq, f[3]}
+				acked[f[1]] = ack{seq, f[3], codes.Colour(col)}
 			}
 			if lines++; lines == killAfter {
 				require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
@@ -264,6 +267,12 @@ func TestKillNine(t *testing.T) {
 		require.Equal(t, "killed", strings.TrimPrefix(ee.ProcessState.String(), "signal: "))
 
 		s, err := Open(path, Config{})
+		require.NoError(t, err)
+		// A registry opened on the recovered file rebuilds its filter from it
+		// and answers every acknowledged non-green state (the child's later,
+		// unacknowledged writes may have landed too, so only keys whose last
+		// acknowledged entry is also the file's last entry are compared).
+		reg, err := codes.Open(ctx, s, codes.Config{ExpectedNonGreen: 100})
 		require.NoError(t, err)
 		for hexKey, a := range acked {
 			var k codes.Key
@@ -277,8 +286,14 @@ func TestKillNine(t *testing.T) {
 			head, _, err := s.Get(ctx, k)
 			require.NoError(t, err)
 			require.NoError(t, codes.VerifyHistory(k, h, &head))
+			if head.Seq == a.seq {
+				st, err := reg.Lookup(ctx, k)
+				require.NoError(t, err)
+				require.Equal(t, a.colour, st.Colour)
+			}
 		}
 		require.NotEmpty(t, acked)
+		reg.Close()
 		require.NoError(t, s.Close())
 	}
 }
