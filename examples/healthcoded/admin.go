@@ -1,0 +1,522 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/examples/internal/serve"
+	"github.com/healthcode-sdk/healthcode/rules"
+)
+
+// adminHandler handles an authenticated admin call and returns what the
+// audit log records of it: the target (a pseudonym, never an identity)
+// and the outcome.
+type adminHandler func(w http.ResponseWriter, r *http.Request, p serve.Principal) (target, outcome string)
+
+// audited logs every admin call with its actor, action, target and outcome.
+func (a *App) audited(action string, h adminHandler) func(http.ResponseWriter, *http.Request, serve.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p serve.Principal) {
+		target, outcome := h(w, r, p)
+		a.log.Info("audit", "actor", p.Actor, "action", action, "target", target, "outcome", outcome)
+	}
+}
+
+// handleTranscode changes one person's code by hand. It needs an actor
+// (from the token), an authorisation reference and a reason; refused calls
+// change nothing (tender 2.1.4; the Henan lesson).
+func (a *App) handleTranscode(w http.ResponseWriter, r *http.Request, p serve.Principal) (string, string) {
+	var req struct {
+		who
+		Colour        string    `json:"colour"`
+		Authorisation string    `json:"authorisation"`
+		Reason        string    `json:"reason"`
+		Expires       time.Time `json:"expires,omitzero"`
+	}
+	if err := serve.DecodeJSON(r.Body, maxBody, &req); err != nil {
+		badRequest(w, err)
+		return "", "bad request"
+	}
+	key, region, _, err := a.key(req.who)
+	if err != nil {
+		badRequest(w, err)
+		return "", "bad identity"
+	}
+	col, ok := parseColour(req.Colour)
+	if !ok {
+		badRequest(w, &fieldError{"colour", fmt.Errorf("want green, yellow or red, got %q", req.Colour)})
+		return key.String(), "bad colour"
+	}
+	now := a.now()
+	before, err := a.reg.Lookup(r.Context(), key)
+	if err != nil {
+		a.internal(w, "transcode", err)
+		return key.String(), "error"
+	}
+	e, err := a.reg.Transcode(r.Context(), key, codes.Transcode{
+		Colour: col, Actor: p.Actor, Authorisation: req.Authorisation, Reason: req.Reason,
+		At: now, Expires: req.Expires,
+	})
+	var ce *codes.ChangeError
+	if errors.As(err, &ce) {
+		serve.WriteJSON(w, http.StatusUnprocessableEntity, serve.ErrorBody{
+			Error: "refused", Message: err.Error(), Details: map[string]string{"field": ce.Field}})
+		return key.String(), "refused: " + ce.Field
+	}
+	if err != nil {
+		a.internal(w, "transcode", err)
+		return key.String(), "error"
+	}
+	a.counted(before.Colour, col, "manual", region, now)
+	serve.WriteJSON(w, http.StatusOK, map[string]any{
+		"key": key.String(), "colour": col.String(), "seq": e.Seq, "hash": fmt.Sprintf("%x", e.Hash)})
+	return key.String(), "transcoded to " + col.String()
+}
+
+// counted updates the statistics and the in-force gauge for one change.
+func (a *App) counted(from, to codes.Colour, cause, region string, at time.Time) {
+	if from == to {
+		return
+	}
+	a.colours.add(from, -1)
+	a.colours.add(to, 1)
+	a.stats.record(at, to, cause, region)
+}
+
+// handleHistory returns a person's full history and whether its hash
+// chain verifies (and if not, the first broken link).
+func (a *App) handleHistory(w http.ResponseWriter, r *http.Request, _ serve.Principal) (string, string) {
+	var req who
+	if err := serve.DecodeJSON(r.Body, maxBody, &req); err != nil {
+		badRequest(w, err)
+		return "", "bad request"
+	}
+	key, _, _, err := a.key(req)
+	if err != nil {
+		badRequest(w, err)
+		return "", "bad identity"
+	}
+	h, err := a.reg.History(r.Context(), key)
+	verified := map[string]any{"ok": err == nil}
+	var chain *codes.ChainError
+	switch {
+	case errors.As(err, &chain):
+		verified["first_broken"] = chain.Index
+		verified["reason"] = chain.Reason
+	case err != nil:
+		a.internal(w, "history", err)
+		return key.String(), "error"
+	}
+	type entry struct {
+		Seq uint64 `json:"seq"`
+		provenanceJSON
+		Hash string `json:"hash"`
+		Prev string `json:"prev"`
+	}
+	out := make([]entry, len(h))
+	now := a.now()
+	for i, e := range h {
+		out[i] = entry{Seq: e.Seq, provenanceJSON: provenance(codes.Provenance{Source: codes.FromDocument, Key: e.Key, State: e.State}, now),
+			Hash: fmt.Sprintf("%x", e.Hash), Prev: fmt.Sprintf("%x", e.Prev)}
+		out[i].Colour = e.State.Colour.String() // the colour recorded, not as of now
+	}
+	serve.WriteJSON(w, http.StatusOK, map[string]any{"key": key.String(), "entries": out, "verified": verified})
+	return key.String(), fmt.Sprintf("%d entries, chain ok=%v", len(h), err == nil)
+}
+
+// handleRules shows the sets in force, scheduled and uploaded.
+func (a *App) handleRules(w http.ResponseWriter, r *http.Request, _ serve.Principal) (string, string) {
+	now := a.now()
+	desc := func(c *rules.Compiled) map[string]any {
+		return map[string]any{"id": c.ID(), "version": c.Version(), "effective_from": c.EffectiveFrom(), "rules": len(c.RuleSet().Rules)}
+	}
+	out := map[string]any{}
+	if c := a.engine.Active(now); c != nil {
+		out["active"] = desc(c)
+	}
+	var sched, pend []map[string]any
+	for _, c := range a.engine.Scheduled(now) {
+		sched = append(sched, desc(c))
+	}
+	a.mu.Lock()
+	for _, c := range a.pending {
+		pend = append(pend, desc(c))
+	}
+	a.mu.Unlock()
+	out["scheduled"], out["pending"] = sched, pend
+	if ra := a.engine.RiskAreas(); ra != nil {
+		out["risk_areas"] = map[string]any{"version": ra.Version(), "regions": ra.Len()}
+	}
+	serve.WriteJSON(w, http.StatusOK, out)
+	return "", "ok"
+}
+
+// handleRulesUpload compiles an uploaded rule set (YAML or JSON). A set
+// that does not compile is answered 422 with every problem and its
+// position; one that does is kept as pending and dry-run against the
+// population, so the admin sees who would change colour before activating.
+func (a *App) handleRulesUpload(w http.ResponseWriter, r *http.Request, _ serve.Principal) (string, string) {
+	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20+1))
+	if err != nil || len(data) > 1<<20 {
+		badRequest(w, &fieldError{"body", errors.New("want a rule set of at most 1 MiB")})
+		return "", "bad request"
+	}
+	c, err := a.env.CompileYAML("upload", data)
+	var ce *rules.CompileError
+	if errors.As(err, &ce) {
+		type problem struct {
+			Line       int    `json:"line,omitempty"`
+			Column     int    `json:"column,omitempty"`
+			RuleID     string `json:"rule_id,omitempty"`
+			Field      string `json:"field,omitempty"`
+			ExprLine   int    `json:"expr_line,omitempty"`
+			ExprColumn int    `json:"expr_column,omitempty"`
+			Message    string `json:"message"`
+		}
+		ps := make([]problem, len(ce.Problems))
+		for i, p := range ce.Problems {
+			ps[i] = problem{p.Line, p.Column, p.RuleID, p.Field, p.ExprLine, p.ExprColumn, p.Msg}
+		}
+		serve.WriteJSON(w, http.StatusUnprocessableEntity, serve.ErrorBody{Error: "compile", Message: err.Error(), Details: ps})
+		return "", fmt.Sprintf("rejected: %d problems", len(ps))
+	}
+	if err != nil {
+		badRequest(w, err)
+		return "", "rejected"
+	}
+	a.mu.Lock()
+	a.pending[c.Version()] = c
+	pop := a.population
+	a.mu.Unlock()
+	rep, err := a.engine.DryRun(r.Context(), c, populationSeq(pop), rules.DryRunConfig{})
+	if err != nil {
+		a.internal(w, "dry run", err)
+		return c.Version(), "error"
+	}
+	serve.WriteJSON(w, http.StatusOK, map[string]any{"pending": c.ID() + "@" + c.Version(), "dry_run": rep})
+	return c.ID() + "@" + c.Version(), fmt.Sprintf("compiled; dry run: %d of %d change", rep.Changed, rep.Total)
+}
+
+func populationSeq(pop []person) func(func(rules.Facts) bool) {
+	return func(yield func(rules.Facts) bool) {
+		for i := range pop {
+			if !yield(pop[i].facts) {
+				return
+			}
+		}
+	}
+}
+
+// handleRulesActivate swaps a pending set in (at once, or at its
+// effective-from time if that is later).
+func (a *App) handleRulesActivate(w http.ResponseWriter, r *http.Request, _ serve.Principal) (string, string) {
+	var req struct {
+		Version string `json:"version"`
+	}
+	if err := serve.DecodeJSON(r.Body, maxBody, &req); err != nil {
+		badRequest(w, err)
+		return "", "bad request"
+	}
+	a.mu.Lock()
+	c, ok := a.pending[req.Version]
+	if ok {
+		delete(a.pending, req.Version)
+	}
+	a.mu.Unlock()
+	if !ok {
+		serve.WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("healthcoded: no pending rule set with version %q (upload it first)", req.Version))
+		return req.Version, "unknown version"
+	}
+	now := a.now()
+	if err := a.engine.Swap(c, now); err != nil {
+		badRequest(w, err)
+		return req.Version, "refused"
+	}
+	state := "active"
+	if c.EffectiveFrom().After(now) {
+		state = "scheduled"
+	}
+	serve.WriteJSON(w, http.StatusOK, map[string]any{"version": c.Version(), "state": state, "effective_from": c.EffectiveFrom()})
+	return c.ID() + "@" + c.Version(), state
+}
+
+func (a *App) handleRulesRollback(w http.ResponseWriter, r *http.Request, _ serve.Principal) (string, string) {
+	if err := a.engine.Rollback(); err != nil {
+		serve.WriteError(w, http.StatusConflict, "no_history", err.Error())
+		return "", "refused"
+	}
+	c := a.engine.Active(a.now())
+	out := map[string]any{"rolled_back": true}
+	if c != nil {
+		out["active"] = c.ID() + "@" + c.Version()
+	}
+	serve.WriteJSON(w, http.StatusOK, out)
+	return fmt.Sprint(out["active"]), "rolled back"
+}
+
+// handleRiskAreas publishes a new risk-area snapshot; no rule recompiles.
+func (a *App) handleRiskAreas(w http.ResponseWriter, r *http.Request, _ serve.Principal) (string, string) {
+	var req struct {
+		Version string `json:"version"`
+		Areas   []struct {
+			Region string `json:"region"`
+			Level  string `json:"level"`
+		} `json:"areas"`
+	}
+	if err := serve.DecodeJSON(r.Body, 4<<20, &req); err != nil {
+		badRequest(w, err)
+		return "", "bad request"
+	}
+	if req.Version == "" {
+		badRequest(w, &fieldError{"version", errors.New("required")})
+		return "", "bad request"
+	}
+	areas := make([]rules.RiskArea, len(req.Areas))
+	for i, x := range req.Areas {
+		areas[i] = rules.RiskArea{Region: x.Region, Level: x.Level}
+	}
+	ra, err := rules.NewRiskAreas(req.Version, areas)
+	if err != nil {
+		badRequest(w, &fieldError{"areas", err})
+		return req.Version, "rejected"
+	}
+	a.engine.SetRiskAreas(ra)
+	serve.WriteJSON(w, http.StatusOK, map[string]any{"version": ra.Version(), "regions": ra.Len()})
+	return req.Version, fmt.Sprintf("%d regions", ra.Len())
+}
+
+// factsJSON is the wire form of rules.Facts.
+type factsJSON struct {
+	Now   time.Time `json:"now,omitzero"` // default: the server's now
+	Tests []struct {
+		Kind     string    `json:"kind"`
+		Positive bool      `json:"positive"`
+		Sampled  time.Time `json:"sampled"`
+		Reported time.Time `json:"reported,omitzero"`
+	} `json:"tests,omitempty"`
+	Travel []struct {
+		Region string    `json:"region"`
+		Time   time.Time `json:"time"`
+	} `json:"travel,omitempty"`
+	Contact struct {
+		Kind         string    `json:"kind"`
+		LastExposure time.Time `json:"last_exposure,omitzero"`
+		Identified   time.Time `json:"identified,omitzero"`
+	} `json:"contact,omitzero"`
+	VaccineDoses int      `json:"vaccine_doses,omitempty"`
+	EntryStatus  string   `json:"entry_status,omitempty"`
+	ManualFlags  []string `json:"manual_flags,omitempty"`
+}
+
+func (f factsJSON) facts(now time.Time) rules.Facts {
+	out := rules.Facts{Now: f.Now, VaccineDoses: f.VaccineDoses, EntryStatus: f.EntryStatus, ManualFlags: f.ManualFlags,
+		Contact: rules.Contact{Kind: f.Contact.Kind, LastExposure: f.Contact.LastExposure, Identified: f.Contact.Identified}}
+	if out.Now.IsZero() {
+		out.Now = now
+	}
+	for _, t := range f.Tests {
+		out.Tests = append(out.Tests, rules.Test{Kind: t.Kind, Positive: t.Positive, Sampled: t.Sampled, Reported: t.Reported})
+	}
+	for _, v := range f.Travel {
+		out.Travel = append(out.Travel, rules.Visit{Region: v.Region, Time: v.Time})
+	}
+	return out
+}
+
+// lineError is one rejected line of a bulk upload.
+type lineError struct {
+	Line    int    `json:"line"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+const maxLineErrors = 100
+
+// handleEvaluate reads NDJSON lines {"id"|"phone", "facts": {...}},
+// evaluates them with the rule set in force on all cores, applies the
+// decisions to the store in batches (one history entry per real change)
+// and streams progress as NDJSON: {"done": n} lines, then a summary.
+// Bad lines are reported with their line number and skipped.
+func (a *App) handleEvaluate(w http.ResponseWriter, r *http.Request, _ serve.Principal) (string, string) {
+	now := a.now()
+	sc := bufio.NewScanner(r.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var (
+		keys     []codes.Key
+		regions  []string
+		pop      []person
+		badLines []lineError
+		nBad     int
+		line     int
+	)
+	bad := func(le lineError) {
+		nBad++
+		if len(badLines) < maxLineErrors {
+			badLines = append(badLines, le)
+		}
+	}
+	for sc.Scan() {
+		line++
+		b := sc.Bytes()
+		if len(b) == 0 {
+			continue
+		}
+		var rec struct {
+			who
+			Facts factsJSON `json:"facts"`
+		}
+		if err := serve.DecodeJSON(bytes.NewReader(b), 1<<20, &rec); err != nil {
+			var be *serve.BodyError
+			le := lineError{Line: line, Message: err.Error()}
+			if errors.As(err, &be) {
+				le.Field, le.Message = apiField(be.Field), fmt.Sprintf("column %d: %v", be.Column, be.Err)
+			}
+			bad(le)
+			continue
+		}
+		key, region, _, err := a.key(rec.who)
+		if err != nil {
+			le := lineError{Line: line, Message: err.Error()}
+			var fe *fieldError
+			if errors.As(err, &fe) {
+				le.Field = fe.Field
+			}
+			bad(le)
+			continue
+		}
+		keys, regions = append(keys, key), append(regions, region)
+		pop = append(pop, person{key: key, region: region, facts: rec.Facts.facts(now)})
+	}
+	if err := sc.Err(); err != nil {
+		badRequest(w, &fieldError{fmt.Sprintf("line %d", line+1), err})
+		return "", "bad upload"
+	}
+
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	enc := json.NewEncoder(w)
+	rc := http.NewResponseController(w)
+	progress := func(done int) {
+		_ = enc.Encode(map[string]int{"done": done, "total": len(pop)})
+		_ = rc.Flush()
+	}
+	decisions := make([]rules.Decision, len(pop))
+	var evalErrs []lineError
+	err := a.engine.Batch(r.Context(), populationSeq(pop), rules.BatchConfig{
+		ChunkSize: 1024,
+		Progress:  func(done int) { progress(done) },
+	}, func(i int, d rules.Decision, err error) {
+		if err != nil {
+			nBad++
+			if len(evalErrs) < maxLineErrors {
+				evalErrs = append(evalErrs, lineError{Line: i + 1, Message: err.Error()})
+			}
+			d = rules.Decision{}
+		}
+		decisions[i] = d
+	})
+	if err != nil {
+		_ = enc.Encode(map[string]string{"error": err.Error()})
+		return "", "cancelled"
+	}
+	changed, err := a.applyDecisions(r.Context(), keys, regions, decisions, now)
+	if err != nil {
+		_ = enc.Encode(map[string]string{"error": err.Error()})
+		return "", "apply failed"
+	}
+	a.mu.Lock()
+	a.population = pop
+	a.mu.Unlock()
+	_ = enc.Encode(map[string]any{
+		"evaluated": len(pop), "changed": changed, "unchanged": len(pop) - changed - len(evalErrs),
+		"rejected": nBad, "errors": append(badLines, evalErrs...),
+	})
+	return "", fmt.Sprintf("%d evaluated, %d changed, %d rejected", len(pop), changed, nBad)
+}
+
+// applyBatch is how many changes go to the store per Apply.
+const applyBatch = 10_000
+
+// applyDecisions turns rule decisions into code changes and applies them
+// through the registry in batches. A decision without colour (a failed
+// evaluation) is skipped. It returns how many keys changed colour; the
+// statistics count those, by the deciding rule and the region.
+func (a *App) applyDecisions(ctx context.Context, keys []codes.Key, regions []string, ds []rules.Decision, at time.Time) (int, error) {
+	changed := 0
+	changes := make([]codes.Change, 0, min(len(ds), applyBatch))
+	type tallied struct {
+		from, to codes.Colour
+		cause    string
+		region   string
+	}
+	var pendingStats []tallied
+	flush := func() error {
+		if len(changes) == 0 {
+			return nil
+		}
+		if _, err := a.reg.Apply(ctx, changes); err != nil {
+			return err
+		}
+		for _, t := range pendingStats {
+			a.counted(t.from, t.to, t.cause, t.region, at)
+		}
+		changes, pendingStats = changes[:0], pendingStats[:0]
+		return nil
+	}
+	for i, d := range ds {
+		col, ok := parseColour(string(d.Colour))
+		if !ok {
+			continue
+		}
+		rule := d.RuleID
+		if rule == "" {
+			rule = "default" // the set's default colour: no rule matched
+		}
+		old, err := a.reg.Lookup(ctx, keys[i])
+		if err != nil {
+			return changed, err
+		}
+		if old.Colour != col {
+			changed++
+			pendingStats = append(pendingStats, tallied{old.Colour, col, rule, regions[i]})
+		}
+		changes = append(changes, codes.Change{Key: keys[i], State: codes.State{
+			Colour: col, Reason: d.Reason, Since: at,
+			Cause: codes.Cause{RuleID: d.RuleSetID + "/" + rule, RuleVersion: d.RuleSetVersion},
+		}})
+		if len(changes) == applyBatch {
+			if err := flush(); err != nil {
+				return changed, err
+			}
+		}
+	}
+	return changed, flush()
+}
+
+// handleStats returns today's counts, the 14 days before, and the
+// red/yellow anomaly check of today against them (tender 2.2.6).
+func (a *App) handleStats(w http.ResponseWriter, r *http.Request, _ serve.Principal) (string, string) {
+	now := a.now()
+	today, baseline, days := a.stats.window(now, demoDays)
+	out := map[string]any{"today": dayOf(now), "days": days}
+	an, err := codes.CheckAnomalies(baseline, today, codes.AnomalyConfig{Breakdowns: true})
+	if err != nil {
+		out["anomalies_error"] = err.Error()
+	} else {
+		list := make([]map[string]any, len(an))
+		for i, x := range an {
+			list[i] = map[string]any{"colour": x.Colour.String(), "dimension": x.Dimension, "label": x.Label,
+				"today": x.Today, "mean": x.Mean, "stddev": x.StdDev, "rise": x.Rise, "text": x.String()}
+		}
+		out["anomalies"] = list
+	}
+	serve.WriteJSON(w, http.StatusOK, out)
+	return "", "ok"
+}

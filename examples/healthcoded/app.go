@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/codes/boltstore"
+	"github.com/healthcode-sdk/healthcode/examples/internal/serve"
+	"github.com/healthcode-sdk/healthcode/rules"
+)
+
+// Config is everything healthcoded needs; flags fill it in main.
+type Config struct {
+	Addr       string
+	DataDir    string
+	TokensFile string // admin tokens (JSON); "" = the embedded demo tokens
+	DemoPeople int    // synthetic people seeded on first start
+	DemoSeed   uint64
+	Limits     serve.LimitConfig
+	TokenTTL   time.Duration
+	Grace      time.Duration
+	Logger     *slog.Logger     // nil discards
+	Now        func() time.Time // nil means time.Now
+}
+
+// DefaultConfig serves on loopback with 10 000 demo people.
+func DefaultConfig() Config {
+	return Config{
+		Addr: "127.0.0.1:8080", DataDir: "healthcoded-data",
+		DemoPeople: 10_000, DemoSeed: 2022,
+		Limits:   serve.DefaultLimitConfig(),
+		TokenTTL: 5 * time.Minute, Grace: 10 * time.Second,
+	}
+}
+
+//go:embed demo-tokens.json
+var demoTokens []byte
+
+// App is the server's state: the SDK objects and what the handlers share.
+type App struct {
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	store   *boltstore.Store
+	reg     *codes.Registry
+	keyer   *codes.Keyer
+	tokens  *codes.TokenCache
+	verify  *codes.Verifier
+	env     *rules.Env
+	engine  *rules.Engine
+	admins  *serve.Tokens
+	metrics *serve.Metrics
+	shed    *serve.Shedder
+	stats   *dailyStats
+	colours *colourGauge
+	scans   *scanLog
+
+	mu         sync.Mutex
+	pending    map[string]*rules.Compiled // uploaded, compiled, not yet active; by version
+	population []person                   // facts for dry runs (last seeded or bulk-evaluated)
+
+	ready atomic.Bool
+}
+
+// person is one member of the dry-run population: a key and its facts.
+type person struct {
+	key    codes.Key
+	region string
+	facts  rules.Facts
+}
+
+// Open opens (or creates) the data directory, the store and every SDK
+// object, and seeds the demo population on first start.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	if err := cfg.Limits.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	a := &App{cfg: cfg, log: cfg.Logger, now: cfg.Now, pending: map[string]*rules.Compiled{}}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+
+	secret, err := readOrCreateKey(filepath.Join(cfg.DataDir, "keying.secret"), 32)
+	if err != nil {
+		return nil, err
+	}
+	if a.keyer, err = codes.NewKeyer(codes.HMACSHA256, secret); err != nil {
+		return nil, err
+	}
+	seed, err := readOrCreateKey(filepath.Join(cfg.DataDir, "signing.ed25519"), ed25519.SeedSize)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := codes.NewEd25519Signer("hc-1", ed25519.NewKeyFromSeed(seed))
+	if err != nil {
+		return nil, err
+	}
+	if a.tokens, err = codes.NewTokenCache(signer, codes.TokenCacheConfig{TTL: cfg.TokenTTL}); err != nil {
+		return nil, err
+	}
+	if a.verify, err = codes.NewVerifier(codes.VerifierConfig{}, signer.Public()); err != nil {
+		return nil, err
+	}
+
+	tokFile := demoTokens
+	if cfg.TokensFile != "" {
+		if tokFile, err = os.ReadFile(cfg.TokensFile); err != nil {
+			return nil, err
+		}
+	}
+	if a.admins, err = serve.LoadTokens(bytes.NewReader(tokFile)); err != nil {
+		return nil, err
+	}
+
+	if a.store, err = boltstore.Open(filepath.Join(cfg.DataDir, "codes.db"), boltstore.DefaultConfig()); err != nil {
+		return nil, err
+	}
+	if a.reg, err = codes.Open(ctx, a.store, codes.Config{Links: a.store, Logger: a.log}); err != nil {
+		return nil, err
+	}
+	if a.env, err = rules.NewEnv(); err != nil {
+		return nil, err
+	}
+	if a.engine, err = rules.NewEngine(rules.DefaultEngineConfig()); err != nil {
+		return nil, err
+	}
+	def, err := a.env.CompileYAML("default.yaml", rules.DefaultRuleSetYAML())
+	if err != nil {
+		return nil, err
+	}
+	if err := a.engine.Swap(def, a.now()); err != nil {
+		return nil, err
+	}
+
+	a.metrics = serve.NewMetrics("healthcoded")
+	if a.shed, err = serve.NewShedder(cfg.Limits, a.metrics.Shed); err != nil {
+		return nil, err
+	}
+	a.colours = newColourGauge(a.metrics)
+	if err := a.store.Scan(ctx, func(_ codes.Key, c codes.Colour) error {
+		a.colours.add(c, 1)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if a.stats, err = loadStats(filepath.Join(cfg.DataDir, "stats.json")); err != nil {
+		return nil, err
+	}
+	if a.scans, err = openScanLog(filepath.Join(cfg.DataDir, "scans.csv")); err != nil {
+		return nil, err
+	}
+	if err := a.seedDemo(ctx); err != nil {
+		return nil, fmt.Errorf("demo data: %w", err)
+	}
+	ok = true
+	a.ready.Store(true)
+	return a, nil
+}
+
+// Listen opens the configured address.
+func (a *App) Listen() (net.Listener, error) { return net.Listen("tcp", a.cfg.Addr) }
+
+// HTTPServer returns the server with every route and sane timeouts.
+func (a *App) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           a.Routes(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      5 * time.Minute, // bulk evaluation streams progress
+		IdleTimeout:       2 * time.Minute,
+	}
+}
+
+// Flush makes everything acknowledged durable: the store is fsynced on
+// every commit already; scans and statistics are written out here.
+func (a *App) Flush(ctx context.Context) error {
+	a.ready.Store(false)
+	return errors.Join(a.scans.Flush(), a.stats.save())
+}
+
+// Close releases the store and caches. It is safe to call on a partly
+// opened App.
+func (a *App) Close() error {
+	var errs []error
+	if a.reg != nil {
+		a.reg.Close()
+	}
+	if a.scans != nil {
+		errs = append(errs, a.scans.Close())
+	}
+	if a.store != nil {
+		errs = append(errs, a.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// readOrCreateKey returns the n random bytes stored at path, creating them
+// on first start (mode 0600, written to a temporary file and renamed so a
+// crash never leaves half a key).
+func readOrCreateKey(path string, n int) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if len(b) != n {
+			return nil, fmt.Errorf("%s: want %d bytes, found %d", path, n, len(b))
+		}
+		return b, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	b = make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return nil, err
+	}
+	return b, os.Rename(tmp, path)
+}

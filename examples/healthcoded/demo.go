@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"iter"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/internal/synth"
+	"github.com/healthcode-sdk/healthcode/rules"
+)
+
+// demoDays is how many days of history the demo seeds, so that the daily
+// statistics have a baseline for the anomaly check from the first start.
+const demoDays = 14
+
+// seedDemo seeds cfg.DemoPeople synthetic people on first start: their
+// phone links, 14 days of rule decisions (one evaluation per person per
+// day, applied through the registry like any bulk evaluation), today's risk
+// areas and the dry-run population. On later starts it only rebuilds the
+// population and risk areas, which are deterministic in DemoSeed.
+// demo-people.csv in the data directory lists the synthetic identities.
+func (a *App) seedDemo(ctx context.Context) error {
+	if a.cfg.DemoPeople == 0 {
+		return nil
+	}
+	marker := filepath.Join(a.cfg.DataDir, "demo-seeded")
+	_, err := os.Stat(marker)
+	first := errors.Is(err, os.ErrNotExist)
+	if err != nil && !first {
+		return err
+	}
+	start := time.Now()
+	today := a.now()
+	g := synth.New(a.cfg.DemoSeed)
+	people := g.People(a.cfg.DemoPeople)
+	keys := make([]codes.Key, len(people))
+	regions := make([]string, len(people))
+	for i, p := range people {
+		id, err := codes.Parse(p.DocNumber)
+		if err != nil {
+			return fmt.Errorf("synthetic person %d: %w", i, err)
+		}
+		keys[i] = a.keyer.Document(id)
+		if r, ok := id.(codes.ResidentID); ok {
+			regions[i] = r.Region()
+		}
+		if first && p.Phone != "" {
+			ph, err := codes.ParsePhone(p.Phone)
+			if err != nil {
+				return fmt.Errorf("synthetic person %d: %w", i, err)
+			}
+			// Phones are shared in real data (and in synth); the first
+			// person to claim one owns it, the rest are proxies.
+			role := codes.RoleOwner
+			if owners, err := a.store.PersonsOf(ctx, a.keyer.Phone(ph)); err != nil {
+				return err
+			} else if len(owners) > 0 {
+				role = codes.RoleProxy
+			}
+			if err := a.store.Link(ctx, codes.Link{Phone: a.keyer.Phone(ph), Person: keys[i], Role: role, Since: today}); err != nil {
+				return err
+			}
+		}
+	}
+	areas, err := riskAreas(g.RiskAreas(40, today), today)
+	if err != nil {
+		return err
+	}
+	a.engine.SetRiskAreas(areas)
+
+	var last []rules.Facts
+	var lastDecisions []rules.Decision
+	for d := demoDays - 1; d >= 0; d-- {
+		day := today.Add(-time.Duration(d) * 24 * time.Hour)
+		facts := make([]rules.Facts, len(people))
+		for i := range people {
+			facts[i] = factsFromSynth(g.Health(day), day)
+		}
+		last = facts
+		if !first {
+			continue
+		}
+		decisions := make([]rules.Decision, len(people))
+		err := a.engine.Batch(ctx, slicesSeq(facts), rules.BatchConfig{}, func(i int, dec rules.Decision, err error) {
+			if err == nil {
+				decisions[i] = dec
+			}
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := a.applyDecisions(ctx, keys, regions, decisions, day); err != nil {
+			return err
+		}
+		lastDecisions = decisions
+	}
+	pop := make([]person, len(people))
+	for i := range people {
+		pop[i] = person{key: keys[i], region: regions[i], facts: last[i]}
+	}
+	a.mu.Lock()
+	a.population = pop
+	a.mu.Unlock()
+	if !first {
+		return nil
+	}
+	if err := writeDemoPeople(filepath.Join(a.cfg.DataDir, "demo-people.csv"), people, lastDecisions); err != nil {
+		return err
+	}
+	if err := a.stats.save(); err != nil {
+		return err
+	}
+	a.log.Info("demo population seeded", "people", len(people), "days", demoDays, "took", time.Since(start).Round(time.Millisecond))
+	return os.WriteFile(marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o600)
+}
+
+// writeDemoPeople lists the synthetic identities for trying the API. They
+// are generated data, not people; the file is what the README's curl lines
+// read from.
+func writeDemoPeople(path string, people []synth.Person, decisions []rules.Decision) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	_ = w.Write([]string{"doc_number", "doc_type", "phone", "name", "colour_on_seeding", "rule"})
+	for i, p := range people {
+		_ = w.Write([]string{p.DocNumber, synth.DocTypeLabel(p.DocType), p.Phone, p.Name,
+			string(decisions[i].Colour), decisions[i].RuleID})
+	}
+	w.Flush()
+	return errors.Join(w.Error(), f.Close())
+}
+
+func factsFromSynth(h synth.HealthFacts, now time.Time) rules.Facts {
+	f := rules.Facts{
+		Now:          now,
+		VaccineDoses: h.VaccineDoses,
+		EntryStatus:  h.EntryStatus,
+		ManualFlags:  h.ManualFlags,
+		Contact:      rules.Contact{Kind: h.Contact.Kind, LastExposure: h.Contact.LastExposure, Identified: h.Contact.Identified},
+	}
+	for _, t := range h.Tests {
+		f.Tests = append(f.Tests, rules.Test{Kind: t.Kind, Positive: t.Positive, Sampled: t.Sampled, Reported: t.Reported})
+	}
+	for _, v := range h.Travel {
+		f.Travel = append(f.Travel, rules.Visit{Region: v.Region, Time: v.Time})
+	}
+	return f
+}
+
+func riskAreas(in []synth.RiskArea, now time.Time) (*rules.RiskAreas, error) {
+	out := make([]rules.RiskArea, len(in))
+	for i, r := range in {
+		out[i] = rules.RiskArea{Region: r.Region, Level: r.Level}
+	}
+	return rules.NewRiskAreas("demo-"+now.UTC().Format("2006010215"), out)
+}
+
+func slicesSeq[T any](s []T) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		for _, v := range s {
+			if !yield(v) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/examples/internal/serve"
+)
+
+const maxBody = 64 << 10 // every JSON body but bulk uploads
+
+// Routes returns the full handler: public API behind the load shedder,
+// admin API behind bearer tokens, and the operational endpoints (never
+// shed, so that health checks and scrapes work under overload).
+func (a *App) Routes() http.Handler {
+	mux := http.NewServeMux()
+	m := a.metrics
+	public := func(name string, h http.HandlerFunc) http.Handler {
+		return m.Route(name, a.shed.Middleware(nil, h))
+	}
+	mux.Handle("POST /v1/code", public("code", a.handleCode))
+	mux.Handle("POST /v1/token/verify", public("token_verify", a.handleVerify))
+	mux.Handle("POST /v1/scans", public("scan", a.handleScan))
+
+	admin := func(name, role string, h adminHandler) http.Handler {
+		return m.Route(name, a.admins.Require(role, a.audited(name, h)))
+	}
+	mux.Handle("POST /admin/transcode", admin("transcode", "transcoder", a.handleTranscode))
+	mux.Handle("POST /admin/history", admin("history", "auditor", a.handleHistory))
+	mux.Handle("GET /admin/rules", admin("rules", "auditor", a.handleRules))
+	mux.Handle("POST /admin/rules", admin("rules_upload", "rules-admin", a.handleRulesUpload))
+	mux.Handle("POST /admin/rules/activate", admin("rules_activate", "rules-admin", a.handleRulesActivate))
+	mux.Handle("POST /admin/rules/rollback", admin("rules_rollback", "rules-admin", a.handleRulesRollback))
+	mux.Handle("PUT /admin/risk-areas", admin("risk_areas", "rules-admin", a.handleRiskAreas))
+	mux.Handle("POST /admin/evaluate", admin("evaluate", "rules-admin", a.handleEvaluate))
+	mux.Handle("GET /admin/stats", admin("stats", "auditor", a.handleStats))
+
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		serve.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !a.ready.Load() {
+			serve.WriteError(w, http.StatusServiceUnavailable, "not_ready", "healthcoded: starting or shutting down")
+			return
+		}
+		serve.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	mux.Handle("GET /metrics", m.Handler())
+	return mux
+}
+
+// who is how a request names a person: a document number (with an
+// optional type when it cannot be guessed), else a mobile number. Both
+// travel in the body, never in the URL, so they stay out of access logs.
+type who struct {
+	ID      string `json:"id,omitempty"`
+	DocType string `json:"doc_type,omitempty"` // "passport", "hk_macao_travel_permit", ...; empty: guess
+	Phone   string `json:"phone,omitempty"`
+}
+
+// docKinds are the doc_type names the API accepts.
+var docKinds = map[string]codes.Kind{
+	"resident_id": codes.KindResidentID, "hk_permit": codes.KindHKPermit,
+	"macao_permit": codes.KindMacaoPermit, "taiwan_permit": codes.KindTaiwanPermit,
+	"foreign_pr": codes.KindForeignPR, "passport": codes.KindPassport,
+	"hk_macao_travel_permit": codes.KindHKMacaoTravelPermit,
+	"taiwan_travel_permit":   codes.KindTaiwanTravelPermit,
+	"home_return_permit":     codes.KindHomeReturnPermit,
+}
+
+// fieldError is a bad request naming the field.
+type fieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *fieldError) Error() string { return fmt.Sprintf("%s: %v", e.Field, e.Err) }
+func (e *fieldError) Unwrap() error { return e.Err }
+
+var errNoIdentity = errors.New("give id (a document number) or phone")
+
+// key resolves a person to its store key: by document when one is given,
+// else by phone (tender 2.1.4). region is the document's GB/T 2260 region,
+// if it has one, and masked its loggable form.
+func (a *App) key(p who) (key codes.Key, region, masked string, err error) {
+	key, _, region, masked, err = a.keySource(p)
+	return key, region, masked, err
+}
+
+// keySource is key with the source the key was derived from.
+func (a *App) keySource(p who) (key codes.Key, src codes.Source, region, masked string, err error) {
+	var doc codes.Identity
+	var phone codes.Phone
+	if p.ID != "" {
+		if p.DocType != "" {
+			kind, ok := docKinds[p.DocType]
+			if !ok {
+				return key, 0, "", "", &fieldError{"doc_type", fmt.Errorf("unknown document type %q", p.DocType)}
+			}
+			doc, err = codes.ParseDocument(kind, p.ID)
+		} else {
+			doc, err = codes.Parse(p.ID)
+		}
+		if err != nil {
+			return key, 0, "", "", &fieldError{"id", err}
+		}
+		if r, ok := doc.(codes.ResidentID); ok {
+			region = r.Region()
+		}
+		masked = doc.Masked()
+	}
+	if p.Phone != "" {
+		if phone, err = codes.ParsePhone(p.Phone); err != nil {
+			return key, 0, "", "", &fieldError{"phone", err}
+		}
+		if masked == "" {
+			masked = phone.Masked()
+		}
+	}
+	if doc == nil && phone.IsZero() {
+		return key, 0, "", "", &fieldError{"id", errNoIdentity}
+	}
+	key, src, err = a.keyer.Record(doc, phone)
+	return key, src, region, masked, err
+}
+
+// apiField is the JSON name of a decoded field: requests embed who, whose
+// fields are top-level keys in the JSON but carry its name in Go's path.
+func apiField(f string) string { return strings.TrimPrefix(f, "who.") }
+
+// badRequest answers 400 with the most precise position the error has.
+func badRequest(w http.ResponseWriter, err error) {
+	body := serve.ErrorBody{Error: "bad_request", Message: err.Error()}
+	var be *serve.BodyError
+	var fe *fieldError
+	var ie *codes.IDError
+	switch {
+	case errors.As(err, &be):
+		body.Details = map[string]any{"line": be.Line, "column": be.Column, "field": apiField(be.Field)}
+	case errors.As(err, &ie):
+		d := map[string]any{"kind": ie.Kind.String(), "input": ie.Input}
+		if errors.As(err, &fe) {
+			d["field"] = fe.Field
+		}
+		if ie.Pos > 0 {
+			d["position"] = ie.Pos
+		}
+		if ie.Want != "" {
+			d["want"] = ie.Want
+		}
+		body.Details = d
+	case errors.As(err, &fe):
+		body.Details = map[string]any{"field": fe.Field}
+	}
+	serve.WriteJSON(w, http.StatusBadRequest, body)
+}
+
+type provenanceJSON struct {
+	Source        string    `json:"source"` // "document" or "phone"
+	Key           string    `json:"key"`    // pseudonym
+	Colour        string    `json:"colour"`
+	Reason        string    `json:"reason,omitempty"`
+	RuleID        string    `json:"rule_id,omitempty"`
+	RuleVersion   string    `json:"rule_version,omitempty"`
+	Actor         string    `json:"actor,omitempty"`
+	Authorisation string    `json:"authorisation,omitempty"`
+	Since         time.Time `json:"since,omitzero"`
+	Expires       time.Time `json:"expires,omitzero"`
+}
+
+func provenance(p codes.Provenance, now time.Time) provenanceJSON {
+	return provenanceJSON{
+		Source: p.Source.String(), Key: p.Key.String(), Colour: p.State.ColourAt(now).String(),
+		Reason: p.State.Reason, RuleID: p.State.Cause.RuleID, RuleVersion: p.State.Cause.RuleVersion,
+		Actor: p.State.Cause.Actor, Authorisation: p.State.Cause.Authorisation,
+		Since: p.State.Since, Expires: p.State.Expires,
+	}
+}
+
+type codeRequest struct {
+	who
+	Name string `json:"name,omitempty"` // shown masked on the token
+}
+
+type codeResponse struct {
+	Colour  string           `json:"colour"`
+	Sources []provenanceJSON `json:"sources"`
+	Token   string           `json:"token"`
+}
+
+// handleCode looks up a person's displayed code: the most severe of the
+// states keyed by their document and by the phones they own, with every
+// provenance, and an offline token a scanner verifies without network.
+func (a *App) handleCode(w http.ResponseWriter, r *http.Request) {
+	var req codeRequest
+	if err := serve.DecodeJSON(r.Body, maxBody, &req); err != nil {
+		badRequest(w, err)
+		return
+	}
+	key, src, _, _, err := a.keySource(req.who)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	now := a.now()
+	d, err := a.reg.Display(r.Context(), key, src, now)
+	if err != nil {
+		a.internal(w, "display", err)
+		return
+	}
+	tok, _, err := a.tokens.Token(key, d.Colour, codes.MaskName(req.Name), now)
+	if err != nil {
+		a.internal(w, "token", err)
+		return
+	}
+	resp := codeResponse{Colour: d.Colour.String(), Token: tok, Sources: make([]provenanceJSON, len(d.Sources))}
+	for i, p := range d.Sources {
+		resp.Sources[i] = provenance(p, now)
+	}
+	serve.WriteJSON(w, http.StatusOK, resp)
+}
+
+// handleVerify checks an offline token as a scanner would.
+func (a *App) handleVerify(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Token string `json:"token"`
+	}
+	if err := serve.DecodeJSON(r.Body, maxBody, &req); err != nil {
+		badRequest(w, err)
+		return
+	}
+	c, err := a.verify.Verify(req.Token, a.now())
+	if err != nil {
+		serve.WriteJSON(w, http.StatusOK, map[string]any{"valid": false, "error": err.Error()})
+		return
+	}
+	serve.WriteJSON(w, http.StatusOK, map[string]any{
+		"valid": true, "colour": c.Colour.String(), "name": c.Name,
+		"issued": c.Issued, "expires": c.Expires, "key_id": c.KeyID,
+	})
+}
+
+// handleScan records a venue scan under the person's pseudonym.
+func (a *App) handleScan(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		who
+		Venue string    `json:"venue"`
+		Time  time.Time `json:"time,omitzero"` // default: now
+	}
+	if err := serve.DecodeJSON(r.Body, maxBody, &req); err != nil {
+		badRequest(w, err)
+		return
+	}
+	if req.Venue == "" || len(req.Venue) > 64 {
+		badRequest(w, &fieldError{"venue", errors.New("want a venue code of 1 to 64 characters")})
+		return
+	}
+	key, _, _, err := a.key(req.who)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	t := req.Time
+	if t.IsZero() {
+		t = a.now()
+	}
+	if err := a.scans.Append(t, req.Venue, key); err != nil {
+		a.internal(w, "scan", err)
+		return
+	}
+	serve.WriteJSON(w, http.StatusCreated, map[string]any{"recorded": true, "time": t.Unix()})
+}
+
+// internal logs an unexpected failure (never with personal data: errors
+// from the SDK mask identities) and answers 500.
+func (a *App) internal(w http.ResponseWriter, what string, err error) {
+	a.log.Error("request failed", "op", what, "err", err)
+	serve.WriteError(w, http.StatusInternalServerError, "internal", "healthcoded: "+what+" failed")
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/examples/internal/serve"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// colourNames maps the API's colour names to codes colours.
+var colourNames = map[string]codes.Colour{"green": codes.Green, "yellow": codes.Yellow, "red": codes.Red}
+
+func parseColour(s string) (codes.Colour, bool) {
+	c, ok := colourNames[s]
+	return c, ok
+}
+
+// dayCounts are one day's codes issued (changes applied), by colour, and by
+// colour then cause or region. It is the JSON form of codes.DayStats.
+type dayCounts struct {
+	ByColour map[string]int            `json:"by_colour"`
+	ByCause  map[string]map[string]int `json:"by_cause"`
+	ByRegion map[string]map[string]int `json:"by_region"`
+}
+
+func (d *dayCounts) add(c codes.Colour, cause, region string) {
+	col := c.String()
+	d.ByColour[col]++
+	inc := func(m map[string]map[string]int, label string) {
+		if m[col] == nil {
+			m[col] = map[string]int{}
+		}
+		m[col][label]++
+	}
+	inc(d.ByCause, cause)
+	if region != "" {
+		inc(d.ByRegion, region)
+	}
+}
+
+func (d *dayCounts) dayStats(day time.Time) codes.DayStats {
+	s := codes.DayStats{Day: day, ByColour: map[codes.Colour]int{},
+		ByCause: map[codes.Colour]map[string]int{}, ByRegion: map[codes.Colour]map[string]int{}}
+	for name, c := range colourNames {
+		s.ByColour[c] = d.ByColour[name]
+		s.ByCause[c] = d.ByCause[name]
+		s.ByRegion[c] = d.ByRegion[name]
+	}
+	return s
+}
+
+// dailyStats keeps the counts per day (Asia/Shanghai days), persisted as
+// JSON in the data directory. Safe for concurrent use.
+type dailyStats struct {
+	path string
+	mu   sync.Mutex
+	days map[string]*dayCounts // "2006-01-02" -> counts
+}
+
+var shanghai = time.FixedZone("CST", 8*3600) // China has kept UTC+8 without DST since 1991
+
+func dayOf(t time.Time) string { return t.In(shanghai).Format(time.DateOnly) }
+
+func loadStats(path string) (*dailyStats, error) {
+	s := &dailyStats{path: path, days: map[string]*dayCounts{}}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &s.days); err != nil {
+		return nil, &serve.BodyError{Field: path, Err: err}
+	}
+	return s, nil
+}
+
+func (s *dailyStats) record(t time.Time, c codes.Colour, cause, region string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := dayOf(t)
+	d := s.days[k]
+	if d == nil {
+		d = &dayCounts{ByColour: map[string]int{}, ByCause: map[string]map[string]int{}, ByRegion: map[string]map[string]int{}}
+		s.days[k] = d
+	}
+	d.add(c, cause, region)
+}
+
+// window returns the counts of day and of the n days before it (oldest
+// first), as codes.DayStats; days without changes count zero.
+func (s *dailyStats) window(day time.Time, n int) (today codes.DayStats, baseline []codes.DayStats, json map[string]dayCounts) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	json = map[string]dayCounts{}
+	get := func(t time.Time) codes.DayStats {
+		k := dayOf(t)
+		d := s.days[k]
+		if d == nil {
+			d = &dayCounts{ByColour: map[string]int{}, ByCause: map[string]map[string]int{}, ByRegion: map[string]map[string]int{}}
+		}
+		json[k] = *d
+		mid, _ := time.ParseInLocation(time.DateOnly, k, shanghai)
+		return d.dayStats(mid)
+	}
+	for i := n; i >= 1; i-- {
+		baseline = append(baseline, get(day.Add(-time.Duration(i)*24*time.Hour)))
+	}
+	return get(day), baseline, json
+}
+
+func (s *dailyStats) save() error {
+	s.mu.Lock()
+	b, err := json.Marshal(s.days)
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	tmp := s.path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, s.path)
+}
+
+// colourGauge exports how many keys are in force at each colour.
+type colourGauge struct {
+	g *prometheus.GaugeVec
+}
+
+func newColourGauge(m *serve.Metrics) *colourGauge {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: "healthcoded", Name: "codes_in_force",
+		Help: "Keys whose last recorded state has each colour (expiry not applied).",
+	}, []string{"colour"})
+	m.Registry.MustRegister(g)
+	for name := range colourNames {
+		g.WithLabelValues(name)
+	}
+	return &colourGauge{g: g}
+}
+
+func (c *colourGauge) add(col codes.Colour, n float64) { c.g.WithLabelValues(col.String()).Add(n) }
