@@ -48,7 +48,10 @@ func BenchmarkJaroWinkler(b *testing.B) {
 // BenchmarkStreamCSV reads a registry from CSV and resolves it through
 // spill partitions (a budget far below the input).
 func BenchmarkStreamCSV(b *testing.B) {
-	const n = 200_000
+	n := 200_000
+	if *bigBench {
+		n = 1_000_000
+	}
 	raw, _ := synth.New(1).Registry(synth.RegistryConfig{Records: n, DupRate: 0.02, SuspiciousRate: 0.01, NoiseRate: 0.1})
 	var buf bytes.Buffer
 	w := NewWriter(&buf, CSVConfig{}, nil)
@@ -74,7 +77,7 @@ func BenchmarkStreamCSV(b *testing.B) {
 				}
 				var res Result
 				st, err := r.Stream(context.Background(), rd, &res)
-				if err != nil || st.Records != n {
+				if err != nil || st.Records != int64(n) {
 					b.Fatal(err, st.Records)
 				}
 			}
