@@ -25,6 +25,7 @@ type filter struct {
 	words  []atomic.Uint64
 	blocks uint64
 	k      uint
+	target uint // the number of keys it was sized for
 	added  atomic.Uint64
 }
 
@@ -42,7 +43,7 @@ func newFilter(n uint, fp float64) *filter {
 		k = 1
 	}
 	blocks := (uint64(m) + 511) / 512
-	return &filter{words: make([]atomic.Uint64, blocks*blockWords), blocks: blocks, k: k}
+	return &filter{words: make([]atomic.Uint64, blocks*blockWords), blocks: blocks, k: k, target: n}
 }
 
 func (f *filter) base(key *Key) (block uint64, pos uint64) {

@@ -332,12 +332,12 @@ type FilterStats struct {
 	Bits   uint64 // size
 	K      uint   // positions per key
 	Added  uint64 // adds since it was built (a key added twice counts twice)
-	Target uint   // ExpectedNonGreen it was sized for
+	Target uint   // number of keys it was sized for (at least 1024)
 }
 
 // FilterStats returns the current filter's figures; when Added passes
 // Target by far, call Rebuild.
 func (r *Registry) FilterStats() FilterStats {
 	f := r.filter.Load()
-	return FilterStats{Bits: f.bits(), K: f.k, Added: f.added.Load(), Target: r.cfg.ExpectedNonGreen}
+	return FilterStats{Bits: f.bits(), K: f.k, Added: f.added.Load(), Target: f.target}
 }

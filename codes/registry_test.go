@@ -295,3 +295,35 @@ func TestConfigValidate(t *testing.T) {
 	require.ErrorContains(t, Config{FalsePositive: 0.7}.Validate(), "FalsePositive")
 	require.ErrorContains(t, Config{CacheEntries: -1}.Validate(), "CacheEntries")
 }
+
+func TestRebuildClearsGreenKeys(t *testing.T) {
+	ctx := context.Background()
+	r := openTest(t, NewMemStore(), Config{ExpectedNonGreen: 1000})
+	var changes []Change
+	for i := 0; i < 300; i++ {
+		changes = append(changes, Change{Key: randKey(i), State: ruleState(Red, t0)})
+	}
+	_, err := r.Apply(ctx, changes)
+	require.NoError(t, err)
+	require.Equal(t, uint64(300), r.FilterStats().Added)
+	for i := range changes {
+		changes[i].State = ruleState(Green, t0.Add(time.Hour))
+	}
+	_, err = r.Apply(ctx, changes[:200])
+	require.NoError(t, err)
+	require.NoError(t, r.Rebuild(ctx, 5000))
+	fs := r.FilterStats()
+	require.Equal(t, uint64(100), fs.Added, "only the still-red keys are in the new filter")
+	require.Equal(t, uint(5000), fs.Target)
+	require.Greater(t, fs.Bits, uint64(5000))
+	inFilter := 0
+	for i := range changes {
+		st, err := r.Lookup(ctx, changes[i].Key)
+		require.NoError(t, err)
+		require.Equal(t, i >= 200, st.Colour == Red)
+		if r.filter.Load().has(&changes[i].Key) {
+			inFilter++
+		}
+	}
+	require.Less(t, inFilter, 110)
+}

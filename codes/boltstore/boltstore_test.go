@@ -297,3 +297,43 @@ func TestKillNine(t *testing.T) {
 		require.NoError(t, s.Close())
 	}
 }
+
+// TestConcurrentApply has several goroutines apply overlapping batches; every
+// history must verify and the log positions must not collide.
+func TestConcurrentApply(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t, Config{BatchSize: 5})
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for i := 0; i < 30; i++ {
+				var batch []codes.Change
+				for j := 0; j < 7; j++ {
+					c := []codes.Colour{codes.Red, codes.Yellow}[(g+i+j)%2]
+					batch = append(batch, codes.Change{Key: key((g*3 + i + j) % 12), State: rule(c, t0.Add(time.Duration(g*1000+i*10+j)*time.Second))})
+				}
+				if _, err := s.Apply(ctx, batch); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		require.NoError(t, <-errs)
+	}
+	total := 0
+	for i := 0; i < 12; i++ {
+		h, err := s.History(ctx, key(i))
+		require.NoError(t, err)
+		head, ok, err := s.Get(ctx, key(i))
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.NoError(t, codes.VerifyHistory(key(i), h, &head))
+		total += len(h)
+	}
+	var records int
+	require.NoError(t, s.db.View(func(tx *bolt.Tx) error { records = tx.Bucket(bucketLog).Stats().KeyN; return nil }))
+	require.Equal(t, total, records, "every log record belongs to exactly one history")
+}
