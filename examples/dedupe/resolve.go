@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/healthcode-sdk/healthcode/dedupe"
+)
+
+// resolveConfig is what the resolve flags say.
+type resolveConfig struct {
+	In, Decisions, Review, Policy, Tmp, Mem, Columns string
+	Workers                                          int
+	Progress                                         time.Duration
+}
+
+func runResolve(ctx context.Context, args []string, stderr io.Writer) error {
+	var cfg resolveConfig
+	fs := flag.NewFlagSet("dedupe resolve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.In, "in", "", "registry CSV (required)")
+	fs.StringVar(&cfg.Decisions, "decisions", "", "output: automatic decisions CSV (required)")
+	fs.StringVar(&cfg.Review, "review", "", "output: review queue JSON (required)")
+	fs.StringVar(&cfg.Policy, "policy", "", "duplicate policy YAML or JSON (default: name, doc_number, birth, ethnicity; keep latest)")
+	fs.StringVar(&cfg.Tmp, "tmp", "", "directory for spill partitions (default the OS temp dir)")
+	fs.StringVar(&cfg.Mem, "mem", "1GiB", "memory budget before spilling to -tmp (512MiB, 2GiB)")
+	fs.IntVar(&cfg.Workers, "workers", 0, "goroutines (default GOMAXPROCS)")
+	fs.StringVar(&cfg.Columns, "columns", "en", "header names: en (id,name,doc_type,...) or zh (编号,姓名,证件类型,...)")
+	fs.DurationVar(&cfg.Progress, "progress", time.Second, "progress line interval on stderr; 0 disables")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("resolve: unexpected argument %q", fs.Arg(0))
+	}
+	for _, req := range []struct{ name, v string }{{"in", cfg.In}, {"decisions", cfg.Decisions}, {"review", cfg.Review}} {
+		if req.v == "" {
+			return fmt.Errorf("resolve: -%s is required", req.name)
+		}
+	}
+	mem, err := parseBytes(cfg.Mem)
+	if err != nil {
+		return fmt.Errorf("resolve: -mem: %w", err)
+	}
+	cols, err := columnsFor(cfg.Columns)
+	if err != nil {
+		return fmt.Errorf("resolve: %w", err)
+	}
+	pol := dedupe.DefaultPolicy()
+	if cfg.Policy != "" {
+		f, err := os.Open(cfg.Policy)
+		if err != nil {
+			return fmt.Errorf("resolve: %w", err)
+		}
+		pol, err = dedupe.LoadPolicy(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("resolve: %s: %w", cfg.Policy, err)
+		}
+	}
+	rcfg := dedupe.Config{MemoryBudget: mem, Workers: cfg.Workers}
+	if cfg.Tmp != "" {
+		if fi, err := os.Stat(cfg.Tmp); err != nil || !fi.IsDir() {
+			return fmt.Errorf("resolve: -tmp %s: not a directory", cfg.Tmp)
+		}
+		rcfg.Spill = dedupe.DirSpill(cfg.Tmp)
+	}
+	res, err := dedupe.NewResolver(pol, rcfg)
+	if err != nil {
+		return fmt.Errorf("resolve: %w", err)
+	}
+
+	in, err := os.Open(cfg.In)
+	if err != nil {
+		return fmt.Errorf("resolve: %w", err)
+	}
+	defer in.Close()
+	cr := &countingReader{r: bufio.NewReaderSize(in, 1<<20)}
+	rd, err := dedupe.NewReader(cr, dedupe.CSVConfig{Columns: cols})
+	if err != nil {
+		return fmt.Errorf("resolve: %s: %w", cfg.In, err)
+	}
+	prog := newProgress(stderr, "resolve", cfg.Progress, in, cr)
+	var firstBad []string
+	src := dedupe.GoodRows(countingRecords{src: rd, p: prog}, func(e *dedupe.RowError) {
+		prog.bad++
+		if len(firstBad) < 5 {
+			firstBad = append(firstBad, e.Error())
+		}
+	})
+
+	decOut, err := createOut(cfg.Decisions)
+	if err != nil {
+		return fmt.Errorf("resolve: %w", err)
+	}
+	defer decOut.abort()
+	revOut, err := createOut(cfg.Review)
+	if err != nil {
+		return fmt.Errorf("resolve: %w", err)
+	}
+	defer revOut.abort()
+	sink := newFileSink(decOut, revOut)
+	stats, err := res.Stream(ctx, src, sink)
+	if err != nil {
+		return fmt.Errorf("resolve: %s: %w", cfg.In, err)
+	}
+	if err := sink.close(); err != nil {
+		return fmt.Errorf("resolve: write: %w", err)
+	}
+	if err := decOut.commit(); err != nil {
+		return fmt.Errorf("resolve: %w", err)
+	}
+	if err := revOut.commit(); err != nil {
+		return fmt.Errorf("resolve: %w", err)
+	}
+	for _, m := range firstBad {
+		fmt.Fprintf(stderr, "resolve: %s: skipped: %s\n", cfg.In, m)
+	}
+	fmt.Fprintf(stderr, "resolve: %d records, %d bad rows skipped; %d duplicate groups, %d records dropped; review: %d suspicious, %d conflict groups; %d spill partitions\n",
+		stats.Records, prog.bad, stats.DuplicateGroups, stats.Dropped, stats.Suspicious, stats.Conflicts, stats.Partitions)
+	return nil
+}
+
+// fileSink writes decisions as CSV and review groups as a JSON array as
+// Stream hands them over, so neither is held in memory.
+type fileSink struct {
+	dec     *csv.Writer
+	rev     *bufio.Writer
+	reviews int
+}
+
+var decisionHeader = []string{"record", "action", "survivor", "group", "reason"}
+
+func newFileSink(dec, rev io.Writer) *fileSink {
+	s := &fileSink{dec: csv.NewWriter(dec), rev: bufio.NewWriter(rev)}
+	s.dec.Write(decisionHeader)
+	s.rev.WriteString("[")
+	return s
+}
+
+func (s *fileSink) Duplicate(g dedupe.DuplicateGroup) error {
+	for _, d := range g.Decisions {
+		if err := s.dec.Write([]string{strconv.FormatInt(d.Record, 10), d.Action.String(), strconv.FormatInt(d.Survivor, 10), d.Group, d.Reason}); err != nil {
+			return err
+		}
+	}
+	return s.dec.Error()
+}
+
+func (s *fileSink) Review(g dedupe.ReviewGroup) error {
+	b, err := json.Marshal(toReviewJSON(g))
+	if err != nil {
+		return err
+	}
+	if s.reviews > 0 {
+		s.rev.WriteString(",")
+	}
+	s.reviews++
+	s.rev.WriteString("\n")
+	_, err = s.rev.Write(b)
+	return err
+}
+
+func (s *fileSink) close() error {
+	s.dec.Flush()
+	s.rev.WriteString("\n]\n")
+	return errors.Join(s.dec.Error(), s.rev.Flush())
+}
