@@ -28,8 +28,7 @@ type partitioner struct {
 	body   []byte
 }
 
-func (r *Resolver) newPartitioner(level int) (*partitioner, error) {
-	n := r.cfg.Partitions
+func (r *Resolver) newPartitioner(level, n int) (*partitioner, error) {
 	p := &partitioner{r: r, level: level, h: hasher{p: &r.policy}}
 	for i := 0; i < n; i++ {
 		f, err := r.cfg.Spill.Create()
@@ -179,7 +178,10 @@ func (r *Resolver) resolvePartitions(ctx context.Context, p *partitioner, sink S
 // first when it would take more than budget bytes.
 func (r *Resolver) resolvePartition(ctx context.Context, p *partitioner, i int, budget int64, out *batch) error {
 	if p.memSize(i) > budget && p.level < maxSplitLevel && p.counts[i] > 1 {
-		sub, err := r.newPartitioner(p.level + 1)
+		// Split into as many parts as needed to fit, with room to spare
+		// for an uneven split, but no more than Config.Partitions.
+		n := int(min(int64(r.cfg.Partitions), max(2, 2*((p.memSize(i)+budget-1)/budget))))
+		sub, err := r.newPartitioner(p.level+1, n)
 		if err != nil {
 			return err
 		}

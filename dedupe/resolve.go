@@ -369,7 +369,7 @@ func (r *Resolver) Stream(ctx context.Context, src RecordReader, sink Sink) (Sta
 		buf.add(&rec)
 		size += recordSize(&rec)
 		if size > r.cfg.MemoryBudget {
-			parts, err = r.newPartitioner(0)
+			parts, err = r.newPartitioner(0, r.cfg.Partitions)
 			if err != nil {
 				return st, err
 			}
