@@ -67,7 +67,7 @@ func ExampleKeyer_Record() {
 func ExampleRegistry_Lookup() {
 	ctx := context.Background()
 	store := codes.NewMemStore()
-	reg, err := codes.Open(ctx, store, codes.Config{ExpectedNonGreen: 1000})
+	reg, err := codes.Open(ctx, store, codes.Config{ExpectedNonGreen: 1000, CacheEntries: 10_000})
 	if err != nil {
 		panic(err)
 	}
@@ -95,7 +95,7 @@ func ExampleRegistry_Lookup() {
 
 func ExampleRegistry_Transcode() {
 	ctx := context.Background()
-	reg, _ := codes.Open(ctx, codes.NewMemStore(), codes.Config{ExpectedNonGreen: 1000})
+	reg, _ := codes.Open(ctx, codes.NewMemStore(), codes.Config{ExpectedNonGreen: 1000, CacheEntries: 10_000})
 	defer reg.Close()
 	keyer, _ := codes.NewKeyer(codes.HMACSHA256, secret)
 	id, _ := codes.Parse("11010519491231002X")

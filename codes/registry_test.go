@@ -116,7 +116,7 @@ func TestOpenFillsFilterFromStore(t *testing.T) {
 	}
 	_, err := store.Apply(ctx, changes)
 	require.NoError(t, err)
-	r := openTest(t, store, Config{ExpectedNonGreen: 500})
+	r := openTest(t, store, Config{ExpectedNonGreen: 500, CacheEntries: 1000})
 	for _, ch := range changes {
 		st, err := r.Lookup(ctx, ch.Key)
 		require.NoError(t, err)
@@ -197,7 +197,7 @@ func TestNoFalseNegativesConcurrent(t *testing.T) {
 func TestTranscode(t *testing.T) {
 	ctx := context.Background()
 	store := NewMemStore()
-	r := openTest(t, store, Config{})
+	r := openTest(t, store, Config{ExpectedNonGreen: 100, CacheEntries: 100})
 	k := randKey(3)
 	_, err := r.Apply(ctx, []Change{{Key: k, State: ruleState(Red, t0)}})
 	require.NoError(t, err)
@@ -232,7 +232,7 @@ func TestTranscode(t *testing.T) {
 func TestDisplayPhoneAndDocument(t *testing.T) {
 	ctx := context.Background()
 	store := NewMemStore()
-	r := openTest(t, store, Config{Links: store})
+	r := openTest(t, store, Config{Links: store, ExpectedNonGreen: 100, CacheEntries: 100})
 	keyer, err := NewKeyer(HMACSHA256, testSecret)
 	require.NoError(t, err)
 	id, _ := ParseResidentID("11010519491231002X")
@@ -298,7 +298,7 @@ func TestConfigValidate(t *testing.T) {
 
 func TestRebuildClearsGreenKeys(t *testing.T) {
 	ctx := context.Background()
-	r := openTest(t, NewMemStore(), Config{ExpectedNonGreen: 1000})
+	r := openTest(t, NewMemStore(), Config{ExpectedNonGreen: 1000, CacheEntries: 1000})
 	var changes []Change
 	for i := 0; i < 300; i++ {
 		changes = append(changes, Change{Key: randKey(i), State: ruleState(Red, t0)})

@@ -20,7 +20,7 @@ func TestSynthPeople(t *testing.T) {
 		synth.DocPassport:      {KindPassport},
 	}
 	seen := map[Kind]int{}
-	for _, p := range synth.New(11).People(20000) {
+	for _, p := range synth.New(11).People(8000) {
 		id, err := Parse(p.DocNumber)
 		require.NoError(t, err, "person %d (%v)", p.Seq, p.DocType)
 		require.Contains(t, kinds[p.DocType], id.Kind(), "person %d", p.Seq)

@@ -170,7 +170,7 @@ func TestTamperedHistoryDetected(t *testing.T) {
 	s, err = Open(path, Config{})
 	require.NoError(t, err)
 	defer s.Close()
-	reg, err := codes.Open(ctx, s, codes.Config{})
+	reg, err := codes.Open(ctx, s, codes.Config{ExpectedNonGreen: 100, CacheEntries: 100})
 	require.NoError(t, err)
 	defer reg.Close()
 	_, err = reg.History(ctx, k)
@@ -272,7 +272,7 @@ func TestKillNine(t *testing.T) {
 		// and answers every acknowledged non-green state (the child's later,
 		// unacknowledged writes may have landed too, so only keys whose last
 		// acknowledged entry is also the file's last entry are compared).
-		reg, err := codes.Open(ctx, s, codes.Config{ExpectedNonGreen: 100})
+		reg, err := codes.Open(ctx, s, codes.Config{ExpectedNonGreen: 100, CacheEntries: 1000})
 		require.NoError(t, err)
 		for hexKey, a := range acked {
 			var k codes.Key

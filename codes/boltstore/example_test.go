@@ -21,7 +21,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	reg, err := codes.Open(ctx, store, codes.Config{Links: store})
+	reg, err := codes.Open(ctx, store, codes.Config{Links: store, CacheEntries: 10_000})
 	if err != nil {
 		panic(err)
 	}
@@ -39,7 +39,7 @@ func Example() {
 
 	store, _ = boltstore.Open(filepath.Join(dir, "codes.db"), boltstore.DefaultConfig())
 	defer store.Close()
-	reg, _ = codes.Open(ctx, store, codes.Config{})
+	reg, _ = codes.Open(ctx, store, codes.Config{CacheEntries: 10_000})
 	defer reg.Close()
 	st, _ := reg.Lookup(ctx, key)
 	h, err := reg.History(ctx, key)
