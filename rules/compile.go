@@ -32,7 +32,8 @@ type compiledRule struct {
 	priority          int
 	rank              int // position in resolution order: lower wins
 	prog              cel.Program
-	guarded           bool // contains a comprehension: runs with a cost limit and ctx
+	guarded           bool                   // contains a comprehension: runs with a cost limit and ctx
+	native            func(*activation) bool // the native plan, nil if interpreted
 	from, until       time.Time
 	hasFrom, hasUntil bool
 	costMin, costMax  uint64
@@ -59,6 +60,38 @@ func (c *Compiled) RuleSet() RuleSet {
 	rs := c.set
 	rs.Rules = append([]Rule(nil), c.set.Rules...)
 	return rs
+}
+
+// Plan says how a rule is evaluated.
+type Plan string
+
+// Plans.
+const (
+	// PlanNative: Go closures equivalent to the expression (see NativePlan).
+	PlanNative Plan = "native"
+	// PlanInterpreted: the CEL interpreter.
+	PlanInterpreted Plan = "interpreted"
+	// PlanBounded: the CEL interpreter with a runtime cost limit and ctx
+	// checks, for rules with comprehensions.
+	PlanBounded Plan = "bounded"
+)
+
+// Plan returns how the rule is evaluated.
+func (c *Compiled) Plan(ruleID string) (Plan, bool) {
+	for i := range c.rules {
+		r := &c.rules[i]
+		if r.id != ruleID {
+			continue
+		}
+		switch {
+		case r.native != nil:
+			return PlanNative, true
+		case r.guarded:
+			return PlanBounded, true
+		}
+		return PlanInterpreted, true
+	}
+	return "", false
 }
 
 // RuleCost returns the static cost estimate of a rule: the range of CEL cost
@@ -264,6 +297,9 @@ func (cp *compiler) rule(r *Rule, index int, seen map[string]int) (compiledRule,
 		return cr, false
 	}
 	cr.prog = prog
+	if e.native && !cr.guarded {
+		cr.native = nativePlan(ast.NativeRep())
+	}
 	return cr, len(cp.problems) == before
 }
 

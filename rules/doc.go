@@ -58,6 +58,18 @@
 // that fails at evaluation fails the decision with an *EvalError naming it:
 // nobody is silently given the default.
 //
+// # Plans
+//
+// Every rule is compiled by cel-go. Rules of the health schema that stay in
+// a small subset of CEL in which nothing can fail (boolean logic,
+// comparisons of ints and strings, contact_kind, entry_status,
+// vaccine_doses and the domain functions with literal arguments) also get a
+// native plan: Go closures that compute the same value without the
+// interpreter's overhead. All twenty default rules are native. A
+// differential test checks the two plans agree on random rules and people;
+// NativePlan(false) turns the native plan off. Compiled.Plan tells which
+// plan a rule uses.
+//
 // # Bounds
 //
 // Every rule's worst-case cost is estimated at compile time from the

@@ -66,6 +66,19 @@ type envConfig struct {
 	interrupt uint
 	maxRules  int
 	maxExpr   int
+	noNative  bool
+}
+
+// NativePlan turns the native plan on (the default) or off. With it on,
+// rules of the health schema written in a small error-free subset of CEL
+// (see Plan) are also compiled to Go closures that compute the same value
+// several times faster than the interpreter; off, every rule runs on the
+// CEL interpreter.
+func NativePlan(on bool) EnvOption {
+	return func(c *envConfig) error {
+		c.noNative = !on
+		return nil
+	}
 }
 
 // Schema replaces the default health schema with the given variables.
@@ -168,6 +181,7 @@ type Env struct {
 	interrupt  uint
 	maxRules   int
 	maxExpr    int
+	native     bool
 	costOpts   []cost.Option
 	optimizer  *cel.StaticOptimizer
 	evaluators sync.Pool // *evaluator
@@ -212,6 +226,7 @@ func NewEnv(opts ...EnvOption) (*Env, error) {
 		interrupt: c.interrupt,
 		maxRules:  c.maxRules,
 		maxExpr:   c.maxExpr,
+		native:    !c.custom && !c.noNative,
 	}
 	celOpts := []cel.EnvOption{
 		cel.Variable("now", cel.TimestampType),

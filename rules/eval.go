@@ -164,7 +164,9 @@ func (c *Compiled) run(ctx context.Context, ev *evaluator, trace *[]RuleTrace) (
 		}
 		var v ref.Val
 		var err error
-		if r.guarded || ev.frame == nil {
+		if r.native != nil {
+			v = types.Bool(r.native(&ev.act))
+		} else if r.guarded || ev.frame == nil {
 			v, _, err = r.prog.ContextEval(ctx, &ev.act)
 		} else {
 			v, _, err = r.prog.Eval(ev.frame)

@@ -177,7 +177,7 @@ func healthCostOptions(sizes map[string]uint64) []cost.Option {
 	}
 	byList := map[string][]string{
 		"tests":        {"positive_within_int", "positive_within_int_string", "negative_within_int", "negative_within_int_string", "negatives_within_int", "hours_since_last_negative_"},
-		"travel":       {"max_risk_level_int", "visited_risk_string_int"},
+		"travel":       {"visited_risk_string_int"},
 		"manual_flags": {"has_flag_string"},
 	}
 	var opts []cost.Option
@@ -186,11 +186,18 @@ func healthCostOptions(sizes map[string]uint64) []cost.Option {
 			opts = append(opts, cost.OverloadCostEstimate(id, scan(list)))
 		}
 	}
-	for _, id := range []string{"hours_since_exposure_", "risk_level_string"} {
-		opts = append(opts, cost.OverloadCostEstimate(id, func(cost.Estimator, *cost.AstNode, []cost.AstNode) *cost.CallEstimate {
-			return &cost.CallEstimate{CostEstimate: cost.FixedCostEstimate(3)}
-		}))
-	}
+	opts = append(opts, cost.OverloadCostEstimate("hours_since_exposure_", func(cost.Estimator, *cost.AstNode, []cost.AstNode) *cost.CallEstimate {
+		return &cost.CallEstimate{CostEstimate: cost.FixedCostEstimate(3)}
+	}))
+	// The level names are at most six bytes long.
+	levelSize := &cost.SizeEstimate{Min: 3, Max: 6}
+	opts = append(opts, cost.OverloadCostEstimate("risk_level_string", func(cost.Estimator, *cost.AstNode, []cost.AstNode) *cost.CallEstimate {
+		return &cost.CallEstimate{CostEstimate: cost.FixedCostEstimate(3), ResultSize: levelSize}
+	}))
+	travel := sizes["travel"] + 1
+	opts = append(opts, cost.OverloadCostEstimate("max_risk_level_int", func(cost.Estimator, *cost.AstNode, []cost.AstNode) *cost.CallEstimate {
+		return &cost.CallEstimate{CostEstimate: cost.FixedCostEstimate(travel), ResultSize: levelSize}
+	}))
 	return opts
 }
 
@@ -263,12 +270,18 @@ func testWithin(fv, hv, kv ref.Val, positive bool) ref.Val {
 		}
 		k = kindIndex(string(ks))
 	}
+	return types.Bool(a.testWithin(h, k, positive))
+}
+
+// testWithin reports whether a test of the kind with the result was sampled
+// in the last h hours.
+func (a *activation) testWithin(h int64, k int, positive bool) bool {
 	a.summariseTests()
 	latest := a.latestNeg[k]
 	if positive {
 		latest = a.latestPos[k]
 	}
-	return types.Bool(latest != none && latest >= a.nowUnix-h*3600)
+	return latest != none && latest >= a.nowUnix-h*3600
 }
 
 func negativesWithin(fv, hv ref.Val) ref.Val {
@@ -280,18 +293,22 @@ func negativesWithin(fv, hv ref.Val) ref.Val {
 	if errv != nil {
 		return errv
 	}
+	return types.Int(a.negativesWithin(h))
+}
+
+func (a *activation) negativesWithin(h int64) int64 {
 	cut := a.nowUnix - h*3600
-	n := 0
+	var n int64
 	for i := range a.facts.Tests {
 		t := &a.facts.Tests[i]
-		if t.Positive {
+		if t.Positive || t.Sampled.IsZero() {
 			continue
 		}
 		if s := t.Sampled.Unix(); s >= cut && s <= a.nowUnix {
 			n++
 		}
 	}
-	return types.Int(n)
+	return n
 }
 
 func hoursSinceLastNegative(fv ref.Val) ref.Val {
@@ -299,11 +316,15 @@ func hoursSinceLastNegative(fv ref.Val) ref.Val {
 	if errv != nil {
 		return errv
 	}
+	return types.Int(a.hoursSinceLastNegative())
+}
+
+func (a *activation) hoursSinceLastNegative() int64 {
 	a.summariseTests()
 	if a.latestNeg[kindAny] == none {
-		return types.Int(-1)
+		return -1
 	}
-	return types.Int((a.nowUnix - a.latestNeg[kindAny]) / 3600)
+	return (a.nowUnix - a.latestNeg[kindAny]) / 3600
 }
 
 func hoursSinceExposure(fv ref.Val) ref.Val {
@@ -311,11 +332,15 @@ func hoursSinceExposure(fv ref.Val) ref.Val {
 	if errv != nil {
 		return errv
 	}
+	return types.Int(a.hoursSinceExposure())
+}
+
+func (a *activation) hoursSinceExposure() int64 {
 	t := a.facts.Contact.LastExposure
 	if t.IsZero() || t.Unix() > a.nowUnix {
-		return types.Int(-1)
+		return -1
 	}
-	return types.Int((a.nowUnix - t.Unix()) / 3600)
+	return (a.nowUnix - t.Unix()) / 3600
 }
 
 func maxRiskLevel(fv, dv ref.Val) ref.Val {
@@ -374,12 +399,16 @@ func hasFlag(fv, nv ref.Val) ref.Val {
 	if !ok {
 		return types.MaybeNoSuchOverloadErr(nv)
 	}
+	return types.Bool(a.hasFlag(string(n)))
+}
+
+func (a *activation) hasFlag(name string) bool {
 	for _, f := range a.facts.ManualFlags {
-		if f == string(n) {
-			return types.True
+		if f == name {
+			return true
 		}
 	}
-	return types.False
+	return false
 }
 
 // none marks "no such event" in the per-evaluation summaries.
