@@ -36,6 +36,7 @@ type compiledRule struct {
 	native            func(*activation) bool // the native plan, nil if interpreted
 	from, until       time.Time
 	hasFrom, hasUntil bool
+	windowed          bool // hasFrom || hasUntil
 	costMin, costMax  uint64
 }
 
@@ -254,6 +255,7 @@ func (cp *compiler) rule(r *Rule, index int, seen map[string]int) (compiledRule,
 		id: r.ID, reason: r.Reason, legal: r.LegalBasis, colour: r.Colour, priority: r.Priority,
 		from: r.ValidFrom, until: r.ValidUntil, hasFrom: !r.ValidFrom.IsZero(), hasUntil: !r.ValidUntil.IsZero(),
 	}
+	cr.windowed = cr.hasFrom || cr.hasUntil
 	if strings.TrimSpace(r.When) == "" {
 		cp.ruleProblem(r, "when", "when expression is missing", ErrMissingField)
 		return cr, false

@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -156,40 +157,45 @@ func (c *Compiled) run(ctx context.Context, ev *evaluator, trace *[]RuleTrace) (
 	var firstErr error
 	for i := range c.rules {
 		r := &c.rules[i]
-		if !r.activeAt(now) {
+		if r.windowed && !r.activeAt(now) {
 			if trace != nil {
 				*trace = append(*trace, RuleTrace{RuleID: r.id, Colour: r.colour, Priority: r.priority})
 			}
 			continue
 		}
-		var v ref.Val
-		var err error
+		var hit bool
 		if r.native != nil {
-			v = types.Bool(r.native(&ev.act))
-		} else if r.guarded || ev.frame == nil {
-			v, _, err = r.prog.ContextEval(ctx, &ev.act)
+			hit = r.native(&ev.act)
+			if trace != nil {
+				*trace = append(*trace, RuleTrace{RuleID: r.id, Colour: r.colour, Priority: r.priority, Active: true, Matched: hit, Value: strconv.FormatBool(hit)})
+			}
 		} else {
-			v, _, err = r.prog.Eval(ev.frame)
-		}
-		if err == nil {
-			if _, ok := v.(types.Bool); !ok {
+			var v ref.Val
+			var err error
+			if r.guarded || ev.frame == nil {
+				v, _, err = r.prog.ContextEval(ctx, &ev.act)
+			} else {
+				v, _, err = r.prog.Eval(ev.frame)
+			}
+			b, isBool := v.(types.Bool)
+			if err == nil && !isBool {
 				err = fmt.Errorf("result is %s, not bool", v.Type().TypeName())
 			}
-		}
-		if err != nil {
-			err = &EvalError{RuleSetID: c.id, RuleSetVersion: c.version, RuleID: r.id, Err: err}
-			if trace == nil {
-				return Decision{}, err
+			if err != nil {
+				err = &EvalError{RuleSetID: c.id, RuleSetVersion: c.version, RuleID: r.id, Err: err}
+				if trace == nil {
+					return Decision{}, err
+				}
+				*trace = append(*trace, RuleTrace{RuleID: r.id, Colour: r.colour, Priority: r.priority, Active: true, Err: err})
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
 			}
-			*trace = append(*trace, RuleTrace{RuleID: r.id, Colour: r.colour, Priority: r.priority, Active: true, Err: err})
-			if firstErr == nil {
-				firstErr = err
+			hit = bool(b)
+			if trace != nil {
+				*trace = append(*trace, RuleTrace{RuleID: r.id, Colour: r.colour, Priority: r.priority, Active: true, Matched: hit, Value: strconv.FormatBool(hit)})
 			}
-			continue
-		}
-		hit := v == types.True
-		if trace != nil {
-			*trace = append(*trace, RuleTrace{RuleID: r.id, Colour: r.colour, Priority: r.priority, Active: true, Matched: hit, Value: fmt.Sprint(v.Value())})
 		}
 		if hit {
 			if matched == nil {
