@@ -46,6 +46,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -240,13 +241,19 @@ func (a *arena) alloc(n int) []byte {
 
 // Apply implements codes.Store. It returns when every transaction has been
 // committed and synced to disk.
+//
+// Each transaction's worth of changes is applied in two phases under the
+// store's write lock: prepare (read the current heads, codes.Advance, encode
+// the entries) runs on all cores in read transactions, each worker owning a
+// run of keys; write puts the prepared entries in key order in one write
+// transaction. Only Apply writes heads and log, and it holds the lock across
+// both phases, so what prepare reads is what write builds on.
 func (s *Store) Apply(ctx context.Context, changes []codes.Change) (codes.Applied, error) {
 	var total codes.Applied
 	if err := codes.ValidateChanges(changes); err != nil {
 		return total, err
 	}
 	order := make([]int, 0, min(len(changes), s.cfg.BatchSize))
-	buf := make([]byte, 0, 256)
 	for start := 0; start < len(changes); start += s.cfg.BatchSize {
 		if err := ctx.Err(); err != nil {
 			return total, err
@@ -259,47 +266,8 @@ func (s *Store) Apply(ctx context.Context, changes []codes.Change) (codes.Applie
 		// Stable by key: changes to one key keep their order, and the heads
 		// B+tree is walked left to right.
 		slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(chunk[a].Key[:], chunk[b].Key[:]) })
-		var a codes.Applied
 		s.mu.Lock()
-		pos := s.pos
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			heads, log := tx.Bucket(bucketHeads), tx.Bucket(bucketLog)
-			log.FillPercent = 1 // append-only
-			var mem arena
-			for _, i := range order {
-				ch := &chunk[i]
-				head, prevPos, exists, err := getHead(tx, ch.Key)
-				if err != nil {
-					return err
-				}
-				next, changed := codes.Advance(head, exists, *ch)
-				if !changed {
-					a.Unchanged++
-					continue
-				}
-				pos++
-				buf = codes.AppendEntry(buf[:0], &next)
-				buf = binary.BigEndian.AppendUint64(buf, prevPos)
-				val := mem.alloc(len(buf))
-				copy(val, buf)
-				pk := mem.alloc(8)
-				binary.BigEndian.PutUint64(pk, pos)
-				if err := log.Put(pk, val); err != nil {
-					return err
-				}
-				hv := mem.alloc(headLen)
-				binary.BigEndian.PutUint64(hv, pos)
-				hv[8] = byte(next.State.Colour)
-				if err := heads.Put(ch.Key[:], hv); err != nil {
-					return err
-				}
-				a.Changed++
-			}
-			return nil
-		})
-		if err == nil {
-			s.pos = pos
-		}
+		a, err := s.applySorted(chunk, order)
 		s.mu.Unlock()
 		if err != nil {
 			return total, fmt.Errorf("boltstore: apply: %w", err)
@@ -308,6 +276,120 @@ func (s *Store) Apply(ctx context.Context, changes []codes.Change) (codes.Applie
 		total.Unchanged += a.Unchanged
 	}
 	return total, nil
+}
+
+// record is an entry prepared for the log.
+type record struct {
+	key     *codes.Key
+	val     []byte // encoded entry followed by 8 bytes for the previous position
+	colour  codes.Colour
+	prevPos uint64 // committed position of the key's last entry; 0 if none
+}
+
+type prepared struct {
+	recs      []record
+	unchanged int
+	err       error
+}
+
+// applySorted applies chunk in the key order given; s.mu is held.
+func (s *Store) applySorted(chunk []codes.Change, order []int) (codes.Applied, error) {
+	workers := min(runtime.GOMAXPROCS(0), 1+len(order)/4096)
+	segs := make([][]int, 0, workers)
+	for rest := order; len(rest) > 0; {
+		cut := min(len(rest), (len(order)+workers-1)/workers)
+		for cut < len(rest) && chunk[rest[cut]].Key == chunk[rest[cut-1]].Key {
+			cut++ // a key's changes stay in one segment
+		}
+		segs = append(segs, rest[:cut])
+		rest = rest[cut:]
+	}
+	out := make([]prepared, len(segs))
+	var wg sync.WaitGroup
+	for w := range segs {
+		wg.Go(func() { out[w] = s.prepare(chunk, segs[w]) })
+	}
+	wg.Wait()
+	var a codes.Applied
+	for _, p := range out {
+		if p.err != nil {
+			return a, p.err
+		}
+		a.Unchanged += p.unchanged
+	}
+	pos := s.pos
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		heads, log := tx.Bucket(bucketHeads), tx.Bucket(bucketLog)
+		log.FillPercent = 1 // append-only
+		var mem arena
+		var lastKey *codes.Key
+		var lastPos uint64
+		for _, p := range out {
+			for _, r := range p.recs {
+				pos++
+				prev := r.prevPos
+				if lastKey != nil && *lastKey == *r.key {
+					prev = lastPos // chained to an entry of this same batch
+				}
+				binary.BigEndian.PutUint64(r.val[len(r.val)-8:], prev)
+				pk := mem.alloc(8 + headLen)
+				binary.BigEndian.PutUint64(pk, pos)
+				if err := log.Put(pk[:8], r.val); err != nil {
+					return err
+				}
+				hv := pk[8:]
+				binary.BigEndian.PutUint64(hv, pos)
+				hv[8] = byte(r.colour)
+				if err := heads.Put(r.key[:], hv); err != nil {
+					return err
+				}
+				lastKey, lastPos = r.key, pos
+				a.Changed++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return codes.Applied{}, err
+	}
+	s.pos = pos
+	return a, nil
+}
+
+// prepare advances the keys of one segment from their committed heads.
+func (s *Store) prepare(chunk []codes.Change, seg []int) prepared {
+	var p prepared
+	p.err = s.db.View(func(tx *bolt.Tx) error {
+		var mem arena
+		var buf []byte
+		var cur codes.Entry
+		var curKey *codes.Key
+		var exists bool
+		var committed uint64
+		for _, i := range seg {
+			ch := &chunk[i]
+			if curKey == nil || *curKey != ch.Key {
+				var err error
+				cur, committed, exists, err = getHead(tx, ch.Key)
+				if err != nil {
+					return err
+				}
+				curKey = &ch.Key
+			}
+			next, changed := codes.Advance(cur, exists, *ch)
+			if !changed {
+				p.unchanged++
+				continue
+			}
+			buf = codes.AppendEntry(buf[:0], &next)
+			val := mem.alloc(len(buf) + 8)
+			copy(val, buf)
+			p.recs = append(p.recs, record{key: &ch.Key, val: val, colour: next.State.Colour, prevPos: committed})
+			cur, exists = next, true
+		}
+		return nil
+	})
+	return p
 }
 
 // History implements codes.Store.
