@@ -10,6 +10,8 @@ import (
 	"github.com/healthcode-sdk/healthcode/benchmarks/bench"
 	"github.com/healthcode-sdk/healthcode/benchmarks/codesbench"
 	"github.com/healthcode-sdk/healthcode/benchmarks/dedupebench"
+	"github.com/healthcode-sdk/healthcode/benchmarks/rulesbench"
+	"github.com/healthcode-sdk/healthcode/benchmarks/serverbench"
 	"github.com/healthcode-sdk/healthcode/benchmarks/slabench"
 	"github.com/healthcode-sdk/healthcode/benchmarks/synthbench"
 	"github.com/healthcode-sdk/healthcode/benchmarks/tracebench"
@@ -19,9 +21,11 @@ import (
 func All(s bench.Scale) []bench.Workload {
 	var ws []bench.Workload
 	ws = append(ws, synthbench.Workloads(s)...)
+	ws = append(ws, rulesbench.Workloads(s)...)
 	ws = append(ws, slabench.Workloads(s)...)
 	ws = append(ws, codesbench.Workloads(s)...)
 	ws = append(ws, dedupebench.Workloads(s)...)
 	ws = append(ws, tracebench.Workloads(s)...)
+	ws = append(ws, serverbench.Workloads(s)...)
 	return ws
 }

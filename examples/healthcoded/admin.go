@@ -426,7 +426,12 @@ func (a *App) handleEvaluate(w http.ResponseWriter, r *http.Request, _ serve.Pri
 		_ = enc.Encode(map[string]string{"error": err.Error()})
 		return "", "cancelled"
 	}
-	changed, err := a.applyDecisions(r.Context(), keys, regions, decisions, now)
+	// Each committed batch is acknowledged with {"applied": n}: the first n
+	// decisions are durable, whatever happens to the server next.
+	changed, err := a.applyDecisions(r.Context(), keys, regions, decisions, now, func(applied int) {
+		_ = enc.Encode(map[string]int{"applied": applied})
+		_ = rc.Flush()
+	})
 	if err != nil {
 		_ = enc.Encode(map[string]string{"error": err.Error()})
 		return "", "apply failed"
@@ -445,29 +450,34 @@ func (a *App) handleEvaluate(w http.ResponseWriter, r *http.Request, _ serve.Pri
 const applyBatch = 10_000
 
 // applyDecisions turns rule decisions into code changes and applies them
-// through the registry in batches. A decision without colour (a failed
-// evaluation) is skipped. It returns how many keys changed colour; the
-// statistics count those, by the deciding rule and the region.
-func (a *App) applyDecisions(ctx context.Context, keys []codes.Key, regions []string, ds []rules.Decision, at time.Time) (int, error) {
-	changed := 0
-	changes := make([]codes.Change, 0, min(len(ds), applyBatch))
+// through the registry in batches, calling acked (if not nil) with the
+// number of decisions durable so far after each batch commits. A decision
+// without colour (a failed evaluation) is skipped. It returns how many keys
+// changed colour; the statistics count those, by deciding rule and region.
+func (a *App) applyDecisions(ctx context.Context, keys []codes.Key, regions []string, ds []rules.Decision, at time.Time, acked func(int)) (int, error) {
 	type tallied struct {
-		from, to codes.Colour
-		cause    string
-		region   string
+		from, to      codes.Colour
+		cause, region string
 	}
-	var pendingStats []tallied
-	flush := func() error {
-		if len(changes) == 0 {
-			return nil
+	var (
+		changed int
+		changes = make([]codes.Change, 0, min(len(ds), applyBatch))
+		tally   []tallied
+	)
+	// flush commits the batch; decisions [0, upto) are then durable.
+	flush := func(upto int) error {
+		if len(changes) > 0 {
+			if _, err := a.reg.Apply(ctx, changes); err != nil {
+				return err
+			}
 		}
-		if _, err := a.reg.Apply(ctx, changes); err != nil {
-			return err
-		}
-		for _, t := range pendingStats {
+		for _, t := range tally {
 			a.counted(t.from, t.to, t.cause, t.region, at)
 		}
-		changes, pendingStats = changes[:0], pendingStats[:0]
+		changes, tally = changes[:0], tally[:0]
+		if acked != nil {
+			acked(upto)
+		}
 		return nil
 	}
 	for i, d := range ds {
@@ -485,19 +495,19 @@ func (a *App) applyDecisions(ctx context.Context, keys []codes.Key, regions []st
 		}
 		if old.Colour != col {
 			changed++
-			pendingStats = append(pendingStats, tallied{old.Colour, col, rule, regions[i]})
+			tally = append(tally, tallied{old.Colour, col, rule, regions[i]})
 		}
 		changes = append(changes, codes.Change{Key: keys[i], State: codes.State{
 			Colour: col, Reason: d.Reason, Since: at,
 			Cause: codes.Cause{RuleID: d.RuleSetID + "/" + rule, RuleVersion: d.RuleSetVersion},
 		}})
 		if len(changes) == applyBatch {
-			if err := flush(); err != nil {
+			if err := flush(i + 1); err != nil {
 				return changed, err
 			}
 		}
 	}
-	return changed, flush()
+	return changed, flush(len(ds))
 }
 
 // handleStats returns today's counts, the 14 days before, and the

@@ -95,7 +95,7 @@ func (a *App) seedDemo(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := a.applyDecisions(ctx, keys, regions, decisions, day); err != nil {
+		if _, err := a.applyDecisions(ctx, keys, regions, decisions, day, nil); err != nil {
 			return err
 		}
 		lastDecisions = decisions
