@@ -264,13 +264,15 @@ func (r *Registry) Transcode(ctx context.Context, key Key, t Transcode) (Entry, 
 }
 
 // History returns the history of key and verifies its chain against the
-// current state; a broken chain is returned with a *ChainError.
+// current state; a broken chain is returned with a *ChainError. The current
+// state is read first, so a change applied meanwhile extends the history
+// without failing the check.
 func (r *Registry) History(ctx context.Context, key Key) ([]Entry, error) {
-	h, err := r.store.History(ctx, key)
+	head, ok, err := r.store.Get(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	head, ok, err := r.store.Get(ctx, key)
+	h, err := r.store.History(ctx, key)
 	if err != nil {
 		return nil, err
 	}

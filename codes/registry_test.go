@@ -327,3 +327,30 @@ func TestRebuildClearsGreenKeys(t *testing.T) {
 	}
 	require.Less(t, inFilter, 110)
 }
+
+// TestHistoryDuringWrites: reading a history while it grows never reports a
+// broken chain.
+func TestHistoryDuringWrites(t *testing.T) {
+	ctx := context.Background()
+	r := openTest(t, NewMemStore(), Config{ExpectedNonGreen: 100, CacheEntries: 100})
+	k := randKey(42)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; i < 400; i++ {
+			c := []Colour{Red, Yellow}[i%2]
+			if _, err := r.Apply(ctx, []Change{{Key: k, State: ruleState(c, t0.Add(time.Duration(i)*time.Minute))}}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	for i := 0; i < 400; i++ {
+		if _, err := r.History(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	h, err := r.History(ctx, k)
+	require.NoError(t, err)
+	require.Len(t, h, 400)
+}

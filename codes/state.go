@@ -329,9 +329,10 @@ func (e *ChainError) Unwrap() error { return ErrTampered }
 
 // VerifyHistory checks that entries form an unbroken chain for key: entry i
 // has Seq i, the key, Prev equal to the previous Hash (zero for the first)
-// and a Hash that matches its contents. If head is non-nil (the current state
-// a store reports), the last entry must equal it, which catches a truncated
-// history. It returns nil or a *ChainError naming the first broken link.
+// and a Hash that matches its contents. If head is non-nil (the current
+// entry a store reported), the chain must contain it at position head.Seq,
+// which catches a history cut short; entries appended after head was read
+// are allowed. It returns nil or a *ChainError naming the first broken link.
 func VerifyHistory(key Key, entries []Entry, head *Entry) error {
 	var prev [32]byte
 	var buf []byte
@@ -354,8 +355,11 @@ func VerifyHistory(key Key, entries []Entry, head *Entry) error {
 		prev = e.Hash
 	}
 	if head != nil {
-		if len(entries) == 0 || entries[len(entries)-1].Hash != head.Hash || head.Seq != uint64(len(entries)-1) {
+		if head.Seq >= uint64(len(entries)) {
 			return &ChainError{Key: key, Index: len(entries), Reason: "history ends before the current state"}
+		}
+		if entries[head.Seq].Hash != head.Hash {
+			return &ChainError{Key: key, Index: int(head.Seq), Reason: "current state is not in the history"}
 		}
 	}
 	return nil

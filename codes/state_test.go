@@ -141,6 +141,7 @@ func TestVerifyHistoryDetectsTampering(t *testing.T) {
 	k := testKey(4)
 	good := buildHistory(t, k, 6)
 	require.NoError(t, VerifyHistory(k, good, &good[5]))
+	require.NoError(t, VerifyHistory(k, good, &good[3]), "entries appended after the head was read")
 	tests := []struct {
 		name  string
 		mod   func([]Entry) ([]Entry, *Entry)
@@ -158,6 +159,7 @@ func TestVerifyHistoryDetectsTampering(t *testing.T) {
 		}, 4},
 		{"tail truncated", func(h []Entry) ([]Entry, *Entry) { head := h[5]; return h[:4], &head }, 4},
 		{"other key", func(h []Entry) ([]Entry, *Entry) { h[0].Key = testKey(5); return h, nil }, 0},
+		{"head from another chain", func(h []Entry) ([]Entry, *Entry) { forged := h[3]; forged.Hash[0] ^= 1; return h, &forged }, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
