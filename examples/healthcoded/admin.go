@@ -74,21 +74,29 @@ func (a *App) handleTranscode(w http.ResponseWriter, r *http.Request, p serve.Pr
 		a.internal(w, "transcode", err)
 		return key.String(), "error"
 	}
-	a.counted(before.Colour, col, "manual", region, now)
+	a.counted(before, col, "manual", region, now)
 	serve.WriteJSON(w, http.StatusOK, map[string]any{
 		"key": key.String(), "colour": col.String(), "seq": e.Seq, "hash": fmt.Sprintf("%x", e.Hash)})
 	return key.String(), "transcoded to " + col.String()
 }
 
-// counted updates the statistics and the in-force gauge for one change.
-func (a *App) counted(from, to codes.Colour, cause, region string, at time.Time) {
-	if from == to {
-		return
+// counted updates the statistics and the in-force gauge for one change
+// from the state before (the zero State if the key had no record: its
+// first code is issued, whatever its colour).
+func (a *App) counted(before codes.State, to codes.Colour, cause, region string, at time.Time) {
+	if !isNew(before) {
+		if before.Colour == to {
+			return
+		}
+		a.colours.add(before.Colour, -1)
 	}
-	a.colours.add(from, -1)
 	a.colours.add(to, 1)
 	a.stats.record(at, to, cause, region)
 }
+
+// isNew reports whether a looked-up state is the zero State of a key that
+// has no record (every recorded state has a Since).
+func isNew(s codes.State) bool { return s.Since.IsZero() }
 
 // handleHistory returns a person's full history and whether its hash
 // chain verifies (and if not, the first broken link).
@@ -456,7 +464,8 @@ const applyBatch = 10_000
 // changed colour; the statistics count those, by deciding rule and region.
 func (a *App) applyDecisions(ctx context.Context, keys []codes.Key, regions []string, ds []rules.Decision, at time.Time, acked func(int)) (int, error) {
 	type tallied struct {
-		from, to      codes.Colour
+		before        codes.State
+		to            codes.Colour
 		cause, region string
 	}
 	var (
@@ -472,7 +481,7 @@ func (a *App) applyDecisions(ctx context.Context, keys []codes.Key, regions []st
 			}
 		}
 		for _, t := range tally {
-			a.counted(t.from, t.to, t.cause, t.region, at)
+			a.counted(t.before, t.to, t.cause, t.region, at)
 		}
 		changes, tally = changes[:0], tally[:0]
 		if acked != nil {
@@ -493,9 +502,9 @@ func (a *App) applyDecisions(ctx context.Context, keys []codes.Key, regions []st
 		if err != nil {
 			return changed, err
 		}
-		if old.Colour != col {
+		if isNew(old) || old.Colour != col {
 			changed++
-			tally = append(tally, tallied{old.Colour, col, rule, regions[i]})
+			tally = append(tally, tallied{old, col, rule, regions[i]})
 		}
 		changes = append(changes, codes.Change{Key: keys[i], State: codes.State{
 			Colour: col, Reason: d.Reason, Since: at,

@@ -292,6 +292,7 @@ func TestEndToEnd(t *testing.T) {
 	resp2.Body.Close()
 	require.Contains(t, string(mb), `healthcoded_http_requests_total{code="200",route="code"}`)
 	require.Contains(t, string(mb), `healthcoded_codes_in_force{colour="red"}`)
+	require.NotContains(t, string(mb), `healthcoded_codes_in_force{colour="green"} -`, "the gauge counts keys, never below zero")
 	require.Contains(t, string(mb), `healthcoded_http_shed_total{reason="concurrency"} 0`)
 	logs := s.stderr.String()
 	require.Contains(t, logs, `"action":"transcode"`)
