@@ -3,25 +3,71 @@ package contacttrace
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"sync"
 )
 
 // TraceBatch runs many queries together and returns their results in the
-// order of qs, identical to calling [Tracer.Trace] on each. Hop by hop, the
-// venue windows of all queries are sorted by venue and start time and each
-// venue's time column is swept once, on cfg.Workers cores. It returns
-// ctx.Err() if ctx is cancelled, and the first query error otherwise.
+// order of qs, identical to calling [Tracer.Trace] on each. See
+// [Tracer.TraceEach] for how; TraceBatch holds every result at once, so
+// for very many large results prefer TraceEach.
 func (t *Tracer) TraceBatch(ctx context.Context, qs []Query) ([]Result, error) {
-	runs := make([]*run, len(qs))
 	for i := range qs {
-		r, err := t.newRun(&qs[i])
-		if err != nil {
-			return nil, err
+		if err := qs[i].Validate(); err != nil {
+			return nil, fmt.Errorf("contacttrace: batch query %d: %w", i, err)
 		}
-		runs[i] = r
 	}
+	out := make([]Result, len(qs))
+	err := t.TraceEach(ctx, qs, func(i int, r Result) error {
+		out[i] = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// BatchGroup is how many queries [Tracer.TraceEach] keeps in flight: it
+// bounds the scratch memory of a batch.
+const BatchGroup = 64
+
+// TraceEach runs qs in groups of BatchGroup and calls fn with each query's
+// index and result (identical to [Tracer.Trace]'s) as it completes, in
+// order. Within a group, hop by hop, the venue windows of all queries are
+// sorted by venue and start time so each venue's time column is swept once
+// in order, on cfg.Workers cores, and the queries' hops run in parallel.
+// It stops at the first error from a query or from fn, and returns
+// ctx.Err() if ctx is cancelled.
+func (t *Tracer) TraceEach(ctx context.Context, qs []Query, fn func(i int, r Result) error) error {
+	for lo := 0; lo < len(qs); lo += BatchGroup {
+		hi := min(len(qs), lo+BatchGroup)
+		runs := make([]*run, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			r, err := t.newRun(&qs[i])
+			if err != nil {
+				return fmt.Errorf("contacttrace: batch query %d: %w", i, err)
+			}
+			runs = append(runs, r)
+		}
+		if err := t.traceGroup(ctx, runs); err != nil {
+			return err
+		}
+		for k, r := range runs {
+			res := r.res
+			t.release(r)
+			if err := fn(lo+k, res); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// traceGroup runs every hop of runs together.
+func (t *Tracer) traceGroup(ctx context.Context, runs []*run) error {
 	active := slices.Clone(runs)
 	type ref struct {
 		run *run
@@ -30,7 +76,7 @@ func (t *Tracer) TraceBatch(ctx context.Context, qs []Query) ([]Result, error) {
 	var refs []ref
 	for hop := 1; len(active) > 0; hop++ {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		refs = refs[:0]
 		for _, r := range active {
@@ -85,7 +131,7 @@ func (t *Tracer) TraceBatch(ctx context.Context, qs []Query) ([]Result, error) {
 		}
 		wg.Wait()
 		if cancelled {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 		// Step each query on its own; queries are independent.
 		next := make([]bool, len(active))
@@ -107,7 +153,7 @@ func (t *Tracer) TraceBatch(ctx context.Context, qs []Query) ([]Result, error) {
 		}
 		wg.Wait()
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		kept := active[:0]
 		for i, r := range active {
@@ -117,10 +163,5 @@ func (t *Tracer) TraceBatch(ctx context.Context, qs []Query) ([]Result, error) {
 		}
 		active = kept
 	}
-	out := make([]Result, len(runs))
-	for i, r := range runs {
-		out[i] = r.res
-		t.release(r)
-	}
-	return out, nil
+	return nil
 }

@@ -123,6 +123,10 @@ func Build(ctx context.Context, scans []Scan, cfg Config) (*Index, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	phase := func(name string) {
+		cfg.Logger.Debug("contacttrace: build phase", "phase", name, "elapsed", time.Since(start))
+	}
+	phase("stats")
 	ix := &Index{base: st.minTime}
 	nv := int(st.maxVenue) + 1
 	w := cfg.Workers
@@ -139,6 +143,7 @@ func Build(ctx context.Context, scans []Scan, cfg Config) (*Index, error) {
 		}
 	})
 	ix.venueOff = prefixSums(counts)
+	phase("venue-histogram")
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -175,6 +180,7 @@ func Build(ctx context.Context, scans []Scan, cfg Config) (*Index, error) {
 		})
 	}
 	wg.Wait()
+	phase("venue-scatter-sort")
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

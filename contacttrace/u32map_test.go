@@ -3,6 +3,7 @@ package contacttrace
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -36,5 +37,21 @@ func TestU32MapMatchesMap(t *testing.T) {
 		m.reset()
 		_, ok := m.get(1)
 		require.False(t, ok)
+	}
+}
+
+func TestRadixSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, tc := range []struct{ n, width int }{{0, 1}, {10, 64}, {300, 1}, {1000, 12}, {5000, 33}, {5000, 64}} {
+		keys := make([]uint64, tc.n)
+		for i := range keys {
+			keys[i] = rng.Uint64()
+			if tc.width < 64 {
+				keys[i] &= 1<<tc.width - 1
+			}
+		}
+		want := slices.Sorted(slices.Values(keys))
+		got, _ := radixSort(keys, nil, tc.width)
+		require.True(t, slices.Equal(want, got), "n=%d width=%d", tc.n, tc.width)
 	}
 }
