@@ -11,7 +11,8 @@ import (
 // DefaultChunkSize is how many people a Batch worker takes at a time.
 const DefaultChunkSize = 256
 
-// BatchConfig configures Batch and DryRun. The zero value is valid.
+// BatchConfig configures Batch and DryRun. The zero value is valid. A
+// BatchConfig is a plain value; Progress is called from one goroutine.
 type BatchConfig struct {
 	// Workers is the number of evaluating goroutines. Zero means
 	// runtime.GOMAXPROCS(0).

@@ -63,7 +63,7 @@ func (c *Compiled) RuleSet() RuleSet {
 	return rs
 }
 
-// Plan says how a rule is evaluated.
+// Plan says how a rule is evaluated. A plain value.
 type Plan string
 
 // Plans.

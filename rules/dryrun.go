@@ -10,7 +10,7 @@ import (
 // DefaultSamples is how many example people a dry-run transition keeps.
 const DefaultSamples = 5
 
-// DryRunConfig configures DryRun. The zero value is valid.
+// DryRunConfig configures DryRun. The zero value is valid. A plain value.
 type DryRunConfig struct {
 	Batch BatchConfig
 	// Samples is how many population indexes each transition keeps. Zero
@@ -22,7 +22,7 @@ type DryRunConfig struct {
 func (c DryRunConfig) Validate() error { return c.Batch.Validate() }
 
 // DryRunReport compares a candidate set with the sets in force over a
-// population, before the candidate is swapped in.
+// population, before the candidate is swapped in. A plain value.
 type DryRunReport struct {
 	Candidate string // "id@version"
 	Total     int    // people evaluated
@@ -37,7 +37,7 @@ type DryRunReport struct {
 
 // Transition counts the people who would move from one colour (decided by
 // FromRule in the set in force) to another (decided by ToRule in the
-// candidate). An empty rule means the default colour.
+// candidate). An empty rule means the default colour. A plain value.
 type Transition struct {
 	From, To         Colour
 	FromRule, ToRule string
@@ -45,7 +45,7 @@ type Transition struct {
 	Samples          []int // population indexes, ascending
 }
 
-// Sample is one failure of a dry run.
+// Sample is one failure of a dry run. A plain value.
 type Sample struct {
 	Index int
 	Err   string

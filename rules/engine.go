@@ -12,7 +12,7 @@ import (
 const DefaultHistory = 4
 
 // EngineConfig configures an Engine. The zero value is valid and means the
-// defaults.
+// defaults. A plain value.
 type EngineConfig struct {
 	// History is how many earlier states (before a Swap) Rollback can return
 	// to. Zero means DefaultHistory.

@@ -12,7 +12,7 @@ import (
 )
 
 // Colour is a code colour. The Env gives each colour a severity; the most
-// severe matching rule decides a person's colour.
+// severe matching rule decides a person's colour. A plain value.
 type Colour string
 
 // The three colours every Env knows. WithColour adds more (an "orange"
@@ -46,7 +46,8 @@ const (
 
 // Variable declares a fact of a custom schema: a name rules refer to and a
 // CEL type. MaxSize bounds a string or list value (and the strings inside a
-// list) for the static cost estimate; zero means DefaultMaxSize.
+// list) for the static cost estimate; zero means DefaultMaxSize. A plain
+// value.
 type Variable struct {
 	Name    string
 	Type    *cel.Type
@@ -54,7 +55,8 @@ type Variable struct {
 }
 
 // EnvOption configures an Env. A bad option makes NewEnv fail; nothing is
-// checked later, at evaluation.
+// checked later, at evaluation. Options are functions without shared state
+// and may be reused for any number of Envs.
 type EnvOption func(*envConfig) error
 
 type envConfig struct {

@@ -53,7 +53,8 @@ var (
 )
 
 // Problem is one thing wrong with a rule set. Positions are 1-based; zero
-// means unknown (a rule set built in Go has no file positions).
+// means unknown (a rule set built in Go has no file positions). A plain
+// value.
 type Problem struct {
 	File   string // the name given to ParseRuleSet, "" if none
 	Line   int    // line in the file
@@ -95,7 +96,8 @@ func (p Problem) String() string {
 }
 
 // CompileError lists every problem found while loading or compiling a rule
-// set; loading and compilation do not stop at the first one.
+// set; loading and compilation do not stop at the first one. It is not
+// modified after it is returned, so it is safe for concurrent reads.
 type CompileError struct {
 	Problems []Problem
 }
@@ -123,7 +125,8 @@ func (e *CompileError) Unwrap() []error {
 }
 
 // EvalError is a rule that failed at evaluation time. It wraps ErrEval and
-// the cause (a context error when evaluation was cancelled).
+// the cause (a context error when evaluation was cancelled). Safe for
+// concurrent reads.
 type EvalError struct {
 	RuleSetID, RuleSetVersion string
 	RuleID                    string

@@ -15,6 +15,7 @@ import (
 // Decision is the outcome of evaluating a rule set for one person: the
 // colour, the rule that decided it (empty when no rule matched and the
 // default applies), the rule set it came from, and every rule that matched.
+// A plain value; each Decision has its own Matched slice.
 type Decision struct {
 	Colour         Colour
 	RuleID         string // "" when the default colour applies
@@ -25,7 +26,7 @@ type Decision struct {
 	Matched        []string // ids of all matching rules, in rule-set order
 }
 
-// Explanation is a Decision with the trace of every rule.
+// Explanation is a Decision with the trace of every rule. A plain value.
 type Explanation struct {
 	Decision         Decision
 	Now              time.Time
@@ -33,7 +34,7 @@ type Explanation struct {
 	Rules            []RuleTrace
 }
 
-// RuleTrace says what one rule did in an evaluation.
+// RuleTrace says what one rule did in an evaluation. A plain value.
 type RuleTrace struct {
 	RuleID   string
 	Colour   Colour

@@ -33,7 +33,7 @@ type Facts struct {
 	ManualFlags []string
 }
 
-// Test is one nucleic-acid or antigen test result.
+// Test is one nucleic-acid or antigen test result. A plain value.
 type Test struct {
 	Kind     string    `cel:"kind"` // "pcr" or "antigen"
 	Positive bool      `cel:"positive"`
@@ -41,13 +41,13 @@ type Test struct {
 	Reported time.Time `cel:"reported"`
 }
 
-// Visit is a stay in a region at a time.
+// Visit is a stay in a region at a time. A plain value.
 type Visit struct {
 	Region string    `cel:"region"` // six-digit GB/T 2260 code
 	Time   time.Time `cel:"time"`
 }
 
-// Contact is a contact-tracing status.
+// Contact is a contact-tracing status. A plain value.
 type Contact struct {
 	Kind         string    // "", "close" or "secondary"
 	LastExposure time.Time // zero if unknown
@@ -55,7 +55,7 @@ type Contact struct {
 }
 
 // RiskLevel is the level of a risk area. Levels are ordered: LevelHigh is the
-// most severe.
+// most severe. A plain value.
 type RiskLevel int8
 
 // Risk levels, from none to high.
@@ -88,7 +88,7 @@ func ParseRiskLevel(s string) (RiskLevel, error) {
 
 // RiskArea designates a region at a risk level. Region is a six-digit
 // GB/T 2260 code: a county ("510104"), a whole city ("510100") or a whole
-// province ("510000").
+// province ("510000"). A plain value.
 type RiskArea struct {
 	Region string
 	Level  string // "low", "medium" or "high"

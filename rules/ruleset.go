@@ -33,7 +33,9 @@ import (
 // fields are errors.
 //
 // A RuleSet is a plain value; build one in Go or parse one with
-// ParseRuleSet, then compile it with Env.Compile.
+// ParseRuleSet, then compile it with Env.Compile. Compile only reads it, so
+// concurrent compilations of one RuleSet are safe; do not modify it
+// meanwhile.
 type RuleSet struct {
 	ID            string
 	Version       string
@@ -45,7 +47,7 @@ type RuleSet struct {
 	src *source // positions, when parsed
 }
 
-// Rule is one assignment rule of a RuleSet.
+// Rule is one assignment rule of a RuleSet. A plain value.
 type Rule struct {
 	ID          string
 	When        string // CEL, must be boolean
