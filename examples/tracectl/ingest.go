@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/healthcode-sdk/healthcode/contacttrace"
+)
+
+func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("tracectl ingest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	scansPath := fs.String("scans", "", "venue scans CSV: person,venue,time (required)")
+	tripsPath := fs.String("trips", "", "trips CSV, one row per passenger: mode,number,date,person[,car,row,seat]")
+	venuesPath := fs.String("venues", "", "venue names CSV: venue,name (kept with the snapshot for tracectl venues)")
+	snapPath := fs.String("snapshot", "", "output snapshot file; its id mappings are written beside it (required)")
+	appendTo := fs.Bool("append", false, "add to the existing -snapshot (a new day) instead of replacing it")
+	every := fs.Duration("progress", time.Second, "progress line interval on stderr; 0 disables")
+	workers := fs.Int("workers", 0, "build goroutines (default GOMAXPROCS)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("ingest: unexpected argument %q", fs.Arg(0))
+	}
+	if *scansPath == "" {
+		return errors.New("ingest: -scans is required")
+	}
+	if *snapPath == "" {
+		return errors.New("ingest: -snapshot is required")
+	}
+	cfg := contacttrace.Config{Workers: *workers}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	s := newSnapshot()
+	if *appendTo {
+		var err error
+		if s, err = loadSnapshot(*snapPath); err != nil {
+			return fmt.Errorf("ingest: -append: %w", err)
+		}
+	}
+	start := time.Now()
+
+	f, err := os.Open(*scansPath)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	defer f.Close()
+	cr := &countingReader{r: bufio.NewReaderSize(f, 1<<20)}
+	t, err := openTable(*scansPath, cr, []string{"person", "venue", "time"}, nil)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	scans, err := readScans(ctx, t, s, newProgress(stderr, "ingest "+*scansPath, *every, f, cr))
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	if *tripsPath != "" {
+		tf, err := os.Open(*tripsPath)
+		if err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		defer tf.Close()
+		tcr := &countingReader{r: bufio.NewReader(tf)}
+		tt, err := openTable(*tripsPath, tcr, tripColumns[:4], tripColumns[4:])
+		if err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		trips, err := readTrips(tt, s, newProgress(stderr, "ingest "+*tripsPath, *every, tf, tcr))
+		if err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		s.trips = append(s.trips, trips...)
+	}
+	if _, err := contacttrace.NewTrips(s.trips, cfg); err != nil {
+		return fmt.Errorf("ingest: %s: %w", *tripsPath, err)
+	}
+	if *venuesPath != "" {
+		vf, err := os.Open(*venuesPath)
+		if err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		defer vf.Close()
+		vt, err := openTable(*venuesPath, bufio.NewReader(vf), []string{"venue", "name"}, nil)
+		if err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		if err := readVenueNames(vt, s); err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+	}
+	if s.ix == nil {
+		s.ix, err = contacttrace.Build(ctx, scans, cfg)
+	} else {
+		s.ix, err = s.ix.Append(ctx, scans, cfg)
+	}
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	n, err := s.save(*snapPath)
+	if err != nil {
+		return fmt.Errorf("ingest: write snapshot: %w", err)
+	}
+	first, last, _ := s.ix.Span()
+	fmt.Fprintf(stderr, "ingest: %d scans read; snapshot %s: %d scans of %d persons at %d venues, %s .. %s, %d trips, %d bytes, in %v\n",
+		len(scans), *snapPath, s.ix.Len(), len(s.persons), len(s.venues), first.In(cst).Format(time.DateTime), last.In(cst).Format(time.DateTime),
+		len(s.trips), n, time.Since(start).Round(time.Millisecond))
+	return nil
+}

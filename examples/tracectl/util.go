@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// cst is China Standard Time, the zone of times written without an offset.
+var cst = time.FixedZone("CST", 8*3600)
+
+// parseTime reads unix seconds, RFC 3339, or "2006-01-02 15:04[:05]" and
+// "2006-01-02" in UTC+8.
+func parseTime(s string) (time.Time, error) {
+	if s != "" && strings.Trim(s, "0123456789") == "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err == nil {
+			return time.Unix(n, 0).In(cst), nil
+		}
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, l := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.ParseInLocation(l, s, cst); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("time %q: want unix seconds, RFC 3339 or \"2006-01-02 15:04:05\" (UTC+8)", s)
+}
+
+func fmtTime(unix int64) string { return time.Unix(unix, 0).In(cst).Format(time.RFC3339) }
+
+// mask hides all but the first three and last four characters of an
+// identifier that may be personal (an ID number or phone used as a person
+// id), for logs and errors: "110***********123X". Seven characters or fewer
+// keep only the first.
+func mask(s string) string {
+	n := utf8.RuneCountInString(s)
+	r := []rune(s)
+	if n <= 7 {
+		if n == 0 {
+			return ""
+		}
+		return string(r[0]) + strings.Repeat("*", n-1)
+	}
+	return string(r[:3]) + strings.Repeat("*", n-7) + string(r[n-4:])
+}
+
+// countingReader counts the bytes read through it, for progress.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// progress prints a rate-limited line to stderr: rows, rate, share of the
+// file read, ETA. A zero every disables it.
+type progress struct {
+	w           io.Writer
+	what        string
+	every       time.Duration
+	total       int64
+	cr          *countingReader
+	start, last time.Time
+	rows        int64
+}
+
+func newProgress(w io.Writer, what string, every time.Duration, f *os.File, cr *countingReader) *progress {
+	p := &progress{w: w, what: what, every: every, cr: cr, start: time.Now()}
+	p.last = p.start
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		p.total = fi.Size()
+	}
+	return p
+}
+
+func (p *progress) row() {
+	p.rows++
+	if p.every <= 0 || p.rows%4096 != 0 {
+		return
+	}
+	now := time.Now()
+	if now.Sub(p.last) < p.every {
+		return
+	}
+	p.last = now
+	el := now.Sub(p.start).Seconds()
+	line := fmt.Sprintf("%s: %d rows, %.0f rows/s", p.what, p.rows, float64(p.rows)/el)
+	if p.total > 0 && p.cr.n > 0 {
+		frac := float64(p.cr.n) / float64(p.total)
+		line += fmt.Sprintf(", %.1f%% read, ETA %v", 100*frac, time.Duration(el*(1-frac)/frac*float64(time.Second)).Round(time.Second))
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+// outFile is written beside its target and renamed into place by commit.
+type outFile struct {
+	*os.File
+	target string
+}
+
+func createOut(target string) (*outFile, error) {
+	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	return &outFile{File: f, target: target}, nil
+}
+
+func (o *outFile) commit() error {
+	if err := o.Close(); err != nil {
+		os.Remove(o.Name())
+		return err
+	}
+	return os.Rename(o.Name(), o.target)
+}
+
+func (o *outFile) abort() {
+	o.Close()
+	os.Remove(o.Name())
+}
