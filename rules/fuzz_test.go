@@ -51,8 +51,9 @@ func FuzzParseRuleSet(f *testing.F) {
 	})
 }
 
-// FuzzCompileWhen compiles arbitrary expressions as a rule's `when` and
-// evaluates what compiles against a fixed person.
+// FuzzCompileWhen compiles arbitrary expressions as a rule's `when`,
+// evaluates what compiles against a fixed person, and checks that the
+// native plan and the interpreter agree.
 func FuzzCompileWhen(f *testing.F) {
 	rs, err := DefaultRuleSet()
 	if err != nil {
@@ -70,6 +71,10 @@ func FuzzCompileWhen(f *testing.F) {
 		f.Add(s)
 	}
 	env, err := NewEnv()
+	if err != nil {
+		f.Fatal(err)
+	}
+	interp, err := NewEnv(NativePlan(false))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -99,12 +104,21 @@ func FuzzCompileWhen(f *testing.F) {
 			}
 			return
 		}
-		_, err = c.Evaluate(context.Background(), facts, areas)
+		d, err := c.Evaluate(context.Background(), facts, areas)
 		if err != nil {
 			var ee *EvalError
 			if !errors.As(err, &ee) || ee.RuleID != "r" || !errors.Is(err, ErrEval) {
 				t.Fatalf("runtime error must be an *EvalError naming the rule: %T %v", err, err)
 			}
+		}
+		ci, err2 := interp.Compile(&RuleSet{ID: "f", Version: "1", Rules: []Rule{{ID: "r", When: when, Colour: Red}}})
+		if err2 != nil {
+			t.Fatalf("compiles with the native plan but not without: %v", err2)
+		}
+		di, err2 := ci.Evaluate(context.Background(), facts, areas)
+		if (err == nil) != (err2 == nil) || d.Colour != di.Colour {
+			p, _ := c.Plan("r")
+			t.Fatalf("plans disagree on %q (%s): native %s %v, interpreter %s %v", when, p, d.Colour, err, di.Colour, err2)
 		}
 	})
 }
