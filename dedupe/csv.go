@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -130,7 +131,10 @@ func NewReader(r io.Reader, cfg CSVConfig) (*Reader, error) {
 		}
 		return nil, fmt.Errorf("%w: line 1: header: %v", ErrCSV, err)
 	}
-	rd := &Reader{cfg: cfg, r: cr, header: head, id: -1, reg: -1, upd: -1}
+	// Rows are copied into Records field by field, so the row slice can
+	// be reused (the field strings themselves are fresh for every row).
+	cr.ReuseRecord = true
+	rd := &Reader{cfg: cfg, r: cr, header: slices.Clone(head), id: -1, reg: -1, upd: -1}
 	for i := range rd.idx {
 		rd.idx[i] = -1
 	}

@@ -3,6 +3,7 @@ package dedupe
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -14,8 +15,91 @@ import (
 // one key) is resolved in memory regardless.
 const maxSplitLevel = 3
 
-// partitioner spills records into files by the hash of their grouping
-// key. Not safe for concurrent use.
+// memChunk is the largest size of the byte chunks a memTable fills.
+const memChunk = 1 << 20
+
+// memTable holds encoded records in pointer-free byte chunks, which the
+// garbage collector never has to scan, next to each record's grouping
+// hash. Only the records whose hashes collide are ever decoded. Not safe
+// for concurrent use.
+type memTable struct {
+	chunks [][]byte
+	es     []entry // h, and i = chunk<<32 | offset
+	bytes  int64   // memory held: chunk capacity and entries
+}
+
+const entrySize = 16
+
+func (m *memTable) add(h uint64, enc []byte) {
+	if n := len(m.chunks); n == 0 || cap(m.chunks[n-1])-len(m.chunks[n-1]) < len(enc) {
+		size := 4 << 10 // small partitions stay small; chunks double up to memChunk
+		if n > 0 {
+			size = min(memChunk, 2*cap(m.chunks[n-1]))
+		}
+		c := make([]byte, 0, max(size, len(enc)))
+		m.chunks = append(m.chunks, c)
+		m.bytes += int64(cap(c))
+	}
+	c := len(m.chunks) - 1
+	off := len(m.chunks[c])
+	m.chunks[c] = append(m.chunks[c], enc...)
+	m.es = append(m.es, entry{h: h, i: uint64(c)<<32 | uint64(off)})
+	m.bytes += entrySize
+}
+
+// encoded returns the length-prefixed encoding of the record at ref.
+func (m *memTable) encoded(ref uint64) ([]byte, error) {
+	b := m.chunks[ref>>32][ref&(1<<32-1):]
+	_, n, err := splitEncoded(b)
+	return b[:n], err
+}
+
+// resolveMem resolves the records of m: sort the hashes, decode and
+// compare only the runs of equal hashes.
+func (r *Resolver) resolveMem(ctx context.Context, m *memTable, sink Sink) (Stats, error) {
+	var st Stats
+	radixSort(m.es)
+	zones := zoneCache{}
+	c := clusterer{r: r}
+	var recs []Record
+	es := m.es
+	for i := 0; i < len(es); {
+		j := i + 1
+		for j < len(es) && es[j].h == es[i].h {
+			j++
+		}
+		if j-i > 1 {
+			if err := ctx.Err(); err != nil {
+				return st, err
+			}
+			recs = recs[:0]
+			for _, e := range es[i:j] {
+				enc, err := m.encoded(e.i)
+				if err != nil {
+					return st, err
+				}
+				body, _, _ := splitEncoded(enc)
+				var rec Record
+				if err := decodeBody(body, &rec, zones); err != nil {
+					return st, err
+				}
+				recs = append(recs, rec)
+			}
+			c.members = c.members[:0]
+			for k := range recs {
+				c.members = append(c.members, member{rec: &recs[k]})
+			}
+			if err := c.resolve(&st, sink); err != nil {
+				return st, err
+			}
+		}
+		i = j
+	}
+	return st, nil
+}
+
+// partitioner spills encoded records into files by the hash of their
+// grouping key. Not safe for concurrent use.
 type partitioner struct {
 	r      *Resolver
 	level  int
@@ -23,13 +107,10 @@ type partitioner struct {
 	ws     []*bufio.Writer
 	counts []int64
 	bytes  []int64
-	h      hasher
-	enc    []byte
-	body   []byte
 }
 
 func (r *Resolver) newPartitioner(level, n int) (*partitioner, error) {
-	p := &partitioner{r: r, level: level, h: hasher{p: &r.policy}}
+	p := &partitioner{r: r, level: level}
 	for i := 0; i < n; i++ {
 		f, err := r.cfg.Spill.Create()
 		if err != nil {
@@ -49,18 +130,19 @@ func (p *partitioner) index(h uint64) int {
 	return int(mix(h+uint64(p.level)*0x9e3779b97f4a7c15) % uint64(len(p.files)))
 }
 
-func (p *partitioner) add(rec *Record) error {
-	h, ok := p.h.hash(rec)
-	if !ok {
-		return nil // matches nothing; still counted in Stats.Records
-	}
+// write appends one encoded record with its hash to its partition.
+func (p *partitioner) write(h uint64, enc []byte) error {
 	i := p.index(h)
-	p.enc, p.body = encodeRecord(p.enc[:0], p.body, rec)
-	if _, err := p.ws[i].Write(p.enc); err != nil {
+	var hb [8]byte
+	binary.LittleEndian.PutUint64(hb[:], h)
+	if _, err := p.ws[i].Write(hb[:]); err != nil {
+		return fmt.Errorf("dedupe: spill: %w", err)
+	}
+	if _, err := p.ws[i].Write(enc); err != nil {
 		return fmt.Errorf("dedupe: spill: %w", err)
 	}
 	p.counts[i]++
-	p.bytes[i] += int64(len(p.enc))
+	p.bytes[i] += int64(len(enc))
 	return nil
 }
 
@@ -83,8 +165,8 @@ func (p *partitioner) close() {
 	}
 }
 
-// load reads partition i back and releases its file.
-func (p *partitioner) load(i int) ([]Record, error) {
+// stream hands every record of partition i to fn and releases the file.
+func (p *partitioner) stream(i int, fn func(h uint64, enc []byte) error) error {
 	f := p.files[i]
 	defer func() {
 		_ = f.Close()
@@ -92,30 +174,32 @@ func (p *partitioner) load(i int) ([]Record, error) {
 	}()
 	rd, err := f.Reader()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	d := newDecoder(rd)
-	recs := make([]Record, 0, p.counts[i])
+	fr := newFileReader(rd)
+	n := int64(0)
 	for {
-		var rec Record
-		err := d.next(&rec)
+		h, enc, err := fr.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		recs = append(recs, rec)
+		n++
+		if err := fn(h, enc); err != nil {
+			return err
+		}
 	}
-	if int64(len(recs)) != p.counts[i] {
-		return nil, fmt.Errorf("%w: partition %d has %d records, want %d", errCorruptSpill, i, len(recs), p.counts[i])
+	if n != p.counts[i] {
+		return fmt.Errorf("%w: partition %d has %d records, want %d", errCorruptSpill, i, n, p.counts[i])
 	}
-	return recs, nil
+	return nil
 }
 
 // memSize estimates the memory partition i takes once loaded.
 func (p *partitioner) memSize(i int) int64 {
-	return p.bytes[i] + p.counts[i]*(recordOverhead+16)
+	return p.bytes[i] + p.counts[i]*entrySize
 }
 
 // batch is the output of one partition, held until it is its turn to be
@@ -128,6 +212,14 @@ type batch struct {
 
 func (b *batch) Duplicate(g DuplicateGroup) error { b.dups = append(b.dups, g); return nil }
 func (b *batch) Review(g ReviewGroup) error       { b.reviews = append(b.reviews, g); return nil }
+
+func (s *Stats) addCounts(o Stats) {
+	s.DuplicateGroups += o.DuplicateGroups
+	s.Dropped += o.Dropped
+	s.Suspicious += o.Suspicious
+	s.Conflicts += o.Conflicts
+	s.Partitions += o.Partitions
+}
 
 // resolvePartitions resolves every partition of p, Workers at a time, and
 // emits their groups in partition order.
@@ -154,11 +246,7 @@ func (r *Resolver) resolvePartitions(ctx context.Context, p *partitioner, sink S
 		}
 		for i := range out {
 			b := &out[i]
-			st.DuplicateGroups += b.st.DuplicateGroups
-			st.Dropped += b.st.Dropped
-			st.Suspicious += b.st.Suspicious
-			st.Conflicts += b.st.Conflicts
-			st.Partitions += b.st.Partitions
+			st.addCounts(b.st)
 			for _, g := range b.dups {
 				if err := sink.Duplicate(g); err != nil {
 					return st, err
@@ -186,7 +274,7 @@ func (r *Resolver) resolvePartition(ctx context.Context, p *partitioner, i int, 
 			return err
 		}
 		defer sub.close()
-		if err := p.stream(i, sub.add); err != nil {
+		if err := p.stream(i, sub.write); err != nil {
 			return err
 		}
 		if err := sub.flush(); err != nil {
@@ -200,41 +288,11 @@ func (r *Resolver) resolvePartition(ctx context.Context, p *partitioner, i int, 
 		}
 		return nil
 	}
-	recs, err := p.load(i)
-	if err != nil {
+	m := &memTable{}
+	if err := p.stream(i, func(h uint64, enc []byte) error { m.add(h, enc); return nil }); err != nil {
 		return err
 	}
-	st, err := r.resolveSlice(ctx, recs, 1, out)
-	out.st.DuplicateGroups += st.DuplicateGroups
-	out.st.Dropped += st.Dropped
-	out.st.Suspicious += st.Suspicious
-	out.st.Conflicts += st.Conflicts
+	st, err := r.resolveMem(ctx, m, out)
+	out.st.addCounts(st)
 	return err
-}
-
-// stream decodes partition i record by record into fn and releases it.
-func (p *partitioner) stream(i int, fn func(*Record) error) error {
-	f := p.files[i]
-	defer func() {
-		_ = f.Close()
-		p.files[i] = nil
-	}()
-	rd, err := f.Reader()
-	if err != nil {
-		return err
-	}
-	d := newDecoder(rd)
-	for {
-		var rec Record
-		err := d.next(&rec)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := fn(&rec); err != nil {
-			return err
-		}
-	}
 }

@@ -10,15 +10,16 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"unsafe"
 )
 
 // Config tunes a Resolver's use of memory, disk and cores. The zero value
 // is DefaultConfig; a zero field means its default. A Config is a plain
 // value; the Resolver copies it.
 type Config struct {
-	// MemoryBudget is roughly how many bytes of records Stream holds in
-	// memory before it spills to partitions. Default 1 GiB.
+	// MemoryBudget is roughly how many bytes Stream holds in memory for
+	// the records it has read (compactly encoded, about 150-250 bytes a
+	// registry record) before it spills them to partitions, and how much
+	// the partitions being resolved at once may take. Default 1 GiB.
 	MemoryBudget int64
 	// Partitions is the fan-out of a spill: records are split into this
 	// many partitions by a hash of their suspicious key, and each is
@@ -333,16 +334,16 @@ func (r *Resolver) Resolve(ctx context.Context, recs []Record) (*Result, error) 
 }
 
 // Stream resolves the records src yields, handing groups to sink as they
-// are found, within the memory budget: records are buffered until the
-// budget is reached, then spilled to Config.Partitions partitions by a
+// are found, within the memory budget: records are buffered, encoded in
+// pointer-free chunks with the hash of their key, until the budget is
+// reached, then spilled to Config.Partitions partitions by a
 // hash of their suspicious key, and each partition is resolved in memory
 // (external partitioning). Records with the same key always land in the
 // same partition, so the result equals Resolve's. src's first error other
 // than io.EOF stops the run and is returned.
 func (r *Resolver) Stream(ctx context.Context, src RecordReader, sink Sink) (Stats, error) {
 	var st Stats
-	buf := recSet{shift: 12}
-	var size int64
+	mem := &memTable{}
 	var parts *partitioner
 	defer func() {
 		if parts != nil {
@@ -351,6 +352,8 @@ func (r *Resolver) Stream(ctx context.Context, src RecordReader, sink Sink) (Sta
 	}()
 	next, stop := r.prefetch(ctx, src)
 	defer stop()
+	h := hasher{p: &r.policy}
+	var enc, body []byte
 	for {
 		rec, err := next()
 		if err == io.EOF {
@@ -360,29 +363,37 @@ func (r *Resolver) Stream(ctx context.Context, src RecordReader, sink Sink) (Sta
 			return st, err
 		}
 		st.Records++
+		hv, ok := h.hash(&rec)
+		if !ok {
+			continue // matches nothing
+		}
+		enc, body = encodeRecord(enc[:0], body, &rec)
 		if parts != nil {
-			if err := parts.add(&rec); err != nil {
+			if err := parts.write(hv, enc); err != nil {
 				return st, err
 			}
 			continue
 		}
-		buf.add(&rec)
-		size += recordSize(&rec)
-		if size > r.cfg.MemoryBudget {
+		mem.add(hv, enc)
+		if mem.bytes > r.cfg.MemoryBudget {
 			parts, err = r.newPartitioner(0, r.cfg.Partitions)
 			if err != nil {
 				return st, err
 			}
-			for i := 0; i < buf.n; i++ {
-				if err := parts.add(buf.at(i)); err != nil {
+			for _, e := range mem.es {
+				b, err := mem.encoded(e.i)
+				if err != nil {
+					return st, err
+				}
+				if err := parts.write(e.h, b); err != nil {
 					return st, err
 				}
 			}
-			buf = recSet{}
+			mem = nil
 		}
 	}
 	if parts == nil {
-		got, err := r.resolveSet(ctx, buf, r.cfg.Workers, sink)
+		got, err := r.resolveMem(ctx, mem, sink)
 		got.Records = st.Records
 		return got, err
 	}
@@ -424,11 +435,18 @@ func (r *Resolver) prefetch(ctx context.Context, src RecordReader) (next func() 
 		err  error
 	}
 	ch := make(chan batch, 4)
+	free := make(chan []Record, 8) // consumed batches, for reuse
 	go func() {
 		defer close(done)
 		defer close(ch)
 		for {
-			b := batch{recs: make([]Record, 0, prefetchBatch)}
+			var b batch
+			select {
+			case recs := <-free:
+				b.recs = recs[:0]
+			default:
+				b.recs = make([]Record, 0, prefetchBatch)
+			}
 			for len(b.recs) < prefetchBatch {
 				rec, err := src.Read()
 				if err != nil {
@@ -454,6 +472,13 @@ func (r *Resolver) prefetch(ctx context.Context, src RecordReader) (next func() 
 				if cur.err != nil {
 					return Record{}, cur.err
 				}
+				if cur.recs != nil {
+					select {
+					case free <- cur.recs:
+					default:
+					}
+					cur.recs = nil
+				}
 				var ok bool
 				select {
 				case cur, ok = <-ch:
@@ -473,27 +498,13 @@ func (r *Resolver) prefetch(ctx context.Context, src RecordReader) (next func() 
 		}
 }
 
-// recordOverhead approximates the in-memory size of a Record beyond its
-// string bytes.
-const recordOverhead = int64(unsafe.Sizeof(Record{})) + 32
-
-func recordSize(r *Record) int64 {
-	n := recordOverhead
-	for f := FieldName; int(f) < numFields; f++ {
-		n += int64(len(r.Get(f)))
-	}
-	for _, e := range r.Extra {
-		n += int64(len(e.Name)+len(e.Value)) + 32
-	}
-	return n
-}
-
 // ---- hashing ----
 
-// entry pairs a record's key hash with its index.
+// entry pairs a record's key hash with its index (or, in a memTable,
+// its position).
 type entry struct {
 	h uint64
-	i int32
+	i uint64
 }
 
 // fnv1a hashes b (64-bit FNV-1a) and finishes with the SplitMix64 mixer so
@@ -587,45 +598,18 @@ func radixSort(es []entry) {
 // resolveSlice resolves recs in memory and hands the groups to sink. It
 // hashes with up to workers goroutines.
 func (r *Resolver) resolveSlice(ctx context.Context, recs []Record, workers int, sink Sink) (Stats, error) {
-	return r.resolveSet(ctx, recSet{chunks: [][]Record{recs}, shift: 62, n: len(recs)}, workers, sink)
-}
-
-// recSet is a sequence of records held in chunks, so that buffering a
-// stream never copies what it already holds. Every chunk but the last has
-// exactly 1<<shift records.
-type recSet struct {
-	chunks [][]Record
-	shift  uint
-	n      int
-}
-
-func (s *recSet) at(i int) *Record { return &s.chunks[i>>s.shift][i&(1<<s.shift-1)] }
-
-// add appends rec, starting a new chunk when the last one is full.
-func (s *recSet) add(rec *Record) {
-	size := 1 << s.shift
-	if len(s.chunks) == 0 || len(s.chunks[len(s.chunks)-1]) == size {
-		s.chunks = append(s.chunks, make([]Record, 0, size))
-	}
-	last := &s.chunks[len(s.chunks)-1]
-	*last = append(*last, *rec)
-	s.n++
-}
-
-// resolveSet is resolveSlice over a recSet.
-func (r *Resolver) resolveSet(ctx context.Context, recs recSet, workers int, sink Sink) (Stats, error) {
 	var st Stats
-	if recs.n > 1<<31-1 {
-		return st, fmt.Errorf("%w: more than 2^31-1 records in one partition; set a MemoryBudget", ErrInvalidConfig)
+	if len(recs) > 1<<31-1 {
+		return st, fmt.Errorf("%w: more than 2^31-1 records; use Stream", ErrInvalidConfig)
 	}
-	es := make([]entry, recs.n)
-	keep := make([]bool, recs.n)
-	chunk := (recs.n + workers - 1) / max(workers, 1)
+	es := make([]entry, len(recs))
+	keep := make([]bool, len(recs))
+	chunk := (len(recs) + workers - 1) / max(workers, 1)
 	var wg sync.WaitGroup
 	var ctxErr error
 	var mu sync.Mutex
-	for w := 0; w < workers && w*chunk < recs.n; w++ {
-		lo, hi := w*chunk, min(recs.n, (w+1)*chunk)
+	for w := 0; w < workers && w*chunk < len(recs); w++ {
+		lo, hi := w*chunk, min(len(recs), (w+1)*chunk)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -637,8 +621,8 @@ func (r *Resolver) resolveSet(ctx context.Context, recs recSet, workers int, sin
 					mu.Unlock()
 					return
 				}
-				es[i].h, keep[i] = h.hash(recs.at(i))
-				es[i].i = int32(i)
+				es[i].h, keep[i] = h.hash(&recs[i])
+				es[i].i = uint64(i)
 			}
 		}()
 	}
@@ -668,7 +652,7 @@ func (r *Resolver) resolveSet(ctx context.Context, recs recSet, workers int, sin
 			}
 			c.members = c.members[:0]
 			for _, e := range es[i:j] {
-				c.members = append(c.members, member{rec: recs.at(int(e.i))})
+				c.members = append(c.members, member{rec: &recs[e.i]})
 			}
 			if err := c.resolve(&st, sink); err != nil {
 				return st, err

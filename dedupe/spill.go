@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -110,7 +111,9 @@ var errCorruptSpill = errors.New("dedupe: spill: corrupt partition")
 // varint ID, nine length-prefixed strings (the Fields in order), two
 // times, uvarint extra count and length-prefixed name/value pairs. A time
 // is a flag byte (0 zero, 1 set), then varint Unix seconds, uvarint
-// nanoseconds and varint zone offset in seconds.
+// nanoseconds and varint zone offset in seconds. In a spill file each
+// record is preceded by its 8-byte grouping hash (little endian), so that
+// nothing is normalised twice.
 
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
@@ -128,8 +131,8 @@ func appendTime(b []byte, t time.Time) []byte {
 	return binary.AppendVarint(b, int64(off))
 }
 
-// encodeRecord appends the spill encoding of r to b, using body as
-// scratch space, and returns both.
+// encodeRecord appends the length-prefixed encoding of r to b, using body
+// as scratch space, and returns both.
 func encodeRecord(b, body []byte, r *Record) ([]byte, []byte) {
 	body = body[:0]
 	body = binary.AppendVarint(body, r.ID)
@@ -147,41 +150,39 @@ func encodeRecord(b, body []byte, r *Record) ([]byte, []byte) {
 	return append(b, body...), body
 }
 
-// decoder reads spill-encoded records.
-type decoder struct {
-	r     *bufio.Reader
-	buf   []byte
-	zones map[int]*time.Location
+// zoneCache reuses one *time.Location per zone offset while decoding.
+type zoneCache map[int]*time.Location
+
+func (z zoneCache) get(off int) *time.Location {
+	if off == 0 {
+		return time.UTC
+	}
+	loc, ok := z[off]
+	if !ok {
+		loc = time.FixedZone("", off)
+		z[off] = loc
+	}
+	return loc
 }
 
-func newDecoder(r io.Reader) *decoder {
-	return &decoder{r: bufio.NewReaderSize(r, 1<<16), zones: map[int]*time.Location{0: time.UTC}}
+// splitEncoded returns the body of the length-prefixed record at the
+// start of b and the length of the whole record.
+func splitEncoded(b []byte) (body []byte, n int, err error) {
+	l, k := binary.Uvarint(b)
+	if k <= 0 || l > uint64(len(b)-k) {
+		return nil, 0, errCorruptSpill
+	}
+	return b[k : k+int(l)], k + int(l), nil
 }
 
-// next decodes the next record into rec; io.EOF at a clean end.
-func (d *decoder) next(rec *Record) error {
-	n, err := binary.ReadUvarint(d.r)
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return io.EOF
-		}
-		return errCorruptSpill
-	}
-	if n > 1<<30 {
-		return errCorruptSpill
-	}
-	if cap(d.buf) < int(n) {
-		d.buf = make([]byte, n)
-	}
-	d.buf = d.buf[:n]
-	if _, err := io.ReadFull(d.r, d.buf); err != nil {
-		return errCorruptSpill
-	}
-	s := string(d.buf) // one allocation; the fields are substrings of it
+// decodeBody decodes one record body into rec. The strings of rec share
+// one allocation.
+func decodeBody(body []byte, rec *Record, zones zoneCache) error {
+	s := string(body)
 	p := 0
 	fail := false
 	varint := func() int64 {
-		v, k := binary.Varint(d.buf[p:])
+		v, k := binary.Varint(body[p:])
 		if k <= 0 {
 			fail = true
 			return 0
@@ -190,7 +191,7 @@ func (d *decoder) next(rec *Record) error {
 		return v
 	}
 	uvarint := func() uint64 {
-		v, k := binary.Uvarint(d.buf[p:])
+		v, k := binary.Uvarint(body[p:])
 		if k <= 0 {
 			fail = true
 			return 0
@@ -209,28 +210,23 @@ func (d *decoder) next(rec *Record) error {
 		return v
 	}
 	tm := func() time.Time {
-		if p >= len(d.buf) {
+		if fail || p >= len(body) {
 			fail = true
 			return time.Time{}
 		}
-		flag := d.buf[p]
+		flag := body[p]
 		p++
 		if flag == 0 {
 			return time.Time{}
 		}
 		sec := varint()
 		nsec := uvarint()
-		off := int(varint())
-		if fail || nsec >= 1e9 {
+		off := varint()
+		if fail || flag != 1 || nsec >= 1e9 || off < -86400 || off > 86400 {
 			fail = true
 			return time.Time{}
 		}
-		loc, ok := d.zones[off]
-		if !ok {
-			loc = time.FixedZone("", off)
-			d.zones[off] = loc
-		}
-		return time.Unix(sec, int64(nsec)).In(loc)
+		return time.Unix(sec, int64(nsec)).In(zones.get(int(off)))
 	}
 	*rec = Record{ID: varint()}
 	for f := FieldName; int(f) < numFields; f++ {
@@ -239,14 +235,50 @@ func (d *decoder) next(rec *Record) error {
 	rec.Registered = tm()
 	rec.Updated = tm()
 	ne := uvarint()
-	if !fail && ne > 0 && ne <= uint64(len(s)) {
+	if !fail && ne > 0 {
+		if ne > uint64(len(s)) {
+			return errCorruptSpill
+		}
 		rec.Extra = make([]ExtraField, ne)
 		for i := range rec.Extra {
 			rec.Extra[i] = ExtraField{Name: str(), Value: str()}
 		}
 	}
-	if fail || p != len(d.buf) {
+	if fail || p != len(body) {
 		return errCorruptSpill
 	}
 	return nil
+}
+
+// fileReader reads hash-prefixed records from a spill file.
+type fileReader struct {
+	r   *bufio.Reader
+	buf []byte
+}
+
+func newFileReader(r io.Reader) *fileReader {
+	return &fileReader{r: bufio.NewReaderSize(r, 1<<16)}
+}
+
+// next returns the next record's hash and its length-prefixed encoding
+// (valid until the next call), or io.EOF at a clean end.
+func (f *fileReader) next() (uint64, []byte, error) {
+	var hb [8]byte
+	if _, err := io.ReadFull(f.r, hb[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			return 0, nil, io.EOF
+		}
+		return 0, nil, errCorruptSpill
+	}
+	n, err := binary.ReadUvarint(f.r)
+	if err != nil || n > 1<<30 {
+		return 0, nil, errCorruptSpill
+	}
+	f.buf = binary.AppendUvarint(f.buf[:0], n)
+	k := len(f.buf)
+	f.buf = slices.Grow(f.buf, int(n))[:k+int(n)]
+	if _, err := io.ReadFull(f.r, f.buf[k:]); err != nil {
+		return 0, nil, errCorruptSpill
+	}
+	return binary.LittleEndian.Uint64(hb[:]), f.buf, nil
 }
