@@ -24,6 +24,9 @@ type Decision struct {
 	Reason         string
 	LegalBasis     string
 	Matched        []string // ids of all matching rules, in rule-set order
+	// RiskAreasVersion is the version of the risk areas the decision read
+	// ("" if none), so a colour can be traced to the data behind it.
+	RiskAreasVersion string
 }
 
 // Explanation is a Decision with the trace of every rule. A plain value.
@@ -211,7 +214,7 @@ func (c *Compiled) run(ctx context.Context, ev *evaluator, trace *[]RuleTrace) (
 	if firstErr != nil {
 		return Decision{}, firstErr
 	}
-	d := Decision{Colour: c.def, RuleSetID: c.id, RuleSetVersion: c.version, Matched: matched}
+	d := Decision{Colour: c.def, RuleSetID: c.id, RuleSetVersion: c.version, Matched: matched, RiskAreasVersion: ev.act.areas.Version()}
 	if best >= 0 {
 		r := &c.rules[best]
 		d.Colour, d.RuleID, d.Reason, d.LegalBasis = r.colour, r.id, r.reason, r.legal
@@ -229,6 +232,7 @@ func (c *Compiled) run(ctx context.Context, ev *evaluator, trace *[]RuleTrace) (
 // String renders the explanation as text, one rule per line:
 //
 //	decision red by positive-14d (healthcode-default@2022.12)
+//	  risk areas: 2022-09-01T09
 //	  reason: ...
 //	  [x] positive-14d red p=100 = true  <- decisive
 //	  [ ] no-test-72h yellow p=10 = false
@@ -242,6 +246,9 @@ func (x Explanation) String() string {
 		by = "default"
 	}
 	fmt.Fprintf(&b, "decision %s by %s (%s@%s)\n", d.Colour, by, d.RuleSetID, d.RuleSetVersion)
+	if d.RiskAreasVersion != "" {
+		fmt.Fprintf(&b, "  risk areas: %s\n", d.RiskAreasVersion)
+	}
 	if d.Reason != "" {
 		fmt.Fprintf(&b, "  reason: %s\n", d.Reason)
 	}
