@@ -52,7 +52,8 @@ func (c BatchConfig) withDefaults() BatchConfig {
 }
 
 // Batch evaluates every person of population with the set in force at each
-// person's Facts.Now, on cfg.Workers goroutines, and calls emit for each in
+// person's Facts.Now and the risk areas current when Batch starts (one
+// snapshot for the whole batch), on cfg.Workers goroutines, and calls emit for each in
 // population order from the calling goroutine. A person whose evaluation
 // fails is emitted with the error; the batch goes on. Batch returns
 // ctx.Err() if ctx is cancelled (emit is then not called for the rest), and
