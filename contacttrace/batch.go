@@ -30,11 +30,8 @@ func (t *Tracer) TraceBatch(ctx context.Context, qs []Query) ([]Result, error) {
 	return out, nil
 }
 
-// BatchGroup is how many queries [Tracer.TraceEach] keeps in flight: it
-// bounds the scratch memory of a batch.
-const BatchGroup = 64
-
-// TraceEach runs qs in groups of BatchGroup and calls fn with each query's
+// TraceEach runs qs in groups of 4 x cfg.Workers (which bounds the
+// scratch memory of a batch) and calls fn with each query's
 // index and result (identical to [Tracer.Trace]'s) as it completes, in
 // order. Within a group, hop by hop, the venue windows of all queries are
 // sorted by venue and start time so each venue's time column is swept once
@@ -42,8 +39,9 @@ const BatchGroup = 64
 // It stops at the first error from a query or from fn, and returns
 // ctx.Err() if ctx is cancelled.
 func (t *Tracer) TraceEach(ctx context.Context, qs []Query, fn func(i int, r Result) error) error {
-	for lo := 0; lo < len(qs); lo += BatchGroup {
-		hi := min(len(qs), lo+BatchGroup)
+	group := t.groupSize()
+	for lo := 0; lo < len(qs); lo += group {
+		hi := min(len(qs), lo+group)
 		runs := make([]*run, 0, hi-lo)
 		for i := lo; i < hi; i++ {
 			r, err := t.newRun(&qs[i])

@@ -42,7 +42,7 @@ func synthWorld(t testing.TB, seed uint64, persons, venues, perDay int) ([]Scan,
 
 func TestTraceBatchMatchesOneByOneOnSynthData(t *testing.T) {
 	ctx := context.Background()
-	scans, trips := synthWorld(t, 11, 3000, 300, 20000)
+	scans, trips := synthWorld(t, 11, 2000, 200, 6000)
 	ix, err := Build(ctx, scans, Config{})
 	require.NoError(t, err)
 	tix, err := NewTrips(trips, Config{})
@@ -51,7 +51,7 @@ func TestTraceBatchMatchesOneByOneOnSynthData(t *testing.T) {
 	require.NoError(t, err)
 	rng := rand.New(rand.NewPCG(11, 11))
 	var qs []Query
-	for range 2*BatchGroup + 20 { // three groups
+	for range 100 { // many groups
 		q := Query{Before: time.Duration(rng.IntN(120)) * time.Minute, After: time.Duration(rng.IntN(120)) * time.Minute,
 			Depth: 1 + rng.IntN(2), MaxPerWindow: rng.IntN(3) * 20, MaxPerHop: rng.IntN(2) * 200}
 		s := scans[rng.IntN(len(scans))]

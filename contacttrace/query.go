@@ -186,7 +186,9 @@ type Tracer struct {
 	scans *Index
 	trips *Trips
 	cfg   Config
-	runs  sync.Pool // *run scratch, reused across queries
+	mu    sync.Mutex
+	free  []*run // scratch of finished queries, at most groupSize
+
 }
 
 // NewTracer returns a tracer over scans and trips; either may be nil
@@ -224,11 +226,20 @@ func (t *Tracer) Trace(ctx context.Context, q Query) (Result, error) {
 	}
 }
 
-// release returns a run's scratch to the pool; its result must have been
-// taken already.
+// groupSize is how many queries TraceEach keeps in flight, and how many
+// queries' scratch the tracer keeps for reuse (a sync.Pool would drop it
+// at every GC, and a big query's scratch is megabytes).
+func (t *Tracer) groupSize() int { return 4 * t.cfg.Workers }
+
+// release keeps a run's scratch for the next query; its result must have
+// been taken already.
 func (t *Tracer) release(r *run) {
 	r.q, r.pol, r.res = nil, nil, Result{}
-	t.runs.Put(r)
+	t.mu.Lock()
+	if len(t.free) < t.groupSize() {
+		t.free = append(t.free, r)
+	}
+	t.mu.Unlock()
 }
 
 // window is one search: a venue over [lo, hi], or a trip near a seat.
@@ -302,7 +313,12 @@ func (t *Tracer) newRun(q *Query) (*run, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	r, _ := t.runs.Get().(*run)
+	var r *run
+	t.mu.Lock()
+	if n := len(t.free); n > 0 {
+		r, t.free = t.free[n-1], t.free[:n-1]
+	}
+	t.mu.Unlock()
 	if r == nil {
 		r = &run{}
 	}

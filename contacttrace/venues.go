@@ -37,6 +37,7 @@ type VenueMatch struct {
 type VenueNames struct {
 	text   string   // original names, concatenated
 	off    []uint32 // len n+1
+	plain  []uint64 // bit e: name e is already in searchable form
 	ids    []uint32
 	keys   []uint64 // sorted gram keys
 	gOff   []uint32 // len len(keys)+1
@@ -82,6 +83,7 @@ func NewVenueNames(ctx context.Context, names []VenueName, cfg Config) (*VenueNa
 	type part struct {
 		grams  []uint64 // per name, distinct, concatenated
 		ends   []uint32 // end of each name's grams in grams
+		plain  []uint32 // names already in searchable form
 		counts map[uint64]uint32
 	}
 	parts := make([]part, len(chunks))
@@ -95,6 +97,9 @@ func NewVenueNames(ctx context.Context, names []VenueName, cfg Config) (*VenueNa
 					return
 				}
 				runes = nameRunes(runes[:0], names[i].Name)
+				if string(runes) == names[i].Name {
+					p.plain = append(p.plain, uint32(i))
+				}
 				start := len(p.grams)
 				p.grams = appendGrams(p.grams, runes)
 				g := p.grams[start:]
@@ -112,6 +117,12 @@ func NewVenueNames(ctx context.Context, names []VenueName, cfg Config) (*VenueNa
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	vn.plain = make([]uint64, (len(names)+63)/64)
+	for _, p := range parts {
+		for _, e := range p.plain {
+			vn.plain[e>>6] |= 1 << (e & 63)
+		}
 	}
 	total := map[uint64]uint32{}
 	for _, p := range parts {
@@ -201,6 +212,13 @@ func (vn *VenueNames) postings(key uint64) []uint32 {
 type searchScratch struct {
 	mask    []uint64 // per entry: which query grams it contains
 	touched []uint32
+	bounds  []int32    // per touched entry: its score bound
+	order   []nameCand // touched entries by descending bound
+}
+
+type nameCand struct {
+	e     uint32
+	bound int32
 }
 
 // Search returns up to k names ranked for query, best first. The query is
@@ -218,6 +236,7 @@ func (vn *VenueNames) Search(query string, k int) []VenueMatch {
 	}
 	type term struct {
 		text  string
+		runes int
 		grams []int // indexes into qgrams
 	}
 	var terms []term
@@ -227,7 +246,7 @@ func (vn *VenueNames) Search(query string, k int) []VenueMatch {
 		if len(runes) == 0 {
 			continue
 		}
-		tm := term{text: string(runes)}
+		tm := term{text: string(runes), runes: len(runes)}
 		for _, g := range termGrams(runes) {
 			j := slices.Index(qgrams, g)
 			if j < 0 {
@@ -286,12 +305,9 @@ func (vn *VenueNames) Search(query string, k int) []VenueMatch {
 	}
 
 	// Upper bound of each candidate's score, assuming every term whose
-	// n-grams all match is contiguous; verify in bound order until the
-	// k-th best verified score beats the next bound.
-	type cand struct {
-		e     uint32
-		bound int
-	}
+	// n-grams all match is contiguous; verify in bound order (a counting
+	// sort: bounds are small integers) until the k-th best verified score
+	// beats the next bound.
 	full := func(m uint64, t term) bool {
 		for _, g := range t.grams {
 			if m&(1<<g) == 0 {
@@ -300,7 +316,9 @@ func (vn *VenueNames) Search(query string, k int) []VenueMatch {
 		}
 		return true
 	}
-	cands := make([]cand, 0, len(sc.touched))
+	maxBound := gramPoints*len(qgrams) + termBonus*len(terms) + allTermsBonus
+	counts := make([]int, maxBound+2)
+	sc.bounds = sc.bounds[:0]
 	for _, e := range sc.touched {
 		m := sc.mask[e]
 		b := gramPoints * bits.OnesCount64(m)
@@ -315,9 +333,18 @@ func (vn *VenueNames) Search(query string, k int) []VenueMatch {
 		if all {
 			b += allTermsBonus
 		}
-		cands = append(cands, cand{e, b})
+		sc.bounds = append(sc.bounds, int32(b))
+		counts[maxBound-b+1]++
 	}
-	sort.Slice(cands, func(i, j int) bool { return cands[i].bound > cands[j].bound })
+	for i := 1; i < len(counts); i++ {
+		counts[i] += counts[i-1]
+	}
+	sc.order = slices.Grow(sc.order[:0], len(sc.touched))[:len(sc.touched)]
+	for i, e := range sc.touched {
+		b := int(sc.bounds[i])
+		sc.order[counts[maxBound-b]] = nameCand{e: e, bound: int32(b)}
+		counts[maxBound-b]++
+	}
 	var out []VenueMatch
 	better := func(a, b VenueMatch) bool {
 		if a.Score != b.Score {
@@ -329,18 +356,32 @@ func (vn *VenueNames) Search(query string, k int) []VenueMatch {
 		return a.ID < b.ID
 	}
 	var runes []rune
-	for _, c := range cands {
-		if len(out) == k && c.bound < out[k-1].Score {
+	for _, c := range sc.order {
+		if len(out) == k && int(c.bound) < out[k-1].Score {
 			break
 		}
 		m := sc.mask[c.e]
 		name := vn.name(c.e)
-		runes = nameRunes(runes[:0], name)
-		normName := string(runes)
+		// A term of one or two characters is contiguous once its n-gram
+		// matched; a longer one is checked in the searchable form of the
+		// name, which most names already are.
+		normName := ""
+		normalised := false
 		score := gramPoints * bits.OnesCount64(m)
 		all := true
 		for _, t := range terms {
-			if full(m, t) && strings.Contains(normName, t.text) {
+			ok := full(m, t)
+			if ok && t.runes > 2 {
+				if !normalised {
+					normName, normalised = name, true
+					if vn.plain[c.e>>6]&(1<<(c.e&63)) == 0 {
+						runes = nameRunes(runes[:0], name)
+						normName = string(runes)
+					}
+				}
+				ok = strings.Contains(normName, t.text)
+			}
+			if ok {
 				score += termBonus
 			} else {
 				all = false
