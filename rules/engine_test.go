@@ -261,3 +261,49 @@ func TestEngineEvaluateNeedsTime(t *testing.T) {
 	require.ErrorIs(t, e.Swap(defaultCompiled(t), time.Time{}), ErrNoTime)
 	require.True(t, errors.Is(fmt.Errorf("x: %w", ErrNoTime), ErrNoTime))
 }
+
+func TestEngineCustomSchemaAndDryRunErrors(t *testing.T) {
+	env, err := NewEnv(Schema(Variable{Name: "score", Type: celInt}))
+	require.NoError(t, err)
+	c, err := env.Compile(&RuleSet{ID: "c", Version: "1", Rules: []Rule{{ID: "high", When: "score > 5", Colour: Red, Reason: "high score"}}})
+	require.NoError(t, err)
+	e, err := NewEngine(EngineConfig{})
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = e.EvaluateVars(ctx, map[string]any{"score": 9}, t0)
+	require.ErrorIs(t, err, ErrNoRuleSet)
+	require.NoError(t, e.Swap(c, t0))
+	d, err := e.EvaluateVars(ctx, map[string]any{"score": 9}, t0)
+	require.NoError(t, err)
+	require.Equal(t, Red, d.Colour)
+	require.Equal(t, "high score", d.Reason)
+	x, err := c.ExplainVars(ctx, map[string]any{"score": 1}, t0)
+	require.NoError(t, err)
+	require.Equal(t, Green, x.Decision.Colour)
+	require.Equal(t, "false", x.Rules[0].Value)
+	_, err = c.ExplainVars(ctx, map[string]any{}, t0)
+	require.ErrorIs(t, err, ErrEval)
+
+	// A dry run on an engine with nothing in force counts every person as
+	// an error, with samples.
+	health, err := NewEnv()
+	require.NoError(t, err)
+	empty, err := NewEngine(EngineConfig{})
+	require.NoError(t, err)
+	cand := tinySet(t, health, "v1", Yellow, time.Time{})
+	people := []Facts{{Now: t0}, {Now: t0}, {Now: t0}}
+	rep, err := empty.DryRun(ctx, cand, func(yield func(Facts) bool) {
+		for _, p := range people {
+			if !yield(p) {
+				return
+			}
+		}
+	}, DryRunConfig{Samples: 2})
+	require.NoError(t, err)
+	require.Equal(t, 3, rep.Total)
+	require.Equal(t, 3, rep.Errors)
+	require.Zero(t, rep.Changed)
+	require.Len(t, rep.ErrorSamples, 2)
+	require.Equal(t, 0, rep.ErrorSamples[0].Index)
+	require.Contains(t, rep.ErrorSamples[0].Err, "no rule set in effect")
+}
