@@ -204,3 +204,62 @@ func TestComprehensionRulesAreBounded(t *testing.T) {
 	_, err = c.Evaluate(ctx, small, nil)
 	require.True(t, errors.Is(err, context.Canceled))
 }
+
+// doneCtx reports no error to the first check and is done for the
+// interpreter's interrupt checks: evaluation must stop inside the
+// comprehension, deterministically.
+type doneCtx struct {
+	context.Context
+	done  chan struct{}
+	calls int
+}
+
+func (c *doneCtx) Done() <-chan struct{} { return c.done }
+func (c *doneCtx) Err() error {
+	c.calls++
+	if c.calls == 1 {
+		return nil
+	}
+	return context.Canceled
+}
+
+func TestInterruptInsideComprehension(t *testing.T) {
+	env, err := NewEnv(InterruptCheckFrequency(1))
+	require.NoError(t, err)
+	sev, ok := env.Severity(Red)
+	require.True(t, ok)
+	require.Equal(t, 20, sev)
+	c, err := env.Compile(&RuleSet{ID: "s", Version: "1", Rules: []Rule{{ID: "loop", When: "tests.exists(t, t.positive)", Colour: Red}}})
+	require.NoError(t, err)
+	require.Equal(t, "s", c.ID())
+	require.Equal(t, "1", c.Version())
+	require.True(t, c.EffectiveFrom().IsZero())
+	require.Same(t, env, c.Env())
+	p, _ := c.Plan("loop")
+	require.Equal(t, PlanBounded, p)
+	f := &Facts{Now: t0}
+	for i := range 50 {
+		f.Tests = append(f.Tests, Test{Kind: "pcr", Sampled: t0.Add(-time.Duration(i) * time.Hour)})
+	}
+	done := make(chan struct{})
+	close(done)
+	_, err = c.Evaluate(&doneCtx{Context: context.Background(), done: done}, f, nil)
+	var ee *EvalError
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, "loop", ee.RuleID)
+	require.ErrorContains(t, err, "interrupted")
+
+	// The same rule through an Engine, explained.
+	e, err := NewEngine(EngineConfig{})
+	require.NoError(t, err)
+	require.NoError(t, e.Swap(c, t0))
+	areas, err := NewRiskAreas("a1", nil)
+	require.NoError(t, err)
+	e.SetRiskAreas(areas)
+	require.Same(t, areas, e.RiskAreas())
+	x, err := e.Explain(context.Background(), f)
+	require.NoError(t, err)
+	require.Equal(t, Green, x.Decision.Colour)
+	require.Equal(t, "a1", x.RiskAreasVersion)
+	require.Equal(t, "a1", x.Decision.RiskAreasVersion)
+}
