@@ -112,6 +112,19 @@ func TestReportShaanxiPenalties(t *testing.T) {
 	}
 }
 
+// sichuan, checked by hand: the same fault F1 is deducted once (1), two
+// person-months of a key post (0.6), three late sign-ins (0.06), surveys 80
+// and 85 (N = 82.5: 1.75) and two of four surveys missing (6): 9.41 points,
+// of which 4.41 beyond the free 5 cost 1 % each of ¥10,000,000.
+func TestReportSichuanDeduction(t *testing.T) {
+	out, _, err := runCLI(t, "", "report", "-contract", "sichuan", "-events", "testdata/sichuan-events.csv",
+		"-surveys", "80,85", "-total", "10000000.00", "-period", "2024-01-01..2024-03-31")
+	require.NoError(t, err)
+	for _, want := range []string{"100 - 9.41 = 90.59", "same event as occurrence 1: counted once", "score deduction ¥441,000.00"} {
+		require.Contains(t, out, want)
+	}
+}
+
 func TestReportStdin(t *testing.T) {
 	csv, err := os.ReadFile("testdata/outages.csv")
 	require.NoError(t, err)
