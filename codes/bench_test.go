@@ -101,6 +101,19 @@ func BenchmarkLookup(b *testing.B) {
 				}
 			})
 		})
+		b.Run("colour/n="+strconv.Itoa(n), func(b *testing.B) {
+			var seed atomic.Uint64
+			b.RunParallel(func(pb *testing.PB) {
+				i := int(seed.Add(7919)) * 104729
+				for pb.Next() {
+					i++
+					j := uint(i) % uint(len(keys))
+					if c, _ := r.Colour(ctx, keys[j], t0); c != want[j] {
+						b.Fatal("wrong colour")
+					}
+				}
+			})
+		})
 		b.Run("map/n="+strconv.Itoa(n), func(b *testing.B) {
 			var seed atomic.Uint64
 			b.RunParallel(func(pb *testing.PB) {

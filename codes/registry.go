@@ -78,13 +78,19 @@ func (c Config) withDefaults() Config {
 // The cache cannot serve a stale state after Apply returns: each cached
 // state carries the epoch of its key's shard, Apply bumps the epoch of every
 // key it touched after the store write, and a lookup uses a cached state only
-// if its epoch is current.
+// if its epoch is current. In front of ristretto sits a direct-mapped table
+// of atomic pointers to recently used cached states (a power of two, up to
+// twice ExpectedNonGreen, at most CacheEntries and 1<<20 slots, 8 bytes
+// each): a hit there costs
+// one atomic load, no lock and no admission bookkeeping; ristretto keeps the
+// bounded working set behind it.
 //
 // A Registry is safe for concurrent use. Close releases the cache.
 type Registry struct {
 	store  Store
 	cfg    Config
 	cache  *ristretto.Cache[uint64, *cached]
+	hot    []atomic.Pointer[cached] // direct-mapped, lock-free front of cache
 	filter atomic.Pointer[filter]
 	epochs []atomic.Uint64
 
@@ -121,7 +127,11 @@ func Open(ctx context.Context, store Store, cfg Config) (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("codes: cache: %w", err)
 	}
-	r := &Registry{store: store, cfg: cfg, cache: cache, epochs: make([]atomic.Uint64, epochShards)}
+	hot := 1 << 10
+	for hot < int(min(cfg.CacheEntries, 1<<20)) && hot < 2*int(cfg.ExpectedNonGreen) {
+		hot <<= 1
+	}
+	r := &Registry{store: store, cfg: cfg, cache: cache, hot: make([]atomic.Pointer[cached], hot), epochs: make([]atomic.Uint64, epochShards)}
 	r.filter.Store(newFilter(cfg.ExpectedNonGreen, cfg.FalsePositive))
 	if err := r.fill(ctx, r.filter.Load()); err != nil {
 		cache.Close()
@@ -192,7 +202,12 @@ func (r *Registry) Lookup(ctx context.Context, key Key) (State, error) {
 	ep := r.epoch(&key)
 	e := ep.Load()
 	ck := cacheKey(&key)
+	slot := &r.hot[ck&uint64(len(r.hot)-1)]
+	if c := slot.Load(); c != nil && c.key == key && c.epoch == e {
+		return c.state, nil
+	}
 	if c, ok := r.cache.Get(ck); ok && c.key == key && c.epoch == e {
+		slot.Store(c)
 		return c.state, nil
 	}
 	ent, ok, err := r.store.Get(ctx, key)
@@ -204,9 +219,27 @@ func (r *Registry) Lookup(ctx context.Context, key Key) (State, error) {
 		st = ent.State
 	}
 	if ep.Load() == e {
-		r.cache.Set(ck, &cached{key: key, epoch: e, state: st}, 1)
+		c := &cached{key: key, epoch: e, state: st}
+		r.cache.Set(ck, c, 1)
+		slot.Store(c)
 	}
 	return st, nil
+}
+
+// Colour returns the colour of key in force at now: Lookup without copying
+// the State out, for display paths that need only the colour.
+func (r *Registry) Colour(ctx context.Context, key Key, now time.Time) (Colour, error) {
+	if !r.filter.Load().has(&key) {
+		return Green, nil
+	}
+	ep := r.epoch(&key)
+	e := ep.Load()
+	slot := &r.hot[cacheKey(&key)&uint64(len(r.hot)-1)]
+	if c := slot.Load(); c != nil && c.key == key && c.epoch == e {
+		return c.state.ColourAt(now), nil
+	}
+	st, err := r.Lookup(ctx, key)
+	return st.ColourAt(now), err
 }
 
 // Apply validates changes, adds the keys of non-green states to the filter,

@@ -101,6 +101,9 @@ func TestRegistryOracle(t *testing.T) {
 		st, err := r.Lookup(ctx, k)
 		require.NoError(t, err)
 		require.Equal(t, oracle[k], st.Colour, "op %d", i)
+		c, err := r.Colour(ctx, k, t0.Add(time.Duration(i)*time.Second))
+		require.NoError(t, err)
+		require.Equal(t, oracle[k], c, "op %d", i)
 		if i%1000 == 999 {
 			require.NoError(t, r.Rebuild(ctx, 0))
 		}

@@ -54,14 +54,17 @@ func Workloads(s bench.Scale) []bench.Workload {
 		{
 			Name: "codes/lookup",
 			Unit: "lookup",
-			Doc: fmt.Sprintf("current colour of a precomputed key, %d keyed synth people, 10 %% non-green, all cores: codes.Registry.Lookup (bloom filter + ristretto + MemStore) vs a plain map[codes.Key]codes.Colour read",
+			Doc: fmt.Sprintf("current colour of a precomputed key, %d keyed synth people, 10 %% non-green, all cores: codes.Registry.Lookup (whole State) and Registry.Colour (colour at now) over bloom filter + ristretto + MemStore vs a plain map[codes.Key]codes.Colour read",
 				sz.people),
 			Subjects: []bench.Subject{
 				{Name: "Registry.Lookup", Role: bench.Primary, Parallel: true, Setup: func(ctx context.Context) (bench.Runner, error) {
-					return newLookup(ctx, sz.people, false)
+					return newLookup(ctx, sz.people, lookupState)
+				}},
+				{Name: "Registry.Colour", Role: bench.Primary, Parallel: true, Setup: func(ctx context.Context) (bench.Runner, error) {
+					return newLookup(ctx, sz.people, lookupColour)
 				}},
 				{Name: "map-read", Role: bench.Baseline, Parallel: true, Setup: func(ctx context.Context) (bench.Runner, error) {
-					return newLookup(ctx, sz.people, true)
+					return newLookup(ctx, sz.people, lookupMap)
 				}},
 			},
 		},
@@ -117,21 +120,29 @@ func wrong(format string, args ...any) error {
 
 // ---- lookup ----
 
+type lookupMode int
+
+const (
+	lookupState lookupMode = iota
+	lookupColour
+	lookupMap
+)
+
 type lookupRunner struct {
-	reg    *codes.Registry
-	m      map[codes.Key]codes.Colour
-	keys   []codes.Key
-	want   []codes.Colour
-	useMap bool
-	next   atomic.Uint64
+	reg  *codes.Registry
+	m    map[codes.Key]codes.Colour
+	keys []codes.Key
+	want []codes.Colour
+	mode lookupMode
+	next atomic.Uint64
 }
 
-func newLookup(ctx context.Context, n int, useMap bool) (*lookupRunner, error) {
+func newLookup(ctx context.Context, n int, mode lookupMode) (*lookupRunner, error) {
 	keyer, err := codes.NewKeyer(codes.HMACSHA256, secret)
 	if err != nil {
 		return nil, err
 	}
-	r := &lookupRunner{useMap: useMap}
+	r := &lookupRunner{mode: mode}
 	g := synth.New(1)
 	store := codes.NewMemStore()
 	var changes []codes.Change
@@ -157,7 +168,7 @@ func newLookup(ctx context.Context, n int, useMap bool) (*lookupRunner, error) {
 	}
 	// Shuffle the probe order so neighbouring lookups do not share cache lines.
 	shuffle(r.keys, r.want)
-	if useMap {
+	if mode == lookupMap {
 		r.m = make(map[codes.Key]codes.Colour, n)
 		for i, k := range r.keys {
 			r.m[k] = r.want[i]
@@ -195,11 +206,25 @@ func shuffle(keys []codes.Key, want []codes.Colour) {
 func (r *lookupRunner) Run(ctx context.Context, n int) error {
 	i := int(r.next.Add(uint64(n)) - uint64(n)) // this goroutine's own stretch of keys
 	l := len(r.keys)
-	if r.useMap {
+	switch r.mode {
+	case lookupMap:
 		for range n {
 			j := i % l
 			if r.m[r.keys[j]] != r.want[j] {
 				return wrong("map answered the wrong colour")
+			}
+			i++
+		}
+		return nil
+	case lookupColour:
+		for range n {
+			j := i % l
+			c, err := r.reg.Colour(ctx, r.keys[j], t0)
+			if err != nil {
+				return err
+			}
+			if c != r.want[j] {
+				return wrong("key %d: got %v, want %v", j, c, r.want[j])
 			}
 			i++
 		}
