@@ -22,6 +22,7 @@
 //	_, err = reg.Apply(ctx, []codes.Change{{Key: key, State: codes.State{
 //		Colour: codes.Red, Reason: "...", Cause: codes.Cause{RuleID: "travel-high", RuleVersion: "v7"}, Since: now}}})
 //	st, err := reg.Lookup(ctx, key)       // green without touching the store for most keys
+//	c, err := reg.Colour(ctx, key, now)   // the colour in force at now, cheapest call
 //	d, err := reg.Display(ctx, key, source, now) // most severe of document and owned phones
 //
 // Manual transcodes need an actor, an authorisation and a reason:

@@ -195,6 +195,8 @@ func TestParsePhone(t *testing.T) {
 		{in: "(+86) 138.0013.8000", want: "+8613800138000"},
 		{in: "１３８００１３８０００", want: "+8613800138000"},
 		{in: "19912345678", want: "+8619912345678"},
+		{in: "86 13800138000", want: "+8613800138000"},
+		{in: "8602888888888", wantErr: ErrLength},
 		{in: "1380013800", wantErr: ErrLength},
 		{in: "138001380000", wantErr: ErrLength},
 		{in: "02888888888", wantErr: ErrNotMobile},

@@ -33,7 +33,8 @@ func (p Phone) Masked() string {
 func (p Phone) String() string { return p.Masked() }
 
 // ParsePhone parses a mainland China mobile number. It accepts the 11-digit
-// national form and the +86 / 0086 international forms, with spaces, dashes,
+// national form, the +86 / 0086 international forms and 86 followed by the
+// 11 digits, with spaces, dashes,
 // dots, parentheses and full-width digits anywhere. The number must be valid
 // for region CN in the libphonenumber plan and of mobile type; fixed lines,
 // service numbers and other countries' numbers are refused with ErrNotMobile.
@@ -67,6 +68,8 @@ func ParsePhone(s string) (Phone, error) {
 		nat = nat[4:]
 	case strings.HasPrefix(nat, "+") || strings.HasPrefix(nat, "00"):
 		return Phone{}, idErr(KindUnknown, ErrNotMobile, d, 1, "foreign country code", "+86")
+	case len(nat) == 13 && strings.HasPrefix(nat, "861"):
+		nat = nat[2:] // country code without + or 00, as some exports write it
 	}
 	if len(nat) != 11 {
 		return Phone{}, idErr(KindUnknown, ErrLength, d, 0, strconv.Itoa(len(nat))+" digits", "11")

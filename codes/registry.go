@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,7 +39,10 @@ func DefaultConfig() Config {
 
 // Validate reports the first invalid field.
 func (c Config) Validate() error {
-	if c.FalsePositive < 0 || c.FalsePositive >= 0.5 {
+	if c.ExpectedNonGreen > 1<<32 {
+		return fmt.Errorf("codes: Config.ExpectedNonGreen %d above 2^32", c.ExpectedNonGreen)
+	}
+	if c.FalsePositive < 0 || c.FalsePositive >= 0.5 || math.IsNaN(c.FalsePositive) {
 		return fmt.Errorf("codes: Config.FalsePositive %v outside (0, 0.5)", c.FalsePositive)
 	}
 	if c.CacheEntries < 0 {
