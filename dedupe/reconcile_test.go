@@ -3,6 +3,7 @@ package dedupe
 import (
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -93,4 +94,37 @@ func TestResolveCancelAndDuplicateIDs(t *testing.T) {
 	require.NoError(t, err)
 	_, err = r.Stream(context.Background(), &failingReader{n: 2}, &Result{})
 	require.ErrorContains(t, err, "disk on fire")
+}
+
+// cancellingReader cancels its context after n records and then keeps
+// yielding records, so only the resolver's own checks can stop the run.
+type cancellingReader struct {
+	n      int
+	cancel context.CancelFunc
+	i      int64
+}
+
+func (c *cancellingReader) Read() (Record, error) {
+	c.i++
+	if c.i == int64(c.n) {
+		c.cancel()
+	}
+	if c.i > 1_000_000 {
+		return Record{}, io.EOF
+	}
+	return Record{ID: c.i, DocNumber: "E12345678"}, nil
+}
+
+func TestStreamCancel(t *testing.T) {
+	for _, workers := range []int{1, 2} {
+		ctx, cancel := context.WithCancel(context.Background())
+		r, err := NewResolver(Policy{}, Config{Workers: workers, Spill: MemSpill()})
+		require.NoError(t, err)
+		src := &cancellingReader{n: 10, cancel: cancel}
+		_, err = r.Stream(ctx, src, &Result{})
+		require.ErrorIs(t, err, context.Canceled, "workers=%d", workers)
+		// Reading src.i here races with the read-ahead goroutine if that
+		// were still running: go test -race checks that Stream waited.
+		require.Less(t, src.i, int64(1_000_000), "stopped early")
+	}
 }
