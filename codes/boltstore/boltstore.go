@@ -214,6 +214,41 @@ func getHead(tx *bolt.Tx, k codes.Key) (codes.Entry, uint64, bool, error) {
 	return e, pos, err == nil, err
 }
 
+// reader reads heads and log records through two cursors, which keep their
+// stacks between calls: cheaper than Bucket.Get for many sorted keys.
+type reader struct {
+	heads, log *bolt.Cursor
+}
+
+func newReader(tx *bolt.Tx) *reader {
+	return &reader{heads: tx.Bucket(bucketHeads).Cursor(), log: tx.Bucket(bucketLog).Cursor()}
+}
+
+func (r *reader) head(k codes.Key) (codes.Entry, uint64, bool, error) {
+	hk, v := r.heads.Seek(k[:])
+	if hk == nil || !bytes.Equal(hk, k[:]) {
+		return codes.Entry{}, 0, false, nil
+	}
+	if len(v) != headLen {
+		return codes.Entry{}, 0, false, corrupt(k, "head")
+	}
+	pos := binary.BigEndian.Uint64(v)
+	var pk [8]byte
+	binary.BigEndian.PutUint64(pk[:], pos)
+	lk, rec := r.log.Seek(pk[:])
+	if lk == nil || !bytes.Equal(lk, pk[:]) || len(rec) < 8 {
+		return codes.Entry{}, 0, false, corrupt(k, "log record missing")
+	}
+	e, err := codes.DecodeEntry(rec[:len(rec)-8])
+	if err != nil {
+		return e, 0, false, corrupt(k, "log record")
+	}
+	if e.Key != k {
+		return e, 0, false, corrupt(k, "log record of another key")
+	}
+	return e, pos, true, nil
+}
+
 // Get implements codes.Store.
 func (s *Store) Get(_ context.Context, key codes.Key) (codes.Entry, bool, error) {
 	var e codes.Entry
@@ -263,9 +298,14 @@ func (s *Store) Apply(ctx context.Context, changes []codes.Change) (codes.Applie
 		for i := range chunk {
 			order = append(order, i)
 		}
-		// Stable by key: changes to one key keep their order, and the heads
-		// B+tree is walked left to right.
-		slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(chunk[a].Key[:], chunk[b].Key[:]) })
+		// By key, then by position, so changes to one key keep their order;
+		// the heads B+tree is then walked left to right.
+		slices.SortFunc(order, func(a, b int) int {
+			if c := bytes.Compare(chunk[a].Key[:], chunk[b].Key[:]); c != 0 {
+				return c
+			}
+			return a - b
+		})
 		s.mu.Lock()
 		a, err := s.applySorted(chunk, order)
 		s.mu.Unlock()
@@ -358,8 +398,9 @@ func (s *Store) applySorted(chunk []codes.Change, order []int) (codes.Applied, e
 
 // prepare advances the keys of one segment from their committed heads.
 func (s *Store) prepare(chunk []codes.Change, seg []int) prepared {
-	var p prepared
+	p := prepared{recs: make([]record, 0, len(seg))}
 	p.err = s.db.View(func(tx *bolt.Tx) error {
+		rd := newReader(tx)
 		var mem arena
 		var buf []byte
 		var cur codes.Entry
@@ -370,7 +411,7 @@ func (s *Store) prepare(chunk []codes.Change, seg []int) prepared {
 			ch := &chunk[i]
 			if curKey == nil || *curKey != ch.Key {
 				var err error
-				cur, committed, exists, err = getHead(tx, ch.Key)
+				cur, committed, exists, err = rd.head(ch.Key)
 				if err != nil {
 					return err
 				}
