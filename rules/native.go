@@ -34,6 +34,11 @@ type native struct {
 	b    func(*activation) bool
 	i    func(*activation) int64
 	s    func(*activation) string
+	// lit marks a literal, whose value is in litI or litS, so comparisons
+	// with it need one closure instead of two.
+	lit  bool
+	litI int64
+	litS string
 }
 
 // nativePlan returns the closure for a checked, folded boolean expression of
@@ -55,10 +60,10 @@ func planNative(a *ast.AST, e ast.Expr) (native, bool) {
 			return native{kind: nkBool, b: func(*activation) bool { return b }}, true
 		case types.Int:
 			i := int64(v)
-			return native{kind: nkInt, i: func(*activation) int64 { return i }}, true
+			return native{kind: nkInt, i: func(*activation) int64 { return i }, lit: true, litI: i}, true
 		case types.String:
 			s := string(v)
-			return native{kind: nkString, s: func(*activation) string { return s }}, true
+			return native{kind: nkString, s: func(*activation) string { return s }, lit: true, litS: s}, true
 		}
 	case ast.IdentKind:
 		if r, ok := a.ReferenceMap()[e.ID()]; ok && (r.Value != nil || r.Name != e.AsIdent()) {
@@ -123,6 +128,11 @@ func planCall(a *ast.AST, c ast.CallExpr) (native, bool) {
 }
 
 func compare(op string, l, r native) (native, bool) {
+	if r.lit && !l.lit {
+		if b := compareLiteral(op, l, r); b != nil {
+			return native{kind: nkBool, b: b}, true
+		}
+	}
 	var b func(*activation) bool
 	switch l.kind {
 	case nkInt:
@@ -172,6 +182,37 @@ func compare(op string, l, r native) (native, bool) {
 		return native{}, false
 	}
 	return native{kind: nkBool, b: b}, true
+}
+
+// compareLiteral specialises the common "expression op literal".
+func compareLiteral(op string, l, r native) func(*activation) bool {
+	switch l.kind {
+	case nkInt:
+		li, v := l.i, r.litI
+		switch op {
+		case operators.Equals:
+			return func(x *activation) bool { return li(x) == v }
+		case operators.NotEquals:
+			return func(x *activation) bool { return li(x) != v }
+		case operators.Less:
+			return func(x *activation) bool { return li(x) < v }
+		case operators.LessEquals:
+			return func(x *activation) bool { return li(x) <= v }
+		case operators.Greater:
+			return func(x *activation) bool { return li(x) > v }
+		case operators.GreaterEquals:
+			return func(x *activation) bool { return li(x) >= v }
+		}
+	case nkString:
+		ls, v := l.s, r.litS
+		switch op {
+		case operators.Equals:
+			return func(x *activation) bool { return ls(x) == v }
+		case operators.NotEquals:
+			return func(x *activation) bool { return ls(x) != v }
+		}
+	}
+	return nil
 }
 
 // planDomain plans a domain function whose first argument is a facts

@@ -238,6 +238,7 @@ func check(fx *fixture, i int, got rules.Colour) error {
 
 // batchRunner evaluates n people with Engine.Batch, which uses every core.
 type batchRunner struct {
+	cpuMeter
 	fx  *fixture
 	cur cursor
 }
@@ -253,15 +254,17 @@ func (r *batchRunner) Run(ctx context.Context, n int) error {
 		}
 	}
 	var bad error
-	err := fx.engine.Batch(ctx, iter.Seq[rules.Facts](people), rules.BatchConfig{}, func(i int, d rules.Decision, err error) {
-		if bad != nil {
-			return
-		}
-		if err != nil {
-			bad = err
-			return
-		}
-		bad = check(fx, (start+i)%len(fx.pop), d.Colour)
+	err := r.process(n, func() error {
+		return fx.engine.Batch(ctx, iter.Seq[rules.Facts](people), rules.BatchConfig{}, func(i int, d rules.Decision, err error) {
+			if bad != nil {
+				return
+			}
+			if err != nil {
+				bad = err
+				return
+			}
+			bad = check(fx, (start+i)%len(fx.pop), d.Colour)
+		})
 	})
 	if err != nil {
 		return err
@@ -272,12 +275,17 @@ func (r *batchRunner) Run(ctx context.Context, n int) error {
 // evaluateRunner calls Engine.Evaluate person by person; the harness runs
 // it from every core.
 type evaluateRunner struct {
+	cpuMeter
 	fx     *fixture
 	engine *rules.Engine
 	cur    cursor
 }
 
 func (r *evaluateRunner) Run(ctx context.Context, n int) error {
+	return r.thread(n, func() error { return r.run(ctx, n) })
+}
+
+func (r *evaluateRunner) run(ctx context.Context, n int) error {
 	fx := r.fx
 	start := r.cur.take(n)
 	for i := range n {
@@ -298,11 +306,16 @@ func (r *evaluateRunner) Run(ctx context.Context, n int) error {
 
 // handRunner is the hand-written Go baseline.
 type handRunner struct {
+	cpuMeter
 	fx  *fixture
 	cur cursor
 }
 
 func (r *handRunner) Run(ctx context.Context, n int) error {
+	return r.thread(n, func() error { return r.run(ctx, n) })
+}
+
+func (r *handRunner) run(ctx context.Context, n int) error {
 	fx := r.fx
 	start := r.cur.take(n)
 	var d domain
@@ -325,12 +338,17 @@ func (r *handRunner) Run(ctx context.Context, n int) error {
 // exprRunner evaluates the twenty expr programs per person; each goroutine
 // takes an evaluator (programs bound to its own state) from the pool.
 type exprRunner struct {
+	cpuMeter
 	fx   *fixture
 	pool sync.Pool // *exprEvaluator, or the error making one
 	cur  cursor
 }
 
 func (r *exprRunner) Run(ctx context.Context, n int) error {
+	return r.thread(n, func() error { return r.run(ctx, n) })
+}
+
+func (r *exprRunner) run(ctx context.Context, n int) error {
 	fx := r.fx
 	start := r.cur.take(n)
 	got := r.pool.Get()
