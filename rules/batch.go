@@ -33,10 +33,10 @@ func DefaultBatchConfig() BatchConfig {
 // Validate reports a bad field.
 func (c BatchConfig) Validate() error {
 	if c.Workers < 0 {
-		return fmt.Errorf("rules: BatchConfig.Workers is %d, must be >= 0: %w", c.Workers, ErrBadOption)
+		return fmt.Errorf("%w: BatchConfig.Workers is %d, must be >= 0", ErrBadOption, c.Workers)
 	}
 	if c.ChunkSize < 0 {
-		return fmt.Errorf("rules: BatchConfig.ChunkSize is %d, must be >= 0: %w", c.ChunkSize, ErrBadOption)
+		return fmt.Errorf("%w: BatchConfig.ChunkSize is %d, must be >= 0", ErrBadOption, c.ChunkSize)
 	}
 	return nil
 }
@@ -95,10 +95,10 @@ type worker struct {
 
 func (w *worker) evaluate(ctx context.Context, c *Compiled, f *Facts, areas *RiskAreas) (Decision, error) {
 	if c.env.custom {
-		return Decision{}, fmt.Errorf("rules: Batch needs the health schema: %w", ErrSchema)
+		return Decision{}, fmt.Errorf("%w: Batch needs the health schema", ErrSchema)
 	}
 	if f.Now.IsZero() {
-		return Decision{}, fmt.Errorf("rules: Facts.Now must be set: %w", ErrNoTime)
+		return Decision{}, fmt.Errorf("%w: Facts.Now must be set", ErrNoTime)
 	}
 	if w.env != c.env {
 		w.release()

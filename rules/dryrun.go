@@ -57,7 +57,7 @@ type Sample struct {
 // if cancelled, and ErrNoRuleSet failures count as errors.
 func (e *Engine) DryRun(ctx context.Context, candidate *Compiled, population iter.Seq[Facts], cfg DryRunConfig) (DryRunReport, error) {
 	if candidate == nil {
-		return DryRunReport{}, fmt.Errorf("rules: DryRun: %w", ErrNotCompiled)
+		return DryRunReport{}, fmt.Errorf("%w: DryRun was given a nil candidate", ErrNotCompiled)
 	}
 	if err := cfg.Validate(); err != nil {
 		return DryRunReport{}, err

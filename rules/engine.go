@@ -25,7 +25,7 @@ func DefaultEngineConfig() EngineConfig { return EngineConfig{History: DefaultHi
 // Validate reports a bad field.
 func (c EngineConfig) Validate() error {
 	if c.History < 0 {
-		return fmt.Errorf("rules: EngineConfig.History is %d, must be >= 0: %w", c.History, ErrBadOption)
+		return fmt.Errorf("%w: EngineConfig.History is %d, must be >= 0", ErrBadOption, c.History)
 	}
 	return nil
 }
@@ -79,18 +79,18 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 // other kind of schema than the sets already installed; nothing changes then.
 func (e *Engine) Swap(c *Compiled, now time.Time) error {
 	if c == nil {
-		return fmt.Errorf("rules: Swap: %w", ErrNotCompiled)
+		return fmt.Errorf("%w: Swap was given a nil set", ErrNotCompiled)
 	}
 	if now.IsZero() {
-		return fmt.Errorf("rules: Swap: %w", ErrNoTime)
+		return fmt.Errorf("%w: Swap needs the current time", ErrNoTime)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	old := e.state.Load()
 	for _, en := range old.timeline {
 		if en.set.env.custom != c.env.custom {
-			return fmt.Errorf("rules: Swap: set %s@%s and installed set %s@%s have different kinds of schema: %w",
-				c.id, c.version, en.set.id, en.set.version, ErrSchema)
+			return fmt.Errorf("%w: Swap: set %s@%s and installed set %s@%s have different kinds of schema",
+				ErrSchema, c.id, c.version, en.set.id, en.set.version)
 		}
 	}
 	ne := entry{set: c, at: now, immediate: true}
@@ -147,7 +147,7 @@ func (e *Engine) Rollback() error {
 	defer e.mu.Unlock()
 	s := e.state.Load()
 	if s.prev == nil {
-		return fmt.Errorf("rules: Rollback: %w", ErrNoPrevious)
+		return fmt.Errorf("%w to roll back to", ErrNoPrevious)
 	}
 	e.state.Store(s.prev)
 	return nil
@@ -192,7 +192,7 @@ func (s *engineState) at(t time.Time) *Compiled {
 func (e *Engine) setAt(t time.Time) (*Compiled, error) {
 	c := e.state.Load().at(t)
 	if c == nil {
-		return nil, fmt.Errorf("rules: at %s: %w", t.Format(time.RFC3339), ErrNoRuleSet)
+		return nil, fmt.Errorf("%w: at %s", ErrNoRuleSet, t.Format(time.RFC3339))
 	}
 	return c, nil
 }
@@ -201,7 +201,7 @@ func (e *Engine) setAt(t time.Time) (*Compiled, error) {
 // current risk areas.
 func (e *Engine) Evaluate(ctx context.Context, f *Facts) (Decision, error) {
 	if f == nil || f.Now.IsZero() {
-		return Decision{}, fmt.Errorf("rules: Facts.Now must be set: %w", ErrNoTime)
+		return Decision{}, fmt.Errorf("%w: Facts.Now must be set", ErrNoTime)
 	}
 	c, err := e.setAt(f.Now)
 	if err != nil {
@@ -213,7 +213,7 @@ func (e *Engine) Evaluate(ctx context.Context, f *Facts) (Decision, error) {
 // Explain is Evaluate with the trace of every rule.
 func (e *Engine) Explain(ctx context.Context, f *Facts) (Explanation, error) {
 	if f == nil || f.Now.IsZero() {
-		return Explanation{}, fmt.Errorf("rules: Facts.Now must be set: %w", ErrNoTime)
+		return Explanation{}, fmt.Errorf("%w: Facts.Now must be set", ErrNoTime)
 	}
 	c, err := e.setAt(f.Now)
 	if err != nil {

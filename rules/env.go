@@ -91,13 +91,13 @@ func Schema(vars ...Variable) EnvOption {
 		seen := map[string]bool{"now": true}
 		for i, v := range vars {
 			if !validIdent(v.Name) {
-				return fmt.Errorf("rules: Schema: variable %d: name %q is not a CEL identifier: %w", i, v.Name, ErrBadOption)
+				return fmt.Errorf("%w: Schema: variable %d: name %q is not a CEL identifier", ErrBadOption, i, v.Name)
 			}
 			if seen[v.Name] {
-				return fmt.Errorf("rules: Schema: variable %q declared twice (or shadows now): %w", v.Name, ErrBadOption)
+				return fmt.Errorf("%w: Schema: variable %q declared twice (or shadows now)", ErrBadOption, v.Name)
 			}
 			if v.Type == nil {
-				return fmt.Errorf("rules: Schema: variable %q has no type: %w", v.Name, ErrBadOption)
+				return fmt.Errorf("%w: Schema: variable %q has no type", ErrBadOption, v.Name)
 			}
 			seen[v.Name] = true
 		}
@@ -113,7 +113,7 @@ func Schema(vars ...Variable) EnvOption {
 func WithColour(name Colour, severity int) EnvOption {
 	return func(c *envConfig) error {
 		if !validIdent(string(name)) {
-			return fmt.Errorf("rules: WithColour: %q is not a valid colour name: %w", name, ErrBadOption)
+			return fmt.Errorf("%w: WithColour: %q is not a valid colour name", ErrBadOption, name)
 		}
 		c.colours[name] = severity
 		return nil
@@ -159,7 +159,7 @@ func InterruptCheckFrequency(n uint) EnvOption {
 func MaxRules(n int) EnvOption {
 	return func(c *envConfig) error {
 		if n < 0 {
-			return fmt.Errorf("rules: MaxRules: %d is negative: %w", n, ErrBadOption)
+			return fmt.Errorf("%w: MaxRules: %d is negative", ErrBadOption, n)
 		}
 		if n > 0 {
 			c.maxRules = n
@@ -202,20 +202,20 @@ func NewEnv(opts ...EnvOption) (*Env, error) {
 	}
 	for i, o := range opts {
 		if o == nil {
-			return nil, fmt.Errorf("rules: NewEnv: option %d is nil: %w", i, ErrBadOption)
+			return nil, fmt.Errorf("%w: NewEnv: option %d is nil", ErrBadOption, i)
 		}
 		if err := o(c); err != nil {
 			return nil, err
 		}
 	}
 	if c.limit < c.budget {
-		return nil, fmt.Errorf("rules: NewEnv: cost limit %d is below the cost budget %d: %w", c.limit, c.budget, ErrBadOption)
+		return nil, fmt.Errorf("%w: NewEnv: cost limit %d is below the cost budget %d", ErrBadOption, c.limit, c.budget)
 	}
 	bySeverity := map[int]Colour{}
 	for name, sev := range c.colours {
 		if other, dup := bySeverity[sev]; dup {
 			a, b := sortedPair(name, other)
-			return nil, fmt.Errorf("rules: NewEnv: colours %q and %q have the same severity %d: %w", a, b, sev, ErrBadOption)
+			return nil, fmt.Errorf("%w: NewEnv: colours %q and %q have the same severity %d", ErrBadOption, a, b, sev)
 		}
 		bySeverity[sev] = name
 	}
@@ -248,7 +248,7 @@ func NewEnv(opts ...EnvOption) (*Env, error) {
 	}
 	ce, err := cel.NewEnv(celOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("rules: NewEnv: %w: %w", ErrBadOption, err)
+		return nil, fmt.Errorf("%w: NewEnv: %w", ErrBadOption, err)
 	}
 	e.cel = ce
 	folder, err := cel.NewConstantFoldingOptimizer()

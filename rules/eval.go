@@ -134,20 +134,20 @@ func (c *Compiled) ExplainVars(ctx context.Context, vars map[string]any, now tim
 
 func (c *Compiled) checkFacts(ctx context.Context, f *Facts) error {
 	if c.env.custom {
-		return fmt.Errorf("rules: Evaluate with Facts on an Env with a custom schema (use EvaluateVars): %w", ErrSchema)
+		return fmt.Errorf("%w: Evaluate with Facts on an Env with a custom schema (use EvaluateVars)", ErrSchema)
 	}
 	if f == nil || f.Now.IsZero() {
-		return fmt.Errorf("rules: Facts.Now must be set: %w", ErrNoTime)
+		return fmt.Errorf("%w: Facts.Now must be set", ErrNoTime)
 	}
 	return ctx.Err()
 }
 
 func (c *Compiled) checkVars(ctx context.Context, now time.Time) error {
 	if !c.env.custom {
-		return fmt.Errorf("rules: EvaluateVars on the health schema (use Evaluate with Facts): %w", ErrSchema)
+		return fmt.Errorf("%w: EvaluateVars on the health schema (use Evaluate with Facts)", ErrSchema)
 	}
 	if now.IsZero() {
-		return fmt.Errorf("rules: now must be set: %w", ErrNoTime)
+		return fmt.Errorf("%w: now must be set", ErrNoTime)
 	}
 	return ctx.Err()
 }

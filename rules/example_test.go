@@ -94,7 +94,7 @@ func ExampleEngine_Swap() {
 	d, _ := engine.Evaluate(context.Background(), &rules.Facts{Now: now.Add(25 * time.Hour), EntryStatus: "pending"})
 	fmt.Println(d.RuleSetVersion, d.Colour)
 	// Output:
-	// true true rules: Swap: rules: rule set not compiled
+	// true true rules: rule set not compiled: Swap was given a nil set
 	// v1 yellow
 	// v2 red
 	// v1 yellow

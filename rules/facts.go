@@ -83,7 +83,7 @@ func ParseRiskLevel(s string) (RiskLevel, error) {
 			return RiskLevel(l), nil
 		}
 	}
-	return LevelNone, fmt.Errorf("rules: unknown risk level %q (want none, low, medium or high): %w", s, ErrBadRiskArea)
+	return LevelNone, fmt.Errorf("%w: unknown risk level %q (want none, low, medium or high)", ErrBadRiskArea, s)
 }
 
 // RiskArea designates a region at a risk level. Region is a six-digit
@@ -112,11 +112,11 @@ func NewRiskAreas(version string, areas []RiskArea) (*RiskAreas, error) {
 	for i, a := range areas {
 		code, ok := regionCode(a.Region)
 		if !ok {
-			return nil, fmt.Errorf("rules: risk area %d: region %q is not a six-digit code: %w", i, a.Region, ErrBadRiskArea)
+			return nil, fmt.Errorf("%w: risk area %d: region %q is not a six-digit code", ErrBadRiskArea, i, a.Region)
 		}
 		lvl, err := ParseRiskLevel(a.Level)
 		if err != nil {
-			return nil, fmt.Errorf("rules: risk area %d (%s): %w", i, a.Region, err)
+			return nil, fmt.Errorf("%w (risk area %d, %s)", err, i, a.Region)
 		}
 		if lvl > r.levels[code] {
 			r.levels[code] = lvl
