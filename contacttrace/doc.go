@@ -22,10 +22,16 @@
 //	for _, c := range res.Contacts { ... c.Person, c.Hop, c.Via, c.Venue, c.Time ... }
 //
 // A new day is added with [Index.Append]; [Index.WriteTo] and [ReadIndex]
-// snapshot an index to a file so a restart does not re-ingest. Several
-// cases are run together with [Tracer.TraceBatch]; a [Task] keeps a
-// query's result so later tasks can exclude it. [VenueNames] finds venues
-// by partial, out-of-order names ("太古里 春熙路").
+// snapshot an index to a file so a restart does not re-ingest. Many cases
+// run together with [Tracer.TraceBatch] or, streaming their results,
+// [Tracer.TraceEach]; a [Task] keeps a query's result so later tasks can
+// exclude it. [VenueNames] finds venues by partial, out-of-order names
+// ("太古里 春熙路"). Times in scans and contacts are unix seconds.
+//
+// Every contact carries its provenance (hop, venue or trip and seat, the
+// person it came through and when), and every hop reports how many people
+// the fan-out caps left out: a two-hop search from a crowded venue can
+// otherwise reach millions.
 //
 // Windows are inclusive at both ends, to the second: with Before = 2 h, a
 // scan exactly 2 h before the visit is a contact, one a second earlier is
@@ -35,7 +41,8 @@
 //
 // [Index], [Trips], [Tracer] and [VenueNames] are immutable once built and
 // safe for concurrent use. [PersonSet] and [Task] are plain values: not
-// safe for concurrent modification.
+// safe for concurrent modification. A [ProximityPolicy] shared by queries
+// run together must be safe for concurrent use (the built-in ones are).
 //
 // The reference server examples/healthcoded shows the package behind an
 // HTTP API.

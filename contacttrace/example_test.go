@@ -104,7 +104,8 @@ func ExampleNationalPlan() {
 		panic(err)
 	}
 	for _, c := range res.Contacts {
-		fmt.Printf("person %d in row %d%c\n", c.Person, c.Seat.Row, c.Seat.Seat)
+		seat, _ := trips.Seat(c)
+		fmt.Printf("person %d in row %d%c\n", c.Person, seat.Row, seat.Seat)
 	}
 	// Output:
 	// person 1 in row 12A

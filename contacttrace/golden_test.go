@@ -123,9 +123,10 @@ func formatResult(res Result, trips *Trips) string {
 			fmt.Fprintf(&b, "hop %d p%d venue %d at %s via %s@%s\n", c.Hop, c.Person, c.Venue,
 				clock(time.Unix(c.Time, 0)), via, clock(time.Unix(c.ViaTime, 0)))
 		case KindTrip:
-			tr := trips.Trip(c.Trip)
+			tr := trips.Trip(int(c.Trip))
+			s, _ := trips.Seat(c)
 			fmt.Fprintf(&b, "hop %d p%d trip %s %s seat %d-%d%c via %s\n", c.Hop, c.Person, tr.Mode, tr.Number,
-				c.Seat.Car, c.Seat.Row, c.Seat.Seat, via)
+				s.Car, s.Row, s.Seat, via)
 		}
 	}
 	for _, h := range res.Hops {

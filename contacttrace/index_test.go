@@ -254,3 +254,18 @@ func TestNewTripsErrors(t *testing.T) {
 	_, err := NewTrips([]Trip{{Number: "G1", Date: day}, {Number: "G1", Date: day.AddDate(0, 0, 1)}, {Mode: ModeBus, Number: "G1", Date: day}}, Config{})
 	require.NoError(t, err)
 }
+
+func TestTripsSeat(t *testing.T) {
+	trips, err := NewTrips([]Trip{{Number: "G1", Date: t0, Passengers: []Seat{{Person: 4, Car: 2, Row: 3, Seat: 'F'}}}}, Config{})
+	require.NoError(t, err)
+	s, ok := trips.Seat(Contact{Kind: KindTrip, Trip: 0, Passenger: 0})
+	require.True(t, ok)
+	require.Equal(t, Seat{Person: 4, Car: 2, Row: 3, Seat: 'F'}, s)
+	for _, c := range []Contact{{Kind: KindVenue, Trip: -1, Passenger: -1}, {Kind: KindTrip, Trip: 1}, {Kind: KindTrip, Passenger: 1}} {
+		_, ok := trips.Seat(c)
+		require.False(t, ok, "%+v", c)
+	}
+	var none *Trips
+	_, ok = none.Seat(Contact{Kind: KindTrip})
+	require.False(t, ok)
+}

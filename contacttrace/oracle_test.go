@@ -28,15 +28,16 @@ type oracleWindow struct {
 }
 
 type oracleCand struct {
-	person  uint32
-	kind    Kind
-	time    int64
-	venue   uint32
-	trip    int
-	seat    Seat
-	via     uint32
-	viaTime int64
-	source  int
+	person    uint32
+	kind      Kind
+	time      int64
+	venue     uint32
+	trip      int
+	seat      Seat
+	passenger int
+	via       uint32
+	viaTime   int64
+	source    int
 }
 
 func (c oracleCand) key() []int64 {
@@ -117,15 +118,15 @@ func oracle(scans []Scan, trips []Trip, q Query) Result {
 				for _, s := range scans {
 					if s.Venue == w.venue && s.Time >= w.lo && s.Time <= w.hi && !found[s.Person] && !q.Exclude.Has(s.Person) {
 						elig = append(elig, oracleCand{person: s.Person, kind: KindVenue, time: s.Time, venue: w.venue,
-							trip: -1, via: w.via, viaTime: w.viaTime, source: w.source})
+							trip: -1, passenger: -1, via: w.via, viaTime: w.viaTime, source: w.source})
 					}
 				}
 			} else {
 				tr := trips[w.trip]
-				for _, s := range tr.Passengers {
+				for j, s := range tr.Passengers {
 					if s.Person != w.via && !found[s.Person] && !q.Exclude.Has(s.Person) && pol.Near(tr.Mode, w.seat, s) {
 						elig = append(elig, oracleCand{person: s.Person, kind: KindTrip, time: tr.Date.Unix(), trip: w.trip,
-							seat: s, via: w.via, viaTime: w.viaTime, source: w.source})
+							seat: s, passenger: j, via: w.via, viaTime: w.viaTime, source: w.source})
 					}
 				}
 			}
@@ -167,8 +168,8 @@ func oracle(scans []Scan, trips []Trip, q Query) Result {
 		ws = nil
 		for _, c := range cs {
 			found[c.person] = true
-			ct := Contact{Person: c.person, Hop: hop, Kind: c.kind, Time: c.time, Venue: c.venue,
-				Trip: c.trip, Seat: c.seat, Via: c.via, ViaTime: c.viaTime, Source: c.source}
+			ct := Contact{Person: c.person, Hop: uint8(hop), Kind: c.kind, Time: c.time, Venue: c.venue,
+				Trip: int32(c.trip), Passenger: int32(c.passenger), Via: c.via, ViaTime: c.viaTime, Source: int32(c.source)}
 			res.Contacts = append(res.Contacts, ct)
 		}
 		if len(cs) == 0 {
@@ -288,6 +289,11 @@ func TestTraceMatchesOracle(t *testing.T) {
 			require.Equal(t, w, got, "seed %d query %+v", seed, q)
 			for _, c := range got.Contacts {
 				cover.hops[min(c.Hop, 3)]++
+				if c.Kind == KindTrip {
+					s, ok := tix.Seat(c)
+					require.True(t, ok)
+					require.Equal(t, c.Person, s.Person)
+				}
 				if c.Kind == KindTrip {
 					cover.trips++
 				}

@@ -53,7 +53,8 @@ type Query struct {
 	// Exclude holds people identified earlier (see [Task]); they are
 	// neither reported nor followed.
 	Exclude *PersonSet
-	// Proximity decides co-travel; nil means [NationalPlan].
+	// Proximity decides co-travel; nil means [NationalPlan]. TraceBatch
+	// may call it from several goroutines.
 	Proximity ProximityPolicy
 	// MaxPerWindow caps the contacts taken from one venue window or trip:
 	// the earliest (by scan time, then person id) are kept. Zero means no
@@ -122,25 +123,29 @@ func (k Kind) String() string {
 // the earliest (Time) wins, then the lowest Via, Kind, Venue, Trip,
 // ViaTime and Source, so results are deterministic.
 //
-// Times are unix seconds, like [Scan.Time]: a provincial search returns
-// hundreds of thousands of contacts, so a Contact is kept small.
+// A provincial search returns hundreds of thousands of contacts, so a
+// Contact is kept to 48 bytes: times are unix seconds, like [Scan.Time],
+// and a trip contact's seat is the index of its passenger entry ([Trips.Seat]
+// returns it).
 type Contact struct {
-	Person uint32
-	Hop    int    // 1 for direct contacts
-	Kind   Kind   // venue scan or trip
-	Time   int64  // exposure (unix seconds): the contact's scan, or the trip's Date
-	Venue  uint32 // the venue (KindVenue)
-	Trip   int    // the trip's index in [Trips] (KindTrip), else -1
-	Seat   Seat   // the contact's seat (KindTrip)
-	// Via is the person whose visit or trip exposed this one (a case, or
-	// a contact of the previous hop), or NoPerson for a report entry.
-	Via uint32
+	Time int64 // exposure (unix seconds): the contact's scan, or the trip's Date
 	// ViaTime is Via's scan time, the report visit's From, or the trip's
 	// Date (unix seconds).
 	ViaTime int64
+	Person  uint32
+	// Via is the person whose visit or trip exposed this one (a case, or
+	// a contact of the previous hop), or NoPerson for a report entry.
+	Via   uint32
+	Venue uint32 // the venue (KindVenue)
+	Trip  int32  // the trip's index in [Trips] (KindTrip), else -1
+	// Passenger is the index of the contact's seat in the trip's
+	// Passengers (KindTrip), else -1.
+	Passenger int32
 	// Source is the index in Query.Visits or Query.Trips of the report
 	// entry that exposed a hop-1 contact with Via NoPerson, else -1.
-	Source int
+	Source int32
+	Hop    uint8 // 1 for direct contacts
+	Kind   Kind  // venue scan or trip
 }
 
 // HopStats reports one hop of a search, including what the caps cut.
@@ -421,10 +426,10 @@ func (r *run) step(t *Tracer, hop int) bool {
 	for _, c := range kept {
 		r.found.put(c.person, 0)
 		w := &r.windows[c.win]
-		ct := Contact{Person: c.person, Hop: hop, Kind: w.kind, Time: c.time,
-			Trip: -1, Via: w.via, ViaTime: w.viaTime, Source: int(w.source)}
+		ct := Contact{Person: c.person, Hop: uint8(hop), Kind: w.kind, Time: c.time,
+			Trip: -1, Passenger: -1, Via: w.via, ViaTime: w.viaTime, Source: w.source}
 		if w.kind == KindTrip {
-			ct.Trip, ct.Seat = int(w.trip), t.trips.trips[w.trip].Passengers[c.seat]
+			ct.Trip, ct.Passenger = w.trip, c.seat
 		} else {
 			ct.Venue = w.venue
 		}

@@ -203,6 +203,19 @@ func (t *Trips) Len() int {
 // Trip returns trip i (the index a [Contact] carries).
 func (t *Trips) Trip(i int) Trip { return t.trips[i] }
 
+// Seat returns the seat of a trip contact; ok is false for a venue
+// contact or one from another index.
+func (t *Trips) Seat(c Contact) (s Seat, ok bool) {
+	if t == nil || c.Kind != KindTrip || c.Trip < 0 || int(c.Trip) >= len(t.trips) {
+		return Seat{}, false
+	}
+	ps := t.trips[c.Trip].Passengers
+	if c.Passenger < 0 || int(c.Passenger) >= len(ps) {
+		return Seat{}, false
+	}
+	return ps[c.Passenger], true
+}
+
 // Find returns the index of the trip ref names.
 func (t *Trips) Find(ref TripRef) (int, bool) {
 	if t == nil {
