@@ -105,3 +105,25 @@ func TestTraceCancelled(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalid)
 	require.ErrorContains(t, err, "batch query 1: contacttrace: Query.Depth")
 }
+
+func TestTraceIntoReusesResult(t *testing.T) {
+	ctx := context.Background()
+	scans, _ := synthWorld(t, 13, 500, 50, 3000)
+	ix, err := Build(ctx, scans, Config{})
+	require.NoError(t, err)
+	tr, err := NewTracer(ix, nil, Config{})
+	require.NoError(t, err)
+	var res Result
+	for i := range 5 {
+		q := Query{Cases: []uint32{scans[i*100].Person}, Before: time.Hour, After: time.Hour, Depth: 2}
+		want, err := tr.Trace(ctx, q)
+		require.NoError(t, err)
+		require.NoError(t, tr.TraceInto(ctx, q, &res))
+		require.Equal(t, len(want.Contacts), len(res.Contacts))
+		if len(want.Contacts) > 0 {
+			require.Equal(t, want, res)
+		}
+	}
+	require.Error(t, tr.TraceInto(ctx, Query{Depth: -1}, &res))
+	require.Empty(t, res.Contacts)
+}

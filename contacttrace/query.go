@@ -210,14 +210,26 @@ func NewTracer(scans *Index, trips *Trips, cfg Config) (*Tracer, error) {
 
 // Trace runs q. It returns ctx.Err() if ctx is cancelled.
 func (t *Tracer) Trace(ctx context.Context, q Query) (Result, error) {
+	var res Result
+	err := t.TraceInto(ctx, q, &res)
+	return res, err
+}
+
+// TraceInto is Trace writing into res, whose slices' capacity it reuses:
+// a server answering query after query allocates nothing per contact. On
+// error res is left empty.
+func (t *Tracer) TraceInto(ctx context.Context, q Query, res *Result) error {
 	r, err := t.newRun(&q)
 	if err != nil {
-		return Result{}, err
+		*res = Result{Contacts: res.Contacts[:0], Hops: res.Hops[:0]}
+		return err
 	}
 	defer t.release(r)
+	r.res = Result{Contacts: res.Contacts[:0], Hops: res.Hops[:0]}
 	for hop := 1; ; hop++ {
 		if err := ctx.Err(); err != nil {
-			return Result{}, err
+			*res = Result{Contacts: r.res.Contacts[:0], Hops: r.res.Hops[:0]}
+			return err
 		}
 		for i := range r.windows {
 			w := &r.windows[i]
@@ -226,7 +238,8 @@ func (t *Tracer) Trace(ctx context.Context, q Query) (Result, error) {
 			}
 		}
 		if !r.step(t, hop) {
-			return r.res, nil
+			*res = r.res
+			return nil
 		}
 	}
 }
