@@ -399,6 +399,9 @@ func atoi(s string) int {
 // country prefix dropped from a 13-digit mobile number. Anything else is
 // returned folded but otherwise unchanged.
 func NormalizePhone(s string) string {
+	if len(s) == 11 && allDigits(s) {
+		return s // the common case: already canonical
+	}
 	s = fold(s)
 	var b strings.Builder
 	b.Grow(len(s))

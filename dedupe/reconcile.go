@@ -1,6 +1,7 @@
 package dedupe
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -76,20 +77,29 @@ func (r *Reconciliation) OK() bool {
 	return len(r.Missing) == 0 && len(r.Extra) == 0 && len(r.DuplicatedSource) == 0 && len(r.DuplicatedIssued) == 0
 }
 
-type keySides struct{ src, iss []int64 }
+// rentry is one reconciled record: its key's hash, where the key sits in
+// the key arena, its id and side.
+type rentry struct {
+	h      uint64
+	id     int64
+	off    uint64
+	n      uint32
+	issued bool
+}
 
 // Reconcile reads both datasets to the end and compares them by
-// cfg.Key. It holds one entry per distinct key in memory. The first
-// reader error other than io.EOF stops it (wrap readers with GoodRows to
-// skip bad rows).
+// cfg.Key. It holds each record's normalised key in one pointer-free
+// arena plus 40 bytes of bookkeeping, groups keys by hash (radix sort)
+// and compares keys exactly within a hash. The first reader error other
+// than io.EOF stops it (wrap readers with GoodRows to skip bad rows).
 func Reconcile(ctx context.Context, source, issued RecordReader, cfg ReconcileConfig) (*Reconciliation, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
 	rep := &Reconciliation{Key: cfg.Key}
-	keys := map[string]*keySides{}
-	var buf []byte
+	var arena []byte
+	var ents []rentry
 	read := func(r RecordReader, issuedSide bool, n *int64) error {
 		for {
 			if *n&4095 == 0 {
@@ -105,15 +115,16 @@ func Reconcile(ctx context.Context, source, issued RecordReader, cfg ReconcileCo
 				return err
 			}
 			*n++
-			buf = buf[:0]
+			off := len(arena)
 			empty := true
 			for _, f := range cfg.Key {
 				v := normalizeField(f, rec.Get(f))
 				empty = empty && v == ""
-				buf = append(buf, v...)
-				buf = append(buf, 0x1f)
+				arena = append(arena, v...)
+				arena = append(arena, 0x1f)
 			}
 			if empty {
+				arena = arena[:off]
 				if issuedSide {
 					rep.Extra = append(rep.Extra, rec.ID)
 				} else {
@@ -121,16 +132,8 @@ func Reconcile(ctx context.Context, source, issued RecordReader, cfg ReconcileCo
 				}
 				continue
 			}
-			ks := keys[string(buf)]
-			if ks == nil {
-				ks = &keySides{}
-				keys[string(buf)] = ks
-			}
-			if issuedSide {
-				ks.iss = append(ks.iss, rec.ID)
-			} else {
-				ks.src = append(ks.src, rec.ID)
-			}
+			ents = append(ents, rentry{h: mix(fnv1a(fnvOffset, arena[off:])), id: rec.ID, off: uint64(off),
+				n: uint32(len(arena) - off), issued: issuedSide})
 		}
 	}
 	if err := read(source, false, &rep.Source); err != nil {
@@ -139,19 +142,57 @@ func Reconcile(ctx context.Context, source, issued RecordReader, cfg ReconcileCo
 	if err := read(issued, true, &rep.Issued); err != nil {
 		return nil, err
 	}
-	for _, ks := range keys {
-		slices.Sort(ks.src)
-		slices.Sort(ks.iss)
-		m := min(len(ks.src), len(ks.iss))
-		rep.Matched += int64(m)
-		rep.Missing = append(rep.Missing, ks.src[m:]...)
-		rep.Extra = append(rep.Extra, ks.iss[m:]...)
-		if len(ks.src) > 1 {
-			rep.DuplicatedSource = append(rep.DuplicatedSource, ks.src)
+	key := func(e *rentry) []byte { return arena[e.off : e.off+uint64(e.n)] }
+	order := make([]entry, len(ents))
+	for i := range ents {
+		order[i] = entry{h: ents[i].h, i: uint64(i)}
+	}
+	radixSort(order)
+	var run []*rentry
+	var src, iss []int64
+	for i := 0; i < len(order); {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		if len(ks.iss) > 1 {
-			rep.DuplicatedIssued = append(rep.DuplicatedIssued, ks.iss)
+		j := i + 1
+		for j < len(order) && order[j].h == order[i].h {
+			j++
 		}
+		run = run[:0]
+		for _, o := range order[i:j] {
+			run = append(run, &ents[o.i])
+		}
+		if len(run) > 1 {
+			slices.SortFunc(run, func(a, b *rentry) int {
+				return cmp.Or(bytes.Compare(key(a), key(b)), cmp.Compare(a.id, b.id))
+			})
+		}
+		for k := 0; k < len(run); {
+			l := k + 1
+			for l < len(run) && bytes.Equal(key(run[l]), key(run[k])) {
+				l++
+			}
+			src, iss = src[:0], iss[:0]
+			for _, e := range run[k:l] {
+				if e.issued {
+					iss = append(iss, e.id)
+				} else {
+					src = append(src, e.id)
+				}
+			}
+			m := min(len(src), len(iss))
+			rep.Matched += int64(m)
+			rep.Missing = append(rep.Missing, src[m:]...)
+			rep.Extra = append(rep.Extra, iss[m:]...)
+			if len(src) > 1 {
+				rep.DuplicatedSource = append(rep.DuplicatedSource, slices.Clone(src))
+			}
+			if len(iss) > 1 {
+				rep.DuplicatedIssued = append(rep.DuplicatedIssued, slices.Clone(iss))
+			}
+			k = l
+		}
+		i = j
 	}
 	slices.Sort(rep.Missing)
 	slices.Sort(rep.Extra)

@@ -128,3 +128,75 @@ func TestStreamCancel(t *testing.T) {
 		require.Less(t, src.i, int64(1_000_000), "stopped early")
 	}
 }
+
+// oracleReconcile is the plain version: map from normalised key to the
+// ids on each side.
+func oracleReconcile(src, iss []Record) *Reconciliation {
+	rep := &Reconciliation{Key: ReconcileConfig{}.withDefaults().Key, Source: int64(len(src)), Issued: int64(len(iss))}
+	type sides struct{ s, i []int64 }
+	m := map[string]*sides{}
+	var keys []string
+	add := func(r Record, issued bool) {
+		n := Normalize(r)
+		k := n.DocType + "|" + n.DocNumber + "|" + n.Name + "|" + n.Phone
+		if k == "|||" {
+			if issued {
+				rep.Extra = append(rep.Extra, r.ID)
+			} else {
+				rep.Missing = append(rep.Missing, r.ID)
+			}
+			return
+		}
+		if m[k] == nil {
+			m[k] = &sides{}
+			keys = append(keys, k)
+		}
+		if issued {
+			m[k].i = append(m[k].i, r.ID)
+		} else {
+			m[k].s = append(m[k].s, r.ID)
+		}
+	}
+	for _, r := range src {
+		add(r, false)
+	}
+	for _, r := range iss {
+		add(r, true)
+	}
+	for _, k := range keys {
+		sd := m[k]
+		slices.Sort(sd.s)
+		slices.Sort(sd.i)
+		n := min(len(sd.s), len(sd.i))
+		rep.Matched += int64(n)
+		rep.Missing = append(rep.Missing, sd.s[n:]...)
+		rep.Extra = append(rep.Extra, sd.i[n:]...)
+		if len(sd.s) > 1 {
+			rep.DuplicatedSource = append(rep.DuplicatedSource, sd.s)
+		}
+		if len(sd.i) > 1 {
+			rep.DuplicatedIssued = append(rep.DuplicatedIssued, sd.i)
+		}
+	}
+	slices.Sort(rep.Missing)
+	slices.Sort(rep.Extra)
+	first := func(a, b []int64) int { return int(a[0] - b[0]) }
+	slices.SortFunc(rep.DuplicatedSource, first)
+	slices.SortFunc(rep.DuplicatedIssued, first)
+	return rep
+}
+
+func TestReconcileAgreesWithOracle(t *testing.T) {
+	for seed := uint64(1); seed <= 60; seed++ {
+		r := rand.New(rand.NewPCG(seed, 3))
+		src := randomRecords(r, r.IntN(80))
+		iss := randomRecords(r, r.IntN(80))
+		for i := range iss {
+			iss[i].ID += 1000
+		}
+		want := oracleReconcile(src, iss)
+		got, err := Reconcile(context.Background(), SliceReader(src), SliceReader(iss), ReconcileConfig{})
+		require.NoError(t, err, "seed %d", seed)
+		require.Equal(t, want, got, "seed %d", seed)
+	}
+}
