@@ -96,32 +96,40 @@ type Index struct {
 // time order), and a counting sort of positions by person. scans is not
 // modified. Build returns ctx.Err() if ctx is cancelled.
 func Build(ctx context.Context, scans []Scan, cfg Config) (*Index, error) {
+	ix, _, err := build(ctx, scans, cfg, true)
+	return ix, err
+}
+
+// build indexes scans; without persons it leaves the person CSR out (a
+// day about to be merged does not need its own) and returns the number of
+// person ids it would have covered.
+func build(ctx context.Context, scans []Scan, cfg Config, persons bool) (*Index, int, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	cfg = cfg.withDefaults()
 	if len(scans) > MaxScans {
-		return nil, fmt.Errorf("%w: %d scans (max %d)", ErrTooLarge, len(scans), MaxScans)
+		return nil, 0, fmt.Errorf("%w: %d scans (max %d)", ErrTooLarge, len(scans), MaxScans)
 	}
 	start := time.Now()
 	st, err := scanStats(scans, cfg.Workers)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if len(scans) == 0 {
-		return &Index{venueOff: []uint32{0}, personOff: []uint32{0}}, nil
+		return &Index{venueOff: []uint32{0}, personOff: []uint32{0}}, 0, nil
 	}
 	if st.maxVenue >= uint64(cfg.MaxVenues) {
-		return nil, fmt.Errorf("%w: venue id %d at or above Config.MaxVenues %d", ErrTooLarge, st.maxVenue, cfg.MaxVenues)
+		return nil, 0, fmt.Errorf("%w: venue id %d at or above Config.MaxVenues %d", ErrTooLarge, st.maxVenue, cfg.MaxVenues)
 	}
 	if st.maxPerson >= uint64(cfg.MaxPersons) {
-		return nil, fmt.Errorf("%w: person id %d at or above Config.MaxPersons %d", ErrTooLarge, st.maxPerson, cfg.MaxPersons)
+		return nil, 0, fmt.Errorf("%w: person id %d at or above Config.MaxPersons %d", ErrTooLarge, st.maxPerson, cfg.MaxPersons)
 	}
 	if st.maxTime-st.minTime > math.MaxUint32 {
-		return nil, fmt.Errorf("%w: scans span %d s (max %d)", ErrTooLarge, st.maxTime-st.minTime, uint64(math.MaxUint32))
+		return nil, 0, fmt.Errorf("%w: scans span %d s (max %d)", ErrTooLarge, st.maxTime-st.minTime, uint64(math.MaxUint32))
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	phase := func(name string) {
 		cfg.Logger.Debug("contacttrace: build phase", "phase", name, "elapsed", time.Since(start))
@@ -145,7 +153,7 @@ func Build(ctx context.Context, scans []Scan, cfg Config) (*Index, error) {
 	ix.venueOff = prefixSums(counts)
 	phase("venue-histogram")
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 
 	// Scatter (time, person) keys by venue, stable, then sort each venue by
@@ -182,12 +190,15 @@ func Build(ctx context.Context, scans []Scan, cfg Config) (*Index, error) {
 	wg.Wait()
 	phase("venue-scatter-sort")
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	ix.buildPersons(int(st.maxPerson)+1, w)
+	np := int(st.maxPerson) + 1
+	if persons {
+		ix.buildPersons(np, w)
+	}
 	cfg.Logger.Debug("contacttrace: built index", "scans", n, "venues", nv,
-		"persons", st.maxPerson+1, "elapsed", time.Since(start))
-	return ix, nil
+		"persons", np, "elapsed", time.Since(start))
+	return ix, np, nil
 }
 
 // sortKeys sorts a venue's (time<<32 | person) keys. Input in time order
@@ -493,25 +504,39 @@ func inclusiveSeconds(from, to time.Time) (int64, int64) {
 // day): it builds scans on their own and merges the two per venue. ix is
 // not changed and stays usable.
 func (ix *Index) Append(ctx context.Context, scans []Scan, cfg Config) (*Index, error) {
-	day, err := Build(ctx, scans, cfg)
+	day, np, err := build(ctx, scans, cfg, false)
 	if err != nil {
 		return nil, err
 	}
-	return Merge(ctx, cfg, ix, day)
+	return merge(ctx, cfg, ix, day, max(ix.NumPersons(), np))
 }
 
 // Merge returns a new index holding the scans of a and b, merged venue by
 // venue on cfg.Workers cores. Neither input is changed.
 func Merge(ctx context.Context, cfg Config, a, b *Index) (*Index, error) {
+	return merge(ctx, cfg, a, b, max(a.NumPersons(), b.NumPersons()))
+}
+
+// merge merges a and b, whose person CSRs may be missing, into an index
+// with a person CSR over np person ids.
+func merge(ctx context.Context, cfg Config, a, b *Index, np int) (*Index, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
 	switch {
-	case a.Len() == 0:
+	case a.Len() == 0 && b.personOff != nil && b.NumPersons() == np:
 		return b, nil
-	case b.Len() == 0:
+	case a.Len() == 0:
+		out := &Index{base: b.base, venueOff: b.venueOff, times: b.times, persons: b.persons}
+		out.buildPersons(np, cfg.Workers)
+		return out, nil
+	case b.Len() == 0 && a.personOff != nil && a.NumPersons() == np:
 		return a, nil
+	case b.Len() == 0:
+		out := &Index{base: a.base, venueOff: a.venueOff, times: a.times, persons: a.persons}
+		out.buildPersons(np, cfg.Workers)
+		return out, nil
 	case uint64(a.Len())+uint64(b.Len()) > MaxScans:
 		return nil, fmt.Errorf("%w: %d scans (max %d)", ErrTooLarge, a.Len()+b.Len(), MaxScans)
 	}
@@ -525,7 +550,6 @@ func Merge(ctx context.Context, cfg Config, a, b *Index) (*Index, error) {
 		return nil, err
 	}
 	nv := max(a.NumVenues(), b.NumVenues())
-	np := max(a.NumPersons(), b.NumPersons())
 	out := &Index{base: base}
 	counts := make([]uint32, nv+1)
 	for v := range nv {

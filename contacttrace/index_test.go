@@ -269,3 +269,29 @@ func TestTripsSeat(t *testing.T) {
 	_, ok = none.Seat(Contact{Kind: KindTrip})
 	require.False(t, ok)
 }
+
+func TestAppendEdgeCases(t *testing.T) {
+	ctx := context.Background()
+	empty, err := Build(ctx, nil, Config{})
+	require.NoError(t, err)
+	day := []Scan{{Person: 7, Venue: 2, Time: at(0)}, {Person: 1, Venue: 2, Time: at(time.Minute)}}
+	// Appending to an empty index, and appending nothing.
+	ix, err := empty.Append(ctx, day, Config{})
+	require.NoError(t, err)
+	require.Equal(t, 2, ix.Len())
+	require.Equal(t, 8, ix.NumPersons())
+	require.Len(t, ix.PersonScans(nil, 7, time.Time{}, time.Time{}), 1)
+	same, err := ix.Append(ctx, nil, Config{})
+	require.NoError(t, err)
+	require.Equal(t, ix.columns(), same.columns())
+	// A day with a new, higher person id widens the person CSR.
+	more, err := ix.Append(ctx, []Scan{{Person: 20, Venue: 0, Time: at(-time.Hour)}}, Config{})
+	require.NoError(t, err)
+	require.Equal(t, 21, more.NumPersons())
+	require.Equal(t, []Scan{{Person: 20, Venue: 0, Time: at(-time.Hour)}}, more.PersonScans(nil, 20, time.Time{}, time.Time{}))
+	require.Len(t, more.PersonScans(nil, 1, time.Time{}, time.Time{}), 1)
+	// Merging with an empty index changes nothing.
+	m, err := Merge(ctx, Config{}, more, empty)
+	require.NoError(t, err)
+	require.Equal(t, more.columns(), m.columns())
+}
