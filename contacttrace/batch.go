@@ -20,7 +20,7 @@ func (t *Tracer) TraceBatch(ctx context.Context, qs []Query) ([]Result, error) {
 		}
 	}
 	out := make([]Result, len(qs))
-	err := t.TraceEach(ctx, qs, func(i int, r Result) error {
+	err := t.traceEach(ctx, qs, false, func(i int, r Result) error {
 		out[i] = r
 		return nil
 	})
@@ -38,7 +38,14 @@ func (t *Tracer) TraceBatch(ctx context.Context, qs []Query) ([]Result, error) {
 // in order, on cfg.Workers cores, and the queries' hops run in parallel.
 // It stops at the first error from a query or from fn, and returns
 // ctx.Err() if ctx is cancelled.
+//
+// The memory of r is reused for later queries once fn returns: fn must
+// copy what it keeps (TraceBatch keeps every result, TraceEach does not).
 func (t *Tracer) TraceEach(ctx context.Context, qs []Query, fn func(i int, r Result) error) error {
+	return t.traceEach(ctx, qs, true, fn)
+}
+
+func (t *Tracer) traceEach(ctx context.Context, qs []Query, recycle bool, fn func(i int, r Result) error) error {
 	group := t.groupSize()
 	for lo := 0; lo < len(qs); lo += group {
 		hi := min(len(qs), lo+group)
@@ -48,6 +55,9 @@ func (t *Tracer) TraceEach(ctx context.Context, qs []Query, fn func(i int, r Res
 			if err != nil {
 				return fmt.Errorf("contacttrace: batch query %d: %w", i, err)
 			}
+			if recycle {
+				r.res = Result{Contacts: r.spare.Contacts[:0], Hops: r.spare.Hops[:0]}
+			}
 			runs = append(runs, r)
 		}
 		if err := t.traceGroup(ctx, runs); err != nil {
@@ -55,8 +65,12 @@ func (t *Tracer) TraceEach(ctx context.Context, qs []Query, fn func(i int, r Res
 		}
 		for k, r := range runs {
 			res := r.res
+			err := fn(lo+k, res)
+			if recycle {
+				r.spare = res
+			}
 			t.release(r)
-			if err := fn(lo+k, res); err != nil {
+			if err != nil {
 				return err
 			}
 		}

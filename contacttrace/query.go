@@ -314,6 +314,7 @@ type run struct {
 	found   u32map   // cases and contacts so far
 	windows []window // windows of the next hop
 	res     Result
+	spare   Result // a result whose memory TraceEach may reuse
 	// scratch
 	rank   []int32 // per window: position in windowKey order
 	order  []int32
