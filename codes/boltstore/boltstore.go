@@ -174,9 +174,30 @@ func (s *Store) Close() error {
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.db.Path() }
 
-// head is the value of the heads bucket: the log position of the key's last
-// entry and its colour.
-const headLen = 9
+// A head is the value of the heads bucket: the log position of the key's
+// last entry, its colour and its expiry (Unix nanoseconds, 0 for none). The
+// colour and expiry are all codes.Advance needs to see that a rule decision
+// changes nothing, so unchanged decisions never read the log.
+const headLen = 17
+
+func putHead(hv []byte, pos uint64, st codes.State) {
+	binary.BigEndian.PutUint64(hv, pos)
+	hv[8] = byte(st.Colour)
+	var exp int64
+	if !st.Expires.IsZero() {
+		exp = st.Expires.UnixNano()
+	}
+	binary.BigEndian.PutUint64(hv[9:], uint64(exp))
+}
+
+// headState is the part of a head's state stored in the heads bucket.
+func headState(v []byte) codes.State {
+	st := codes.State{Colour: codes.Colour(v[8])}
+	if exp := int64(binary.BigEndian.Uint64(v[9:])); exp != 0 {
+		st.Expires = time.Unix(0, exp).UTC()
+	}
+	return st
+}
 
 func posKey(pos uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), pos) }
 
@@ -224,13 +245,22 @@ func newReader(tx *bolt.Tx) *reader {
 	return &reader{heads: tx.Bucket(bucketHeads).Cursor(), log: tx.Bucket(bucketLog).Cursor()}
 }
 
-func (r *reader) head(k codes.Key) (codes.Entry, uint64, bool, error) {
+// peek returns the head value of k, or nil.
+func (r *reader) peek(k codes.Key) ([]byte, error) {
 	hk, v := r.heads.Seek(k[:])
 	if hk == nil || !bytes.Equal(hk, k[:]) {
-		return codes.Entry{}, 0, false, nil
+		return nil, nil
 	}
 	if len(v) != headLen {
-		return codes.Entry{}, 0, false, corrupt(k, "head")
+		return nil, corrupt(k, "head")
+	}
+	return v, nil
+}
+
+func (r *reader) head(k codes.Key) (codes.Entry, uint64, bool, error) {
+	v, err := r.peek(k)
+	if v == nil || err != nil {
+		return codes.Entry{}, 0, false, err
 	}
 	pos := binary.BigEndian.Uint64(v)
 	var pk [8]byte
@@ -321,9 +351,9 @@ func (s *Store) Apply(ctx context.Context, changes []codes.Change) (codes.Applie
 // record is an entry prepared for the log.
 type record struct {
 	key     *codes.Key
-	val     []byte // encoded entry followed by 8 bytes for the previous position
-	colour  codes.Colour
-	prevPos uint64 // committed position of the key's last entry; 0 if none
+	val     []byte      // encoded entry followed by 8 bytes for the previous position
+	state   codes.State // colour and expiry go to the heads bucket
+	prevPos uint64      // committed position of the key's last entry; 0 if none
 }
 
 type prepared struct {
@@ -378,8 +408,7 @@ func (s *Store) applySorted(chunk []codes.Change, order []int) (codes.Applied, e
 					return err
 				}
 				hv := pk[8:]
-				binary.BigEndian.PutUint64(hv, pos)
-				hv[8] = byte(r.colour)
+				putHead(hv, pos, r.state)
 				if err := heads.Put(r.key[:], hv); err != nil {
 					return err
 				}
@@ -410,7 +439,18 @@ func (s *Store) prepare(chunk []codes.Change, seg []int) prepared {
 		for _, i := range seg {
 			ch := &chunk[i]
 			if curKey == nil || *curKey != ch.Key {
-				var err error
+				v, err := rd.peek(ch.Key)
+				if err != nil {
+					return err
+				}
+				if v != nil && !ch.State.Cause.Manual() {
+					// Colour and expiry decide whether a rule decision
+					// changes anything; only a change needs the full entry.
+					if _, changed := codes.Advance(codes.Entry{State: headState(v)}, true, *ch); !changed {
+						p.unchanged++
+						continue
+					}
+				}
 				cur, committed, exists, err = rd.head(ch.Key)
 				if err != nil {
 					return err
@@ -425,7 +465,7 @@ func (s *Store) prepare(chunk []codes.Change, seg []int) prepared {
 			buf = codes.AppendEntry(buf[:0], &next)
 			val := mem.alloc(len(buf) + 8)
 			copy(val, buf)
-			p.recs = append(p.recs, record{key: &ch.Key, val: val, colour: next.State.Colour, prevPos: committed})
+			p.recs = append(p.recs, record{key: &ch.Key, val: val, state: next.State, prevPos: committed})
 			cur, exists = next, true
 		}
 		return nil

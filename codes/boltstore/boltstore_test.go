@@ -102,7 +102,15 @@ func TestMatchesMemStore(t *testing.T) {
 	for round := 0; round < 20; round++ {
 		var batch []codes.Change
 		for i := 0; i < 50; i++ {
-			batch = append(batch, codes.Change{Key: key(next(40)), State: rule(colours[next(3)], t0.Add(time.Duration(round*100+i)*time.Minute))})
+			at := t0.Add(time.Duration(round*100+i) * time.Minute)
+			st := rule(colours[next(3)], at)
+			switch next(6) {
+			case 0: // expiring states, sometimes already expired by later decisions
+				st.Expires = at.Add(time.Duration(1+next(3)) * 30 * time.Minute)
+			case 1:
+				st = codes.State{Colour: colours[next(3)], Reason: "checked", Cause: codes.Cause{Actor: "op", Authorisation: "A-1"}, Since: at}
+			}
+			batch = append(batch, codes.Change{Key: key(next(40)), State: st})
 		}
 		a1, err := s.Apply(ctx, batch)
 		require.NoError(t, err)
