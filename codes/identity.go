@@ -77,7 +77,8 @@ type Identity interface {
 // six-digit region, birth date YYYYMMDD, three-digit sequence (odd for men)
 // and an ISO 7064 MOD 11-2 check character. It is used for mainland resident
 // identity cards and for the residence permits of Hong Kong, Macao and Taiwan
-// residents; Kind tells them apart. The zero value is not a valid ID.
+// residents; Kind tells them apart. The zero value is not a valid ID. An
+// immutable value, safe for concurrent use.
 type ResidentID struct {
 	num    [18]byte
 	kind   Kind
@@ -122,7 +123,8 @@ func (id ResidentID) Legacy() bool { return id.legacy }
 // (外国人永久居留身份证): 9, two-digit province of the issuing authority,
 // three-digit ISO 3166-1 numeric nationality, birth date YYYYMMDD, three-digit
 // sequence (odd for men) and a MOD 11-2 check character. The pre-2023
-// 15-character format is not accepted.
+// 15-character format is not accepted. An immutable value, safe for
+// concurrent use.
 type ForeignPR struct{ num [18]byte }
 
 // Kind returns KindForeignPR.
@@ -150,7 +152,8 @@ func (id ForeignPR) BirthDate() time.Time { return birth(id.num[6:14]) }
 func (id ForeignPR) Sex() Sex { return sexOf(id.num[16]) }
 
 // Document is an opaque document number (passport, travel permit): upper-case
-// letters and digits, 5 to 20 characters, no check structure.
+// letters and digits, 5 to 20 characters, no check structure. An immutable
+// value, safe for concurrent use.
 type Document struct {
 	kind Kind
 	num  string

@@ -16,7 +16,7 @@ import (
 // 16 bytes of an HMAC over the document (or phone) number. It is a
 // comparable value usable as a map key; stores, caches, logs and metrics hold
 // Keys, never raw numbers. 128 bits keep the collision probability below
-// 10^-20 for a population of 10^9 keys.
+// 10^-20 for a population of 10^9 keys. Keys are values, safe to share.
 type Key [16]byte
 
 // String returns the key in hexadecimal.

@@ -329,7 +329,7 @@ type Provenance struct {
 
 // Display is the code shown to a person: the most severe colour in force of
 // the states keyed by their document and by the phones they own, with every
-// source.
+// source. A plain value.
 type Display struct {
 	Colour  Colour
 	Sources []Provenance

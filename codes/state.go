@@ -59,6 +59,8 @@ func (c Cause) String() string {
 }
 
 // State is the code state of a key. The zero State is green with no record.
+// States are plain values: copy them freely; the Registry never hands out a
+// State it still writes to.
 type State struct {
 	Colour  Colour
 	Reason  string    // text shown to the person and to the auditor
@@ -77,7 +79,7 @@ func (s State) ColourAt(t time.Time) Colour {
 }
 
 // Change asks a store to set the state of Key. State.Since is the time of the
-// change and is required.
+// change and is required. A plain value.
 type Change struct {
 	Key   Key
 	State State
@@ -184,7 +186,7 @@ func ValidateChanges(changes []Change) error {
 // key is its last entry. Hash is SHA-256 over the canonical encoding of the
 // entry (see AppendEntry) which includes Prev, the Hash of the previous entry
 // (zero for the first), so changing, removing or reordering an entry breaks
-// every later link.
+// every later link. A plain value, safe to share once built.
 type Entry struct {
 	Key   Key
 	Seq   uint64 // position in the history, from 0

@@ -29,7 +29,8 @@ func CauseLabel(c Cause) string {
 }
 
 // DayStats are the counts of one day. The maps are keyed by colour, then by
-// cause or region; a missing entry counts zero.
+// cause or region; a missing entry counts zero. Safe for concurrent reads;
+// do not modify one that others read.
 type DayStats struct {
 	Day      time.Time // midnight of the day, in the location the caller chose
 	ByColour map[Colour]int

@@ -67,7 +67,7 @@ func (e *TokenError) Error() string {
 // Unwrap returns ErrMalformed.
 func (e *TokenError) Unwrap() error { return ErrMalformed }
 
-// Claims is what an offline token asserts.
+// Claims is what an offline token asserts. A plain value.
 type Claims struct {
 	Colour  Colour
 	Name    string    // masked name (MaskName), at most 64 bytes
