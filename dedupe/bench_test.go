@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/healthcode-sdk/healthcode/internal/synth"
@@ -96,3 +97,20 @@ func benchSizes() []int {
 }
 
 var bigBench = flag.Bool("dedupe.big", false, "include 1e6-record sizes in the micro-benchmarks")
+
+func BenchmarkReconcile(b *testing.B) {
+	raw, _ := synth.New(1).Registry(synth.RegistryConfig{Records: 200_000, NoiseRate: 0.1})
+	src := fromSynth(raw)
+	iss := slices.Clone(src)
+	for i := range iss {
+		iss[i].ID += 1 << 20
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rep, err := Reconcile(context.Background(), SliceReader(src), SliceReader(iss), ReconcileConfig{})
+		if err != nil || rep.Matched != int64(len(src)) {
+			b.Fatal(err, rep.Matched)
+		}
+	}
+	b.ReportMetric(float64(len(src)+len(iss))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}

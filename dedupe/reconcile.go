@@ -115,6 +115,10 @@ func Reconcile(ctx context.Context, source, issued RecordReader, cfg ReconcileCo
 				return err
 			}
 			*n++
+			// Grow by doubling: append's 1.25x growth on large slices
+			// copies (and faults in) the arena many times over.
+			arena = doubleCap(arena, 256)
+			ents = doubleCap(ents, 1)
 			off := len(arena)
 			empty := true
 			for _, f := range cfg.Key {
@@ -159,13 +163,14 @@ func Reconcile(ctx context.Context, source, issued RecordReader, cfg ReconcileCo
 			j++
 		}
 		run = run[:0]
+		same := true
 		for _, o := range order[i:j] {
-			run = append(run, &ents[o.i])
+			e := &ents[o.i]
+			same = same && (len(run) == 0 || bytes.Equal(key(e), key(run[0])))
+			run = append(run, e)
 		}
-		if len(run) > 1 {
-			slices.SortFunc(run, func(a, b *rentry) int {
-				return cmp.Or(bytes.Compare(key(a), key(b)), cmp.Compare(a.id, b.id))
-			})
+		if !same { // a hash collision: bring equal keys together
+			slices.SortFunc(run, func(a, b *rentry) int { return bytes.Compare(key(a), key(b)) })
 		}
 		for k := 0; k < len(run); {
 			l := k + 1
@@ -180,6 +185,8 @@ func Reconcile(ctx context.Context, source, issued RecordReader, cfg ReconcileCo
 					src = append(src, e.id)
 				}
 			}
+			slices.Sort(src)
+			slices.Sort(iss)
 			m := min(len(src), len(iss))
 			rep.Matched += int64(m)
 			rep.Missing = append(rep.Missing, src[m:]...)
@@ -206,4 +213,15 @@ func Reconcile(ctx context.Context, source, issued RecordReader, cfg ReconcileCo
 		return nil, fmt.Errorf("%w: issued has %d records, matched %d + extra %d", ErrIdentity, rep.Issued, rep.Matched, len(rep.Extra))
 	}
 	return rep, nil
+}
+
+// doubleCap returns s with room for at least n more elements, doubling
+// its capacity when it has to grow.
+func doubleCap[T any](s []T, n int) []T {
+	if cap(s)-len(s) >= n {
+		return s
+	}
+	out := make([]T, len(s), max(2*cap(s), len(s)+n, 1024))
+	copy(out, s)
+	return out
 }
