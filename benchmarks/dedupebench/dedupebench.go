@@ -718,8 +718,9 @@ type reconData struct {
 	once    sync.Once
 	n       int
 	src     []dedupe.Record
-	issued  [][]dedupe.Record // issued[i]: what was issued for src[i]
-	missing []int             // prefix sums: missing among src[:k]
+	issued  []dedupe.Record // in source order: what was issued for src[0], src[1], ...
+	ends    []int           // ends[k]: records issued for src[:k]
+	missing []int           // prefix sums: missing among src[:k]
 	twice   []int
 }
 
@@ -727,7 +728,7 @@ func (d *reconData) load() {
 	d.once.Do(func() {
 		raw, _ := synth.New(77).Registry(synth.RegistryConfig{Records: d.n, NoiseRate: noiseRate})
 		d.src = make([]dedupe.Record, len(raw))
-		d.issued = make([][]dedupe.Record, len(raw))
+		d.ends = make([]int, len(raw)+1)
 		d.missing = make([]int, len(raw)+1)
 		d.twice = make([]int, len(raw)+1)
 		for i, x := range raw {
@@ -742,24 +743,20 @@ func (d *reconData) load() {
 				dup := c
 				dup.ID += int64(d.n)
 				dup.Name = " " + dup.Name + " "
-				d.issued[i] = []dedupe.Record{c, dup}
+				d.issued = append(d.issued, c, dup)
 				t = 1
 			default:
-				d.issued[i] = []dedupe.Record{c}
+				d.issued = append(d.issued, c)
 			}
+			d.ends[i+1] = len(d.issued)
 			d.missing[i+1] = d.missing[i] + m
 			d.twice[i+1] = d.twice[i] + t
 		}
 	})
 }
 
-func (d *reconData) issuedFor(k int) []dedupe.Record {
-	var out []dedupe.Record
-	for _, is := range d.issued[:k] {
-		out = append(out, is...)
-	}
-	return out
-}
+// issuedFor returns what was issued for src[:k].
+func (d *reconData) issuedFor(k int) []dedupe.Record { return d.issued[:d.ends[k]] }
 
 func reconcileWorkload(size int) bench.Workload {
 	data := &reconData{n: size}
@@ -778,14 +775,9 @@ func reconcileWorkload(size int) bench.Workload {
 		Subjects: []bench.Subject{
 			{Name: "dedupe.Reconcile", Role: bench.Primary, Setup: func(ctx context.Context) (bench.Runner, error) {
 				data.load()
-				issued := map[int][]dedupe.Record{}
 				return meter(bench.RunFunc(func(ctx context.Context, n int) error {
 					return prefixes(ctx, n, len(data.src), func(k int) error {
-						is, ok := issued[k]
-						if !ok {
-							is = data.issuedFor(k)
-							issued[k] = is
-						}
+						is := data.issuedFor(k)
 						rep, err := dedupe.Reconcile(ctx, dedupe.SliceReader(data.src[:k]), dedupe.SliceReader(is), dedupe.ReconcileConfig{})
 						if err != nil {
 							return err
@@ -796,14 +788,9 @@ func reconcileWorkload(size int) bench.Workload {
 			}},
 			{Name: "naive-map", Role: bench.Baseline, Setup: func(ctx context.Context) (bench.Runner, error) {
 				data.load()
-				issued := map[int][]dedupe.Record{}
 				return meter(bench.RunFunc(func(ctx context.Context, n int) error {
 					return prefixes(ctx, n, len(data.src), func(k int) error {
-						is, ok := issued[k]
-						if !ok {
-							is = data.issuedFor(k)
-							issued[k] = is
-						}
+						is := data.issuedFor(k)
 						m, miss, extra := naiveReconcile(data.src[:k], is)
 						return checkRep("naive-map", k, m, miss, extra)
 					})
