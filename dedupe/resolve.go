@@ -339,8 +339,9 @@ func (r *Resolver) Resolve(ctx context.Context, recs []Record) (*Result, error) 
 // reached, then spilled to Config.Partitions partitions by a
 // hash of their suspicious key, and each partition is resolved in memory
 // (external partitioning). Records with the same key always land in the
-// same partition, so the result equals Resolve's. src's first error other
-// than io.EOF stops the run and is returned.
+// same partition, so the result equals Resolve's (in another order). As
+// for Resolve, a repeated record id within a key is ErrDuplicateID. src's
+// first error other than io.EOF stops the run and is returned.
 func (r *Resolver) Stream(ctx context.Context, src RecordReader, sink Sink) (Stats, error) {
 	var st Stats
 	mem := &memTable{}
