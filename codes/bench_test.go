@@ -2,6 +2,7 @@ package codes
 
 import (
 	"context"
+	"flag"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -82,8 +83,16 @@ func lookupFixture(b *testing.B, n int) (*Registry, map[Key]Colour, []Key, []Col
 	return r, m, keys, want
 }
 
+// largeBench adds production sizes to the micro-benchmarks; CI runs them
+// once each at the small sizes only.
+var largeBench = flag.Bool("large", false, "also run micro-benchmarks at production sizes (1 M keys)")
+
 func BenchmarkLookup(b *testing.B) {
-	for _, n := range []int{100_000, 1_000_000} {
+	sizes := []int{100_000}
+	if *largeBench {
+		sizes = append(sizes, 1_000_000)
+	}
+	for _, n := range sizes {
 		r, m, keys, want := lookupFixture(b, n)
 		ctx := context.Background()
 		b.Run("registry/n="+strconv.Itoa(n), func(b *testing.B) {
