@@ -261,32 +261,95 @@ func scanStats(scans []Scan, w int) (stats, error) {
 }
 
 // buildPersons builds the person CSR from the persons column: a stable
-// counting sort of positions by person, each worker owning a person range.
+// counting sort of positions by person in two cache-friendly passes.
+// Person ids are split into buckets of 65,536: pass 1 scatters positions
+// (and each person's low 16 bits) into bucket order, chunks of positions
+// in parallel; pass 2 sorts each bucket by person with a counting array
+// that fits in cache, buckets in parallel. A one-pass counting sort over
+// tens of millions of persons misses the cache on every scan instead.
 func (ix *Index) buildPersons(np, w int) {
-	counts := make([]uint32, np+1)
+	const shift = 16
 	persons := ix.persons
-	parallelRanges(w, np, func(lo, hi int) {
-		l, h := uint32(lo), uint32(hi)
-		for _, p := range persons {
-			if p >= l && p < h {
-				counts[p]++
-			}
+	n := len(persons)
+	nb := (np + 1<<shift - 1) >> shift
+	ix.personOff = make([]uint32, np+1)
+	ix.personPos = make([]uint32, n)
+	if n == 0 || np == 0 {
+		return
+	}
+	low := make([]uint16, n)
+
+	// Pass 1: per-chunk bucket histograms, then a stable scatter.
+	chunks := chunkRanges(n, w)
+	hist := make([][]uint32, len(chunks))
+	parallelEach(len(chunks), func(c int) {
+		h := make([]uint32, nb)
+		for _, p := range persons[chunks[c][0]:chunks[c][1]] {
+			h[p>>shift]++
+		}
+		hist[c] = h
+	})
+	bucketOff := make([]uint32, nb+1)
+	var sum uint32
+	for b := range nb {
+		bucketOff[b] = sum
+		for c := range chunks {
+			cnt := hist[c][b]
+			hist[c][b] = sum // this chunk's start in bucket b
+			sum += cnt
+		}
+	}
+	bucketOff[nb] = sum
+	parallelEach(len(chunks), func(c int) {
+		next := hist[c]
+		for pos := chunks[c][0]; pos < chunks[c][1]; pos++ {
+			p := persons[pos]
+			b := p >> shift
+			ix.personPos[next[b]] = uint32(pos)
+			low[next[b]] = uint16(p)
+			next[b]++
 		}
 	})
-	ix.personOff = prefixSums(counts)
-	ix.personPos = make([]uint32, len(persons))
+
+	// Pass 2: each bucket sorted by its persons' low bits, stably.
 	var wg sync.WaitGroup
-	for _, r := range balancedRanges(ix.personOff, w) {
+	for _, r := range balancedRanges(bucketOff, w) {
 		wg.Go(func() {
-			lo, hi := uint32(r[0]), uint32(r[1])
-			next := slices.Clone(ix.personOff[lo:hi])
-			for pos, p := range persons {
-				if p >= lo && p < hi {
-					ix.personPos[next[p-lo]] = uint32(pos)
-					next[p-lo]++
+			counts := make([]uint32, 1<<shift+1)
+			var buf []uint32
+			for b := r[0]; b < r[1]; b++ {
+				s, e := bucketOff[b], bucketOff[b+1]
+				clear(counts)
+				for _, l := range low[s:e] {
+					counts[l]++
 				}
+				base := b << shift
+				width := min(1<<shift, np-base)
+				acc := s
+				for j := range width {
+					ix.personOff[base+j] = acc
+					c := counts[j]
+					counts[j] = acc - s
+					acc += c
+				}
+				buf = slices.Grow(buf[:0], int(e-s))[:e-s]
+				for k, l := range low[s:e] {
+					buf[counts[l]] = ix.personPos[s+uint32(k)]
+					counts[l]++
+				}
+				copy(ix.personPos[s:e], buf)
 			}
 		})
+	}
+	wg.Wait()
+	ix.personOff[np] = uint32(n)
+}
+
+// parallelEach runs f(0..k-1) concurrently.
+func parallelEach(k int, f func(i int)) {
+	var wg sync.WaitGroup
+	for i := range k {
+		wg.Go(func() { f(i) })
 	}
 	wg.Wait()
 }

@@ -295,3 +295,33 @@ func TestAppendEdgeCases(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, more.columns(), m.columns())
 }
+
+// Person ids spanning several 65,536-wide buckets, some empty.
+func TestPersonIndexManyBuckets(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	scans := make([]Scan, 20000)
+	for i := range scans {
+		p := uint32(rng.IntN(300_000))
+		if i%3 == 0 {
+			p = uint32(rng.IntN(50)) // a few heavy scanners
+		}
+		if p >= 70_000 && p < 140_000 {
+			p += 70_000 // leave a whole bucket empty
+		}
+		scans[i] = Scan{Person: p, Venue: uint32(rng.IntN(100)), Time: at(time.Duration(rng.IntN(86400)) * time.Second)}
+	}
+	for _, w := range []int{1, 2, 5} {
+		ix, err := Build(context.Background(), scans, Config{Workers: w})
+		require.NoError(t, err)
+		require.Nil(t, ix.check())
+		byPerson := map[uint32][]Scan{}
+		for _, s := range scans {
+			byPerson[s.Person] = append(byPerson[s.Person], s)
+		}
+		for _, p := range []uint32{0, 7, 49, 65535, 65536, 69_999, 100_000, 150_000, 299_999, uint32(ix.NumPersons() - 1)} {
+			want := byPerson[p]
+			slices.SortFunc(want, compareScan)
+			require.Equal(t, want, ix.PersonScans(nil, p, time.Time{}, time.Time{}), "person %d workers %d", p, w)
+		}
+	}
+}

@@ -406,6 +406,17 @@ func (r *run) step(t *Tracer, hop int) bool {
 	st := HopStats{Hop: hop, Windows: len(r.windows)}
 	r.rankWindows()
 	r.best.reset()
+	// Room for every scan and passenger in the windows, so the table never
+	// regrows inside the hop.
+	room := 0
+	for i := range r.windows {
+		if w := &r.windows[i]; w.kind == KindVenue {
+			room += int(w.b - w.a)
+		} else {
+			room += len(t.trips.trips[w.trip].Passengers)
+		}
+	}
+	r.best.reserve(min(room, 1<<22)) // beyond 4 M, amortised doubling is cheap enough
 	r.cands = r.cands[:0]
 	for i := range r.windows {
 		w := &r.windows[i]
@@ -437,6 +448,7 @@ func (r *run) step(t *Tracer, hop int) bool {
 	st.Contacts = len(kept)
 	first := len(r.res.Contacts)
 	r.res.Contacts = slices.Grow(r.res.Contacts, len(kept))
+	r.found.reserve(len(kept))
 	for _, c := range kept {
 		r.found.put(c.person, 0)
 		w := &r.windows[c.win]

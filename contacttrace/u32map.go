@@ -1,5 +1,7 @@
 package contacttrace
 
+import "math/bits"
+
 // u32map is an open-addressing hash map from person ids to int32, for the
 // per-hop candidate table: several times faster than a Go map on this
 // insert-heavy, delete-free load. Not safe for concurrent use.
@@ -14,13 +16,33 @@ func (m *u32map) reset() {
 	if m.n == 0 {
 		return
 	}
-	if len(m.keys) > 1<<16 && m.n < len(m.keys)/16 {
-		// Mostly empty after a large hop: shrink rather than clear it all.
-		*m = u32map{}
+	if len(m.keys) > 1<<20 && m.n < len(m.keys)/64 {
+		// Far too big for what the last use held: shrink to fit it.
+		m.alloc(4 * m.n)
 		return
 	}
 	clear(m.keys)
 	m.n = 0
+}
+
+// alloc replaces the table with an empty one of at least size slots.
+func (m *u32map) alloc(size int) {
+	size = 1 << bits.Len(uint(max(size, 64)-1))
+	m.keys, m.vals, m.mask, m.n = make([]uint32, size), make([]int32, size), uint32(size-1), 0
+}
+
+// reserve makes room for n more keys without regrowing on the way.
+func (m *u32map) reserve(n int) {
+	if 2*(m.n+n) <= len(m.keys) {
+		return
+	}
+	old, oldVals := m.keys, m.vals
+	m.alloc(2 * (m.n + n))
+	for i, k := range old {
+		if k != 0 {
+			m.put(k-1, oldVals[i])
+		}
+	}
 }
 
 func hash32(k uint32) uint32 {
@@ -65,13 +87,4 @@ func (m *u32map) put(k uint32, v int32) {
 	}
 }
 
-func (m *u32map) grow() {
-	old, oldVals := m.keys, m.vals
-	size := max(64, 2*len(old))
-	m.keys, m.vals, m.mask, m.n = make([]uint32, size), make([]int32, size), uint32(size-1), 0
-	for i, k := range old {
-		if k != 0 {
-			m.put(k-1, oldVals[i])
-		}
-	}
-}
+func (m *u32map) grow() { m.reserve(max(m.n, 32)) }
