@@ -192,19 +192,19 @@ func (rd *Reader) Read() (Record, error) {
 		return Record{}, fmt.Errorf("dedupe: read CSV: %w", err)
 	}
 	line, _ := rd.r.FieldPos(0)
-	rowErr := &RowError{Line: line}
 	if len(row) != len(rd.header) {
-		rowErr.Err = fmt.Errorf("%w: %d columns, header has %d", ErrCSV, len(row), len(rd.header))
-		return Record{}, rowErr
+		return Record{}, &RowError{Line: line, Err: fmt.Errorf("%w: %d columns, header has %d", ErrCSV, len(row), len(rd.header))}
 	}
+	// fields collects the row's problems; a RowError is built only for a
+	// bad row, so good rows allocate nothing for it.
+	var fields []*FieldError
 	var rec Record
 	idText := strings.TrimSpace(row[rd.id])
 	id, err := strconv.ParseInt(idText, 10, 64)
 	if err != nil {
-		rowErr.Fields = append(rowErr.Fields, &FieldError{Column: rd.header[rd.id], Err: ErrFormat, Reason: "id is not an integer"})
+		fields = append(fields, &FieldError{Column: rd.header[rd.id], Err: ErrFormat, Reason: "id is not an integer"})
 	}
 	rec.ID = id
-	rowErr.ID = id
 	for _, f := range AllFields() {
 		if i := rd.idx[f]; i >= 0 {
 			rec.Set(f, row[i])
@@ -220,7 +220,7 @@ func (rd *Reader) Read() (Record, error) {
 		}
 		t, err := parseTimestamp(s, rd.cfg.Location)
 		if err != nil {
-			rowErr.Fields = append(rowErr.Fields, &FieldError{Column: rd.header[i], Err: ErrDate, Reason: "want a time like 2006-01-02T15:04:05+08:00 or 2006-01-02 15:04:05"})
+			fields = append(fields, &FieldError{Column: rd.header[i], Err: ErrDate, Reason: "want a time like 2006-01-02T15:04:05+08:00 or 2006-01-02 15:04:05"})
 			return
 		}
 		*dst = t
@@ -238,11 +238,11 @@ func (rd *Reader) Read() (Record, error) {
 			if i := rd.idx[fe.Field]; i >= 0 {
 				fe.Column = rd.header[i]
 			}
-			rowErr.Fields = append(rowErr.Fields, fe)
+			fields = append(fields, fe)
 		}
 	}
-	if len(rowErr.Fields) > 0 {
-		return rec, rowErr
+	if len(fields) > 0 {
+		return rec, &RowError{Line: line, ID: id, Fields: fields}
 	}
 	return rec, nil
 }

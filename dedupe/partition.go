@@ -24,6 +24,7 @@ const memChunk = 1 << 20
 // for concurrent use.
 type memTable struct {
 	chunks [][]byte
+	next   int     // the chunk being filled
 	es     []entry // h, and i = chunk<<32 | offset
 	bytes  int64   // memory held: chunk capacity and entries
 }
@@ -31,16 +32,21 @@ type memTable struct {
 const entrySize = 16
 
 func (m *memTable) add(h uint64, enc []byte) {
-	if n := len(m.chunks); n == 0 || cap(m.chunks[n-1])-len(m.chunks[n-1]) < len(enc) {
+	// Move to the next chunk (reused after a reset, else new) when the
+	// current one is full.
+	for m.next < len(m.chunks) && cap(m.chunks[m.next])-len(m.chunks[m.next]) < len(enc) {
+		m.next++
+	}
+	if m.next == len(m.chunks) {
 		size := 4 << 10 // small partitions stay small; chunks double up to memChunk
-		if n > 0 {
+		if n := len(m.chunks); n > 0 {
 			size = min(memChunk, 2*cap(m.chunks[n-1]))
 		}
 		c := make([]byte, 0, max(size, len(enc)))
 		m.chunks = append(m.chunks, c)
 		m.bytes += int64(cap(c))
 	}
-	c := len(m.chunks) - 1
+	c := m.next
 	off := len(m.chunks[c])
 	m.chunks[c] = append(m.chunks[c], enc...)
 	m.es = append(m.es, entry{h: h, i: uint64(c)<<32 | uint64(off)})
@@ -48,6 +54,19 @@ func (m *memTable) add(h uint64, enc []byte) {
 }
 
 // encoded returns the length-prefixed encoding of the record at ref.
+// reset empties m, keeping its chunks for reuse.
+func (m *memTable) reset() {
+	for i := range m.chunks {
+		m.chunks[i] = m.chunks[i][:0]
+	}
+	m.es = m.es[:0]
+	m.bytes = 0
+	for _, c := range m.chunks {
+		m.bytes += int64(cap(c))
+	}
+	m.next = 0
+}
+
 func (m *memTable) encoded(ref uint64) ([]byte, error) {
 	b := m.chunks[ref>>32][ref&(1<<32-1):]
 	_, n, err := splitEncoded(b)
@@ -228,6 +247,7 @@ func (r *Resolver) resolvePartitions(ctx context.Context, p *partitioner, sink S
 	n := len(p.files)
 	workers := max(1, min(r.cfg.Workers, n))
 	per := r.cfg.MemoryBudget / int64(workers)
+	scratch := make([]memTable, workers) // one per worker, reused partition after partition
 	for lo := 0; lo < n; lo += workers {
 		hi := min(n, lo+workers)
 		out := make([]batch, hi-lo)
@@ -237,7 +257,7 @@ func (r *Resolver) resolvePartitions(ctx context.Context, p *partitioner, sink S
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs[i-lo] = r.resolvePartition(ctx, p, i, per, &out[i-lo])
+				errs[i-lo] = r.resolvePartition(ctx, p, i, per, &out[i-lo], &scratch[i-lo])
 			}()
 		}
 		wg.Wait()
@@ -264,7 +284,7 @@ func (r *Resolver) resolvePartitions(ctx context.Context, p *partitioner, sink S
 
 // resolvePartition resolves partition i of p into out, splitting it again
 // first when it would take more than budget bytes.
-func (r *Resolver) resolvePartition(ctx context.Context, p *partitioner, i int, budget int64, out *batch) error {
+func (r *Resolver) resolvePartition(ctx context.Context, p *partitioner, i int, budget int64, out *batch, m *memTable) error {
 	if p.memSize(i) > budget && p.level < maxSplitLevel && p.counts[i] > 1 {
 		// Split into as many parts as needed to fit, with room to spare
 		// for an uneven split, but no more than Config.Partitions.
@@ -282,13 +302,13 @@ func (r *Resolver) resolvePartition(ctx context.Context, p *partitioner, i int, 
 		}
 		out.st.Partitions += len(sub.files)
 		for j := range sub.files {
-			if err := r.resolvePartition(ctx, sub, j, budget, out); err != nil {
+			if err := r.resolvePartition(ctx, sub, j, budget, out, m); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	m := &memTable{}
+	m.reset()
 	if err := p.stream(i, func(h uint64, enc []byte) error { m.add(h, enc); return nil }); err != nil {
 		return err
 	}
