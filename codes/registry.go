@@ -97,6 +97,7 @@ type Registry struct {
 	hot    []atomic.Pointer[cached] // direct-mapped, lock-free front of cache
 	filter atomic.Pointer[filter]
 	epochs []atomic.Uint64
+	counts [countShards]lookupCounts
 
 	// writeMu is held shared by writers for the whole of filter-add plus
 	// store write, and exclusively by Rebuild while it installs next.
@@ -112,6 +113,41 @@ type cached struct {
 }
 
 const epochShards = 1 << 14
+
+// countShards spreads the lookup counters over cache lines, chosen by key
+// bits, so that cores counting different keys rarely share a line.
+const countShards = 64
+
+type lookupCounts struct {
+	filterGreen, cacheHits, storeReads atomic.Uint64
+	_                                  [40]byte // pad to a 64-byte line
+}
+
+func (r *Registry) countsOf(k *Key) *lookupCounts { return &r.counts[k[3]&(countShards-1)] }
+
+// LookupStats counts how Lookup, Colour and Display answered since Open:
+// the filter's share is what never touched the cache or the store.
+type LookupStats struct {
+	FilterGreen uint64 // answered green by the filter alone
+	CacheHits   uint64 // answered from the cache
+	StoreReads  uint64 // read from the store (cache misses)
+}
+
+// Total returns the number of lookups counted.
+func (s LookupStats) Total() uint64 { return s.FilterGreen + s.CacheHits + s.StoreReads }
+
+// LookupStats returns the lookup counters. It is cheap enough for a metrics
+// scrape; the counts are read one shard at a time, not as one snapshot.
+func (r *Registry) LookupStats() LookupStats {
+	var s LookupStats
+	for i := range r.counts {
+		c := &r.counts[i]
+		s.FilterGreen += c.filterGreen.Load()
+		s.CacheHits += c.cacheHits.Load()
+		s.StoreReads += c.storeReads.Load()
+	}
+	return s
+}
 
 // Open returns a Registry over store, filling the filter from store.Scan.
 func Open(ctx context.Context, store Store, cfg Config) (*Registry, error) {
@@ -200,7 +236,9 @@ func cacheKey(k *Key) uint64 {
 // store; otherwise it answers from the cache or the store. Use
 // State.ColourAt to apply expiry.
 func (r *Registry) Lookup(ctx context.Context, key Key) (State, error) {
+	cnt := r.countsOf(&key)
 	if !r.filter.Load().has(&key) {
+		cnt.filterGreen.Add(1)
 		return State{}, nil
 	}
 	ep := r.epoch(&key)
@@ -208,12 +246,15 @@ func (r *Registry) Lookup(ctx context.Context, key Key) (State, error) {
 	ck := cacheKey(&key)
 	slot := &r.hot[ck&uint64(len(r.hot)-1)]
 	if c := slot.Load(); c != nil && c.key == key && c.epoch == e {
+		cnt.cacheHits.Add(1)
 		return c.state, nil
 	}
 	if c, ok := r.cache.Get(ck); ok && c.key == key && c.epoch == e {
 		slot.Store(c)
+		cnt.cacheHits.Add(1)
 		return c.state, nil
 	}
+	cnt.storeReads.Add(1)
 	ent, ok, err := r.store.Get(ctx, key)
 	if err != nil {
 		return State{}, err
@@ -234,12 +275,14 @@ func (r *Registry) Lookup(ctx context.Context, key Key) (State, error) {
 // the State out, for display paths that need only the colour.
 func (r *Registry) Colour(ctx context.Context, key Key, now time.Time) (Colour, error) {
 	if !r.filter.Load().has(&key) {
+		r.countsOf(&key).filterGreen.Add(1)
 		return Green, nil
 	}
 	ep := r.epoch(&key)
 	e := ep.Load()
 	slot := &r.hot[cacheKey(&key)&uint64(len(r.hot)-1)]
 	if c := slot.Load(); c != nil && c.key == key && c.epoch == e {
+		r.countsOf(&key).cacheHits.Add(1)
 		return c.state.ColourAt(now), nil
 	}
 	st, err := r.Lookup(ctx, key)

@@ -357,3 +357,37 @@ func TestHistoryDuringWrites(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, h, 400)
 }
+
+func TestLookupStatsCountHowLookupsWereAnswered(t *testing.T) {
+	ctx := context.Background()
+	reg, err := Open(ctx, NewMemStore(), Config{ExpectedNonGreen: 1000, CacheEntries: 1000})
+	require.NoError(t, err)
+	defer reg.Close()
+	k, err := NewKeyer(HMACSHA256, []byte("0123456789abcdef0123"))
+	require.NoError(t, err)
+	id, err := ParseResidentID("11010519491231002X")
+	require.NoError(t, err)
+	red := k.Document(id)
+	_, err = reg.Apply(ctx, []Change{{Key: red, State: State{Colour: Red, Reason: "r", Since: time.Date(2022, 4, 1, 8, 0, 0, 0, time.UTC),
+		Cause: Cause{RuleID: "r1", RuleVersion: "v1"}}}})
+	require.NoError(t, err)
+
+	var green Key
+	green[0] = 1 // never applied, so never in the filter... unless a false positive
+	for reg.filter.Load().has(&green) {
+		green[1]++
+	}
+	for range 3 {
+		_, err := reg.Lookup(ctx, green)
+		require.NoError(t, err)
+	}
+	st, err := reg.Lookup(ctx, red) // first read of red goes to the store
+	require.NoError(t, err)
+	require.Equal(t, Red, st.Colour)
+	_, err = reg.Colour(ctx, red, time.Date(2022, 4, 2, 8, 0, 0, 0, time.UTC)) // then the cache answers
+	require.NoError(t, err)
+	_, err = reg.Lookup(ctx, red)
+	require.NoError(t, err)
+	require.Equal(t, LookupStats{FilterGreen: 3, CacheHits: 2, StoreReads: 1}, reg.LookupStats())
+	require.Equal(t, uint64(6), reg.LookupStats().Total())
+}
