@@ -545,22 +545,46 @@ func (s *Store) Link(_ context.Context, l codes.Link) error {
 	if err := codes.ValidateLink(l); err != nil {
 		return err
 	}
+	return s.db.Update(func(tx *bolt.Tx) error { return putLink(tx, l) })
+}
+
+// LinkAll records many links in one transaction (one fsync), as a first
+// load of a registry's phones needs: Link per row would fsync per row. It
+// is all or nothing: an invalid link, or a second owner of a phone (in the
+// store or earlier in links), refuses the whole batch with an error naming
+// its index, and nothing is written.
+func (s *Store) LinkAll(_ context.Context, links []codes.Link) error {
+	for i, l := range links {
+		if err := codes.ValidateLink(l); err != nil {
+			return fmt.Errorf("boltstore: link %d: %w", i, err)
+		}
+	}
 	return s.db.Update(func(tx *bolt.Tx) error {
-		byPhone := tx.Bucket(bucketByPhone)
-		if l.Role == codes.RoleOwner {
-			c := byPhone.Cursor()
-			for k, v := c.Seek(l.Phone[:]); k != nil && bytes.HasPrefix(k, l.Phone[:]); k, v = c.Next() {
-				if len(v) > 0 && codes.Role(v[0]) == codes.RoleOwner && !bytes.Equal(k[16:], l.Person[:]) {
-					return codes.ErrPhoneOwned
-				}
+		for i, l := range links {
+			if err := putLink(tx, l); err != nil {
+				return fmt.Errorf("boltstore: link %d: %w", i, err)
 			}
 		}
-		v := linkVal(l)
-		if err := byPhone.Put(pair(l.Phone, l.Person), v); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketByPerson).Put(pair(l.Person, l.Phone), slices.Clone(v))
+		return nil
 	})
+}
+
+// putLink writes l in both directions, refusing a second owner of a phone.
+func putLink(tx *bolt.Tx, l codes.Link) error {
+	byPhone := tx.Bucket(bucketByPhone)
+	if l.Role == codes.RoleOwner {
+		c := byPhone.Cursor()
+		for k, v := c.Seek(l.Phone[:]); k != nil && bytes.HasPrefix(k, l.Phone[:]); k, v = c.Next() {
+			if len(v) > 0 && codes.Role(v[0]) == codes.RoleOwner && !bytes.Equal(k[16:], l.Person[:]) {
+				return codes.ErrPhoneOwned
+			}
+		}
+	}
+	v := linkVal(l)
+	if err := byPhone.Put(pair(l.Phone, l.Person), v); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketByPerson).Put(pair(l.Person, l.Phone), slices.Clone(v))
 }
 
 // Unlink implements codes.LinkStore.

@@ -150,6 +150,47 @@ func TestLinks(t *testing.T) {
 	require.Empty(t, ls)
 }
 
+func TestLinkAllIsAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t, Config{})
+	p1, p2, a, b, c := key(30), key(31), key(32), key(33), key(34)
+	require.NoError(t, s.LinkAll(ctx, []codes.Link{
+		{Phone: p1, Person: a, Role: codes.RoleOwner, Since: t0},
+		{Phone: p1, Person: b, Role: codes.RoleProxy, Since: t0},
+		{Phone: p2, Person: b, Role: codes.RoleOwner, Since: t0},
+	}))
+	ps, err := s.PersonsOf(ctx, p1)
+	require.NoError(t, err)
+	require.Len(t, ps, 2)
+	ls, err := s.PhonesOf(ctx, b)
+	require.NoError(t, err)
+	require.Len(t, ls, 2)
+
+	// A second owner of p2, even after good links in the same batch,
+	// refuses the batch: c gets no phone at all.
+	err = s.LinkAll(ctx, []codes.Link{
+		{Phone: key(35), Person: c, Role: codes.RoleOwner, Since: t0},
+		{Phone: p2, Person: c, Role: codes.RoleOwner, Since: t0},
+	})
+	require.ErrorIs(t, err, codes.ErrPhoneOwned)
+	require.ErrorContains(t, err, "link 1")
+	ls, err = s.PhonesOf(ctx, c)
+	require.NoError(t, err)
+	require.Empty(t, ls)
+
+	// Two owners of one phone inside one batch are refused too.
+	err = s.LinkAll(ctx, []codes.Link{
+		{Phone: key(36), Person: a, Role: codes.RoleOwner, Since: t0},
+		{Phone: key(36), Person: c, Role: codes.RoleOwner, Since: t0},
+	})
+	require.ErrorIs(t, err, codes.ErrPhoneOwned)
+	// An invalid link is refused before anything is written.
+	require.Error(t, s.LinkAll(ctx, []codes.Link{{Phone: key(37), Person: a, Role: codes.Role(9), Since: t0}}))
+	ps, err = s.PersonsOf(ctx, key(37))
+	require.NoError(t, err)
+	require.Empty(t, ps)
+}
+
 // TestTamperedHistoryDetected edits a stored entry behind the store's back
 // and checks that verification names it.
 func TestTamperedHistoryDetected(t *testing.T) {
