@@ -163,6 +163,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.colours = newColourGauge(a.metrics)
+	registerLookupMetrics(a.metrics, a.reg)
 	if err := a.store.Scan(ctx, func(_ codes.Key, c codes.Colour) error {
 		a.colours.add(c, 1)
 		return nil

@@ -41,6 +41,8 @@ func (a *App) seedDemo(ctx context.Context) error {
 	people := g.People(a.cfg.DemoPeople)
 	keys := make([]codes.Key, len(people))
 	regions := make([]string, len(people))
+	var links []codes.Link
+	owned := map[codes.Key]bool{}
 	for i, p := range people {
 		id, err := codes.Parse(p.DocNumber)
 		if err != nil {
@@ -57,15 +59,18 @@ func (a *App) seedDemo(ctx context.Context) error {
 			}
 			// Phones are shared in real data (and in synth); the first
 			// person to claim one owns it, the rest are proxies.
+			pk := a.keyer.Phone(ph)
 			role := codes.RoleOwner
-			if owners, err := a.store.PersonsOf(ctx, a.keyer.Phone(ph)); err != nil {
-				return err
-			} else if len(owners) > 0 {
+			if owned[pk] {
 				role = codes.RoleProxy
 			}
-			if err := a.store.Link(ctx, codes.Link{Phone: a.keyer.Phone(ph), Person: keys[i], Role: role, Since: today}); err != nil {
-				return err
-			}
+			owned[pk] = true
+			links = append(links, codes.Link{Phone: pk, Person: keys[i], Role: role, Since: today})
+		}
+	}
+	if len(links) > 0 {
+		if err := a.store.LinkAll(ctx, links); err != nil {
+			return err
 		}
 	}
 	areas, err := riskAreas(g.RiskAreas(40, today), today)
@@ -116,7 +121,7 @@ func (a *App) seedDemo(ctx context.Context) error {
 	if err := a.stats.save(); err != nil {
 		return err
 	}
-	a.log.Info("demo population seeded", "people", len(people), "days", demoDays, "took", time.Since(start).Round(time.Millisecond))
+	a.log.Info("demo population seeded", "people", len(people), "days", demoDays, "took", time.Since(start).Round(time.Millisecond).String())
 	return os.WriteFile(marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o600)
 }
 

@@ -294,6 +294,8 @@ func TestEndToEnd(t *testing.T) {
 	require.Contains(t, string(mb), `healthcoded_codes_in_force{colour="red"}`)
 	require.NotContains(t, string(mb), `healthcoded_codes_in_force{colour="green"} -`, "the gauge counts keys, never below zero")
 	require.Contains(t, string(mb), `healthcoded_http_shed_total{reason="concurrency"} 0`)
+	require.Contains(t, string(mb), `healthcoded_lookups_total{answered_by="filter"}`)
+	require.Contains(t, string(mb), `healthcoded_cache_hit_ratio`)
 	logs := s.stderr.String()
 	require.Contains(t, logs, `"action":"transcode"`)
 	for _, raw := range []string{redID, greenID, greenPhone} {

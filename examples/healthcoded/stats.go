@@ -146,4 +146,33 @@ func newColourGauge(m *serve.Metrics) *colourGauge {
 	return &colourGauge{g: g}
 }
 
+// registerLookupMetrics exports how lookups were answered (filter, cache,
+// store) and the cache hit ratio, read from the registry at scrape time.
+func registerLookupMetrics(m *serve.Metrics, reg *codes.Registry) {
+	for _, x := range []struct {
+		by string
+		fn func(codes.LookupStats) uint64
+	}{
+		{"filter", func(s codes.LookupStats) uint64 { return s.FilterGreen }},
+		{"cache", func(s codes.LookupStats) uint64 { return s.CacheHits }},
+		{"store", func(s codes.LookupStats) uint64 { return s.StoreReads }},
+	} {
+		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "healthcoded", Name: "lookups_total",
+			Help:        "Code lookups by what answered them: the non-green filter alone (green), the cache, or the store.",
+			ConstLabels: prometheus.Labels{"answered_by": x.by},
+		}, func() float64 { return float64(x.fn(reg.LookupStats())) }))
+	}
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "healthcoded", Name: "cache_hit_ratio",
+		Help: "Share of lookups past the filter that the cache answered (0 before any).",
+	}, func() float64 {
+		s := reg.LookupStats()
+		if s.CacheHits+s.StoreReads == 0 {
+			return 0
+		}
+		return float64(s.CacheHits) / float64(s.CacheHits+s.StoreReads)
+	}))
+}
+
 func (c *colourGauge) add(col codes.Colour, n float64) { c.g.WithLabelValues(col.String()).Add(n) }
