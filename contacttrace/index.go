@@ -139,55 +139,94 @@ func build(ctx context.Context, scans []Scan, cfg Config, persons bool) (*Index,
 	nv := int(st.maxVenue) + 1
 	w := cfg.Workers
 
-	// Venue histogram: worker i counts the venues of its id range, reading
-	// every scan; no per-worker histograms, no atomics.
-	counts := make([]uint32, nv+1)
-	parallelRanges(w, nv, func(lo, hi int) {
-		for i := range scans {
-			v := int(scans[i].Venue)
-			if v >= lo && v < hi {
-				counts[v]++
-			}
+	// Venues as persons in buildPersons: pass 1 scatters (time, person)
+	// keys into buckets of 65,536 venue ids, chunks of scans in parallel;
+	// pass 2 sorts each bucket by venue in cache, then each venue by time,
+	// and splits the keys into the two columns, buckets in parallel.
+	const shift = 16
+	n := len(scans)
+	nb := (nv + 1<<shift - 1) >> shift
+	chunks := chunkRanges(n, w)
+	hist := make([][]uint32, len(chunks))
+	parallelEach(len(chunks), func(c int) {
+		h := make([]uint32, nb)
+		for i := chunks[c][0]; i < chunks[c][1]; i++ {
+			h[scans[i].Venue>>shift]++
+		}
+		hist[c] = h
+	})
+	bucketOff := make([]uint32, nb+1)
+	var sum uint32
+	for b := range nb {
+		bucketOff[b] = sum
+		for c := range chunks {
+			cnt := hist[c][b]
+			hist[c][b] = sum
+			sum += cnt
+		}
+	}
+	bucketOff[nb] = sum
+	keys := make([]uint64, n)
+	low := make([]uint16, n)
+	parallelEach(len(chunks), func(c int) {
+		next := hist[c]
+		for i := chunks[c][0]; i < chunks[c][1]; i++ {
+			s := &scans[i]
+			b := s.Venue >> shift
+			keys[next[b]] = uint64(s.Time-ix.base)<<32 | uint64(s.Person)
+			low[next[b]] = uint16(s.Venue)
+			next[b]++
 		}
 	})
-	ix.venueOff = prefixSums(counts)
-	phase("venue-histogram")
+	phase("venue-partition")
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
-
-	// Scatter (time, person) keys by venue, stable, then sort each venue by
-	// time and split the keys into the two columns. Each worker owns a
-	// venue range with a balanced number of scans.
-	n := len(scans)
-	keys := make([]uint64, n)
+	ix.venueOff = make([]uint32, nv+1)
 	ix.times = make([]uint32, n)
 	ix.persons = make([]uint32, n)
-	ranges := balancedRanges(ix.venueOff, w)
 	var wg sync.WaitGroup
-	for _, r := range ranges {
+	for _, r := range balancedRanges(bucketOff, w) {
 		wg.Go(func() {
-			lo, hi := uint32(r[0]), uint32(r[1])
-			next := slices.Clone(ix.venueOff[lo:hi])
-			for i := range scans {
-				s := &scans[i]
-				if s.Venue >= lo && s.Venue < hi {
-					p := &next[s.Venue-lo]
-					keys[*p] = uint64(s.Time-ix.base)<<32 | uint64(s.Person)
-					*p++
+			counts := make([]uint32, 1<<shift)
+			var buf []uint64
+			for b := r[0]; b < r[1]; b++ {
+				s, e := bucketOff[b], bucketOff[b+1]
+				clear(counts)
+				for _, l := range low[s:e] {
+					counts[l]++
 				}
-			}
-			for v := lo; v < hi; v++ {
-				sortKeys(keys[ix.venueOff[v]:ix.venueOff[v+1]])
-			}
-			a, b := ix.venueOff[lo], ix.venueOff[hi]
-			for p := a; p < b; p++ {
-				ix.times[p] = uint32(keys[p] >> 32)
-				ix.persons[p] = uint32(keys[p])
+				base := b << shift
+				width := min(1<<shift, nv-base)
+				acc := uint32(0)
+				for j := range width {
+					ix.venueOff[base+j] = s + acc
+					c := counts[j]
+					counts[j] = acc
+					acc += c
+				}
+				buf = slices.Grow(buf[:0], int(e-s))[:e-s]
+				for k, l := range low[s:e] {
+					buf[counts[l]] = keys[s+uint32(k)]
+					counts[l]++
+				}
+				for j := range width {
+					lo := ix.venueOff[base+j] - s
+					hi := e - s
+					if j+1 < width {
+						hi = counts[j]
+					}
+					sortKeys(buf[lo:hi])
+				}
+				for k, key := range buf {
+					ix.times[s+uint32(k)] = uint32(key >> 32)
+					ix.persons[s+uint32(k)] = uint32(key)
+				}
 			}
 		})
 	}
 	wg.Wait()
+	ix.venueOff[nv] = uint32(n)
 	phase("venue-scatter-sort")
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
@@ -362,16 +401,6 @@ func prefixSums(counts []uint32) []uint32 {
 		sum += c
 	}
 	return counts
-}
-
-// parallelRanges splits [0, n) into w equal id ranges and runs f on each
-// concurrently.
-func parallelRanges(w, n int, f func(lo, hi int)) {
-	var wg sync.WaitGroup
-	for _, c := range chunkRanges(n, w) {
-		wg.Go(func() { f(c[0], c[1]) })
-	}
-	wg.Wait()
 }
 
 // chunkRanges splits [0, n) into at most w contiguous non-empty ranges.

@@ -325,3 +325,36 @@ func TestPersonIndexManyBuckets(t *testing.T) {
 		}
 	}
 }
+
+// Venue ids spanning several 65,536-wide buckets, some empty, with ties.
+func TestVenueIndexManyBuckets(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	scans := make([]Scan, 30000)
+	for i := range scans {
+		v := uint32(rng.IntN(250_000))
+		if i%4 == 0 {
+			v = uint32(65_530 + rng.IntN(12)) // straddle a bucket edge
+		}
+		if v >= 131_072 && v < 196_608 {
+			v -= 65_536 // leave a whole bucket empty
+		}
+		scans[i] = Scan{Person: uint32(rng.IntN(500)), Venue: v, Time: at(time.Duration(rng.IntN(3600)) * time.Second)}
+	}
+	if rng.IntN(2) == 0 {
+		slices.SortFunc(scans, func(a, b Scan) int { return cmpInt(a.Time, b.Time) }) // as ingested
+	}
+	for _, w := range []int{1, 3} {
+		ix, err := Build(context.Background(), scans, Config{Workers: w})
+		require.NoError(t, err)
+		require.Nil(t, ix.check())
+		byVenue := map[uint32][]Scan{}
+		for _, s := range scans {
+			byVenue[s.Venue] = append(byVenue[s.Venue], s)
+		}
+		for _, v := range []uint32{0, 65_529, 65_530, 65_535, 65_536, 65_541, 131_072, 200_000, uint32(ix.NumVenues() - 1)} {
+			want := byVenue[v]
+			slices.SortFunc(want, compareScan)
+			require.Equal(t, want, ix.VenueScans(nil, v, time.Time{}, time.Time{}), "venue %d workers %d", v, w)
+		}
+	}
+}

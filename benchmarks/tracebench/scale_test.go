@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,7 +26,9 @@ import (
 //	TRACEBENCH_DAYS=2 go test -run TestScale -v -timeout 1h ./tracebench
 //
 // TRACEBENCH_PERDAY (default 43 M), TRACEBENCH_PERSONS (114 M) and
-// TRACEBENCH_VENUES (5.2 M) change the province.
+// TRACEBENCH_VENUES (5.2 M) change the province; TRACEBENCH_INGESTPROFILE
+// and TRACEBENCH_CPUPROFILE write CPU profiles of the last day's ingest
+// and of the queries.
 func TestScale(t *testing.T) {
 	days := envInt(t, "TRACEBENCH_DAYS", 0)
 	if days == 0 {
@@ -60,7 +63,7 @@ func ingestAndQuery(t *testing.T, days, perDay, persons, venues int, cfg contact
 	ctx := context.Background()
 	start := synth.DefaultStart()
 
-	// Generate day d+1 while day d is indexed.
+	// Days are generated one at a time, outside the measured ingest.
 	dayScans := func(d int) []contacttrace.Scan {
 		out := make([]contacttrace.Scan, 0, perDay)
 		g := synth.New(uint64(1000 + d))
@@ -71,20 +74,23 @@ func ingestAndQuery(t *testing.T, days, perDay, persons, venues int, cfg contact
 		}
 		return out
 	}
-	next := make(chan []contacttrace.Scan, 1)
-	go func() {
-		for d := range days {
-			next <- dayScans(d)
-		}
-		close(next)
-	}()
 	var ix *contacttrace.Index
 	var sample []contacttrace.Scan // scans to draw index cases from
 	rng := rand.New(rand.NewPCG(9, 9))
-	d := 0
-	for scans := range next {
+	for d := range days {
+		scans := dayScans(d)
 		for range 1000 {
 			sample = append(sample, scans[rng.IntN(len(scans))])
+		}
+		if path := os.Getenv("TRACEBENCH_INGESTPROFILE"); path != "" && d == days-1 {
+			f, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
 		}
 		w, c := time.Now(), cpuTime()
 		var err error
@@ -97,10 +103,12 @@ func ingestAndQuery(t *testing.T, days, perDay, persons, venues int, cfg contact
 			t.Fatal(err)
 		}
 		el, cpu := time.Since(w), cpuTime()-c
+		if os.Getenv("TRACEBENCH_INGESTPROFILE") != "" && d == days-1 {
+			pprof.StopCPUProfile()
+		}
 		t.Logf("day %d: %d scans in index; ingest %v wall (%.1f M scans/s), %v CPU (%.1f M scans per CPU-s); %.2f B/scan; RSS peak %s",
 			d, ix.Len(), el.Round(time.Millisecond), float64(len(scans))/el.Seconds()/1e6, cpu.Round(time.Millisecond),
 			float64(len(scans))/cpu.Seconds()/1e6, float64(ix.Bytes())/float64(ix.Len()), rss("VmHWM"))
-		d++
 		runtime.GC()
 		debug.FreeOSMemory()
 	}
@@ -121,15 +129,32 @@ func ingestAndQuery(t *testing.T, days, perDay, persons, venues int, cfg contact
 		}
 		qs = append(qs, q)
 	}
+	if path := os.Getenv("TRACEBENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	positions := 0
+	for _, q := range qs {
+		for _, v := range q.Visits {
+			positions += len(ix.VenueScans(nil, v.Venue, v.From.Add(-q.Before), v.To.Add(q.After)))
+		}
+	}
+	t.Logf("query: %d scans in the windows of a case on average", positions/len(qs))
+	var res contacttrace.Result
 	for round := range 3 {
 		w, c := time.Now(), cpuTime()
 		contacts := 0
 		for _, q := range qs {
-			r, err := tr.Trace(ctx, q)
-			if err != nil {
+			if err := tr.TraceInto(ctx, q, &res); err != nil {
 				t.Fatal(err)
 			}
-			contacts += len(r.Contacts)
+			contacts += len(res.Contacts)
 		}
 		t.Logf("query round %d: %v wall, %v CPU per 30-visit case; %d contacts/case", round,
 			(time.Since(w) / time.Duration(len(qs))).Round(time.Microsecond),
