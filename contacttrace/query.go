@@ -193,7 +193,6 @@ type Tracer struct {
 	cfg   Config
 	mu    sync.Mutex
 	free  []*run // scratch of finished queries, at most groupSize
-
 }
 
 // NewTracer returns a tracer over scans and trips; either may be nil
@@ -362,6 +361,7 @@ func (t *Tracer) newRun(q *Query) (*run, error) {
 	for i, ref := range q.Trips {
 		ti, ok := t.trips.Find(ref)
 		if !ok {
+			t.release(r)
 			return nil, fmt.Errorf("%w: Query.Trips[%d] (%s %s on %s)", ErrUnknownTrip, i, ref.Mode, ref.Number, ref.Date.Format(time.DateOnly))
 		}
 		r.windows = append(r.windows, window{kind: KindTrip, via: NoPerson, source: int32(i),
