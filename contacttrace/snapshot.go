@@ -9,6 +9,8 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -219,8 +221,11 @@ func (rd *snapReader) section(i int, want uint64) ([]uint32, error) {
 			return nil, err
 		}
 		crc = crc32.Update(crc, rd.tab, b)
-		for j := 0; j < len(b); j += 4 {
-			col = append(col, binary.LittleEndian.Uint32(b[j:]))
+		at := len(col)
+		col = slices.Grow(col, int(k))[:at+int(k)]
+		dst := col[at:]
+		for j := range dst {
+			dst[j] = binary.LittleEndian.Uint32(b[4*j:])
 		}
 		left -= k
 	}
@@ -252,47 +257,67 @@ func (ix *Index) check() *checkErr {
 	if e := checkOffsets(ix.personOff, n); e != "" {
 		return &checkErr{"person-offsets", e}
 	}
-	var mu sync.Mutex
-	var first *checkErr
-	report := func(e *checkErr) {
-		mu.Lock()
-		if first == nil {
-			first = e
-		}
-		mu.Unlock()
-	}
+	// Phase 1, in parallel chunks: person ids in range, then each venue in
+	// (time, person) order. Errors are reported in that order whatever the
+	// scheduling, so the message is deterministic.
+	w := runtime.GOMAXPROCS(0)
+	pchunks := chunkRanges(len(ix.persons), w)
+	vranges := balancedRanges(ix.venueOff, w)
+	errs := make([]*checkErr, len(pchunks)+len(vranges))
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		for v := 0; v+1 < len(ix.venueOff); v++ {
-			a, b := ix.venueOff[v], ix.venueOff[v+1]
-			for p := a + 1; p < b; p++ {
-				if ix.times[p] < ix.times[p-1] || ix.times[p] == ix.times[p-1] && ix.persons[p] < ix.persons[p-1] {
-					report(&checkErr{"times", fmt.Sprintf("venue %d not in time order at position %d", v, p)})
+	for i, c := range pchunks {
+		wg.Go(func() {
+			for pos := c[0]; pos < c[1]; pos++ {
+				if p := ix.persons[pos]; p >= np {
+					errs[i] = &checkErr{"persons", fmt.Sprintf("person id %d at position %d out of range", p, pos)}
 					return
 				}
 			}
-		}
-	})
-	wg.Go(func() {
-		for pos, p := range ix.persons {
-			if p >= np {
-				report(&checkErr{"persons", fmt.Sprintf("person id %d at position %d out of range", p, pos)})
-				return
-			}
-		}
-		for p := uint32(0); p < np; p++ {
-			prev := int64(-1)
-			for _, pos := range ix.personPos[ix.personOff[p]:ix.personOff[p+1]] {
-				if pos >= n || int64(pos) <= prev || ix.persons[pos] != p {
-					report(&checkErr{"person-positions", fmt.Sprintf("entry of person %d does not point at its scan", p)})
-					return
+		})
+	}
+	for i, r := range vranges {
+		wg.Go(func() {
+			for v := r[0]; v < r[1]; v++ {
+				a, b := ix.venueOff[v], ix.venueOff[v+1]
+				for p := a + 1; p < b; p++ {
+					if ix.times[p] < ix.times[p-1] || ix.times[p] == ix.times[p-1] && ix.persons[p] < ix.persons[p-1] {
+						errs[len(pchunks)+i] = &checkErr{"times", fmt.Sprintf("venue %d not in time order at position %d", v, p)}
+						return
+					}
 				}
-				prev = int64(pos)
 			}
-		}
-	})
+		})
+	}
 	wg.Wait()
-	return first
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	// Phase 2: every person's positions ascend and point at its scans.
+	pranges := balancedRanges(ix.personOff, w)
+	errs = make([]*checkErr, len(pranges))
+	for i, r := range pranges {
+		wg.Go(func() {
+			for p := uint32(r[0]); p < uint32(r[1]); p++ {
+				prev := int64(-1)
+				for _, pos := range ix.personPos[ix.personOff[p]:ix.personOff[p+1]] {
+					if pos >= n || int64(pos) <= prev || ix.persons[pos] != p {
+						errs[i] = &checkErr{"person-positions", fmt.Sprintf("entry of person %d does not point at its scan", p)}
+						return
+					}
+					prev = int64(pos)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
 }
 
 func checkOffsets(off []uint32, n uint32) string {
