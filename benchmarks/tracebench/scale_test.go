@@ -161,6 +161,22 @@ func ingestAndQuery(t *testing.T, days, perDay, persons, venues int, cfg contact
 			((cpuTime() - c) / time.Duration(len(qs))).Round(time.Microsecond), contacts/len(qs))
 	}
 
+	// Two hops from a crowded case, capped: what the caps cut is reported.
+	for _, caps := range [][2]int{{1_000, 100_000}} {
+		w, c := time.Now(), cpuTime()
+		contacts, cut := 0, 0
+		for _, q := range qs[:5] {
+			q.Depth, q.MaxPerWindow, q.MaxPerHop = 2, caps[0], caps[1]
+			if err := tr.TraceInto(ctx, q, &res); err != nil {
+				t.Fatal(err)
+			}
+			contacts += len(res.Contacts)
+			cut += res.Cut()
+		}
+		t.Logf("depth 2 (MaxPerWindow %d, MaxPerHop %d): %v wall, %v CPU per case; %d contacts/case, %d cut/case", caps[0], caps[1],
+			(time.Since(w) / 5).Round(time.Microsecond), ((cpuTime() - c) / 5).Round(time.Microsecond), contacts/5, cut/5)
+	}
+
 	// Snapshot to a file, loaded by the caller once this index is gone.
 	f, err := os.Create(path)
 	if err != nil {
