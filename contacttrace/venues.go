@@ -296,7 +296,16 @@ func (vn *VenueNames) Search(query string, k int) []VenueMatch {
 			}
 			continue
 		}
-		// A common gram: only check the candidates found so far.
+		// A common gram: only check the candidates found so far, by a scan
+		// of the list or a binary search per candidate, whichever is less.
+		if len(list) < len(sc.touched)*bits.Len(uint(len(list))) {
+			for _, e := range list {
+				if sc.mask[e] != 0 {
+					sc.mask[e] |= bit
+				}
+			}
+			continue
+		}
 		for _, e := range sc.touched {
 			if _, ok := slices.BinarySearch(list, e); ok {
 				sc.mask[e] |= bit
