@@ -56,6 +56,7 @@ type App struct {
 	log     *slog.Logger
 	now     func() time.Time
 	store   *boltstore.Store
+	links   *linkCache
 	reg     *codes.Registry
 	keyer   *codes.Keyer
 	tokens  *codes.TokenCache
@@ -141,7 +142,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if a.store, err = boltstore.Open(filepath.Join(cfg.DataDir, "codes.db"), boltstore.DefaultConfig()); err != nil {
 		return nil, err
 	}
-	if a.reg, err = codes.Open(ctx, a.store, codes.Config{Links: a.store, Logger: a.log}); err != nil {
+	a.links = newLinkCache(a.store, 1<<20)
+	if a.reg, err = codes.Open(ctx, a.store, codes.Config{Links: a.links, Logger: a.log}); err != nil {
 		return nil, err
 	}
 	if a.env, err = rules.NewEnv(); err != nil {

@@ -69,7 +69,7 @@ func (a *App) seedDemo(ctx context.Context) error {
 		}
 	}
 	if len(links) > 0 {
-		if err := a.store.LinkAll(ctx, links); err != nil {
+		if err := a.links.LinkAll(ctx, links); err != nil {
 			return err
 		}
 	}
