@@ -64,7 +64,7 @@ func Workloads(s bench.Scale) []bench.Workload {
 		},
 		{
 			Name: "server/overload", Unit: "run",
-			Doc: "Open-loop lookups at 3x measured capacity: the server must stay up with bounded memory, admitted requests fast, the rest 429 at once.",
+			Doc: "Admission limit at 1/6 of measured capacity, open-loop lookups at 3x the limit: the server stays up with bounded memory, admitted requests fast, the rest 429 at once.",
 			Subjects: []bench.Subject{{Name: "healthcoded", Setup: func(ctx context.Context) (bench.Runner, error) {
 				return newOverload(ctx, bins, cfg)
 			}}},
@@ -265,10 +265,13 @@ func (r *rampRunner) Run(ctx context.Context, n int) error {
 // ----- server/overload -----
 
 // On one 2-core machine a load generator cannot offer three times what the
-// server can serve: both need about the same CPU per request. So the
-// scenario sets the server's admission limit to a third of its measured
-// capacity and pushes with a closed loop of many workers as fast as the
-// generator can; the offered/limit ratio is measured and must reach 3.
+// server can serve: both need about the same CPU per request, and once the
+// cores are saturated every latency measures the CPU queue, not the
+// server. So the scenario sets the server's admission limit to a sixth of
+// its measured capacity and offers three times that limit, open loop:
+// half the machine, leaving CPU for the generator, so the figures show how
+// the shedder treats the excess. The offered/limit ratio is measured and
+// must reach 2.9 (3 minus scheduling slack).
 
 type overloadRunner struct {
 	*target
@@ -290,7 +293,7 @@ func newOverload(ctx context.Context, bins *binaries, cfg Config) (bench.Runner,
 		t.Close()
 		return nil, err
 	}
-	limit := capa / 3
+	limit := capa / 6
 	t2, err := startHealthcoded(ctx, bins, cfg, t.data, "-rps", strconv.FormatFloat(limit, 'f', 0, 64),
 		"-burst", strconv.Itoa(int(limit/20)+1), "-client-rps", "-1", "-max-inflight", "64", "-max-queue", "64", "-queue-wait", "20ms")
 	if err != nil {
@@ -304,7 +307,7 @@ func newOverload(ctx context.Context, bins *binaries, cfg Config) (bench.Runner,
 func (o *overloadRunner) Run(ctx context.Context, n int) error {
 	for range n {
 		rssBefore := o.p.peakRSS()
-		res, err := loadgen.Run(ctx, o.client, o.lookupLoad(0, 256, 0, o.cfg.Overload))
+		res, err := loadgen.Run(ctx, o.client, o.lookupLoad(3*o.limit, 256, 0, o.cfg.Overload))
 		if err != nil {
 			return err
 		}
@@ -327,7 +330,7 @@ func (o *overloadRunner) Run(ctx context.Context, n int) error {
 			bench.Metric{Name: "rss-peak-before", Value: rssBefore / (1 << 20), Unit: "MiB"},
 			bench.Metric{Name: "rss-peak-after", Value: o.p.peakRSS() / (1 << 20), Unit: "MiB"},
 		)
-		if offered < 3*o.limit {
+		if offered < 2.9*o.limit {
 			return fmt.Errorf("the generator offered only %.1fx the limit (%.0f of %.0f req/s); the scenario needs 3x", offered/o.limit, offered, o.limit)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/healthcode-sdk/healthcode/examples/internal/serve"
@@ -47,8 +48,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", cfg.TokenTTL, "lifetime of offline tokens")
 	fs.DurationVar(&cfg.Grace, "grace", cfg.Grace, "time in-flight requests get to finish at shutdown")
 	quiet := fs.Bool("quiet", false, "log warnings and errors only")
+	gogc := fs.Int("gogc", 400, "garbage-collector target percentage (Go's GOGC); the default trades heap for fewer collections, which flattens p99 on a small heap")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	// The process's GC setting belongs to main: an explicit GOGC in the
+	// environment wins over the flag default.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(*gogc)
 	}
 	level := slog.LevelInfo
 	if *quiet {
