@@ -199,7 +199,7 @@ func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 // describe maps a contact's dense ids back to the caller's.
 func (s *snapshot) describe(c contacttrace.Contact, trips *contacttrace.Trips) contactJSON {
-	r := contactJSON{Hop: c.Hop, Person: s.persons[c.Person], Kind: c.Kind.String(), Time: fmtTime(c.Time), ViaTime: fmtTime(c.ViaTime)}
+	r := contactJSON{Hop: int(c.Hop), Person: s.persons[c.Person], Kind: c.Kind.String(), Time: fmtTime(c.Time), ViaTime: fmtTime(c.ViaTime)}
 	if c.Via != contacttrace.NoPerson {
 		r.Via = s.persons[c.Via]
 	}
@@ -207,9 +207,11 @@ func (s *snapshot) describe(c contacttrace.Contact, trips *contacttrace.Trips) c
 	case contacttrace.KindVenue:
 		r.Venue, r.VenueName = s.venues[c.Venue], s.venueNames[c.Venue]
 	case contacttrace.KindTrip:
-		t := trips.Trip(c.Trip)
+		t := trips.Trip(int(c.Trip))
 		r.Trip = fmt.Sprintf("%s %s %s", t.Mode, t.Number, t.Date.In(cst).Format("2006-01-02 15:04"))
-		r.Seat = seatString(c.Seat)
+		if seat, ok := trips.Seat(c); ok {
+			r.Seat = seatString(seat)
+		}
 	}
 	return r
 }

@@ -147,7 +147,7 @@ func TestContactsMatchPackage(t *testing.T) {
 			require.NoError(t, err)
 			var want []contactKey
 			for _, k := range res.Contacts {
-				ck := contactKey{hop: k.Hop, person: personID(k.Person), kind: k.Kind.String(), via: personID(k.Via), time: k.Time}
+				ck := contactKey{hop: int(k.Hop), person: personID(k.Person), kind: k.Kind.String(), via: personID(k.Via), time: k.Time}
 				if k.Kind == contacttrace.KindVenue {
 					ck.venue = venueID(k.Venue)
 				}
@@ -160,7 +160,7 @@ func TestContactsMatchPackage(t *testing.T) {
 			for _, k := range js {
 				at, err := time.Parse(time.RFC3339, k.Time)
 				require.NoError(t, err)
-				got = append(got, contactKey{hop: k.Hop, person: k.Person, kind: k.Kind, via: k.Via, time: at.Unix(), venue: k.Venue})
+				got = append(got, contactKey{hop: int(k.Hop), person: k.Person, kind: k.Kind, via: k.Via, time: at.Unix(), venue: k.Venue})
 			}
 			// Ties in time are ordered by dense id, which differs between the
 			// two numberings: compare as sorted lists. For the same reason,
