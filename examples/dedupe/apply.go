@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"io"
 	"os"
 	"strconv"
@@ -61,24 +62,24 @@ func runApply(args []string, stdout, stderr io.Writer) error {
 		}
 		return fmt.Errorf("apply: %w", err)
 	}
-	o, err := createOut(*out)
+	o, err := cli.CreateOut(*out)
 	if err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
-	defer o.abort()
+	defer o.Abort()
 	if err := writeChanges(o, changes); err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
-	if err := o.commit(); err != nil {
+	if err := o.Commit(); err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
 	left := q.Open()
 	if *open != "" {
-		of, err := createOut(*open)
+		of, err := cli.CreateOut(*open)
 		if err != nil {
 			return fmt.Errorf("apply: %w", err)
 		}
-		defer of.abort()
+		defer of.Abort()
 		s := newFileSink(io.Discard, of)
 		for _, g := range left {
 			if err := s.Review(g); err != nil {
@@ -88,7 +89,7 @@ func runApply(args []string, stdout, stderr io.Writer) error {
 		if err := s.close(); err != nil {
 			return fmt.Errorf("apply: %w", err)
 		}
-		if err := of.commit(); err != nil {
+		if err := of.Commit(); err != nil {
 			return fmt.Errorf("apply: %w", err)
 		}
 	}
@@ -104,59 +105,59 @@ func runApply(args []string, stdout, stderr io.Writer) error {
 // readVerdicts reads reviewers' decisions, one row per group, and returns
 // the line of each.
 func readVerdicts(name string, r io.Reader) ([]dedupe.Verdict, []int, error) {
-	t, err := openTable(name, r, []string{"group", "action", "reviewer", "reason", "at"}, []string{"records", "survivor", "set"})
+	t, err := cli.OpenTable(name, r, []string{"group", "action", "reviewer", "reason", "at"}, []string{"records", "survivor", "set"})
 	if err != nil {
 		return nil, nil, err
 	}
 	var vs []dedupe.Verdict
 	var lines []int
 	for {
-		ok, err := t.next()
+		ok, err := t.Next()
 		if err != nil {
 			return nil, nil, err
 		}
 		if !ok {
 			return vs, lines, nil
 		}
-		v := dedupe.Verdict{Group: t.get("group"), Reviewer: t.get("reviewer"), Reason: t.get("reason")}
-		if err := v.Action.UnmarshalText([]byte(t.get("action"))); err != nil {
-			return nil, nil, t.errf("action", fmt.Errorf("%q: want keep, drop or merge", t.get("action")))
+		v := dedupe.Verdict{Group: t.Get("group"), Reviewer: t.Get("reviewer"), Reason: t.Get("reason")}
+		if err := v.Action.UnmarshalText([]byte(t.Get("action"))); err != nil {
+			return nil, nil, t.Errf("action", fmt.Errorf("%q: want keep, drop or merge", t.Get("action")))
 		}
-		if s := t.get("records"); s != "" {
+		if s := t.Get("records"); s != "" {
 			for id := range strings.SplitSeq(s, ";") {
 				n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
 				if err != nil {
-					return nil, nil, t.errf("records", fmt.Errorf("%q: want record ids separated by ;", id))
+					return nil, nil, t.Errf("records", fmt.Errorf("%q: want record ids separated by ;", id))
 				}
 				v.Records = append(v.Records, n)
 			}
 		}
-		if s := t.get("survivor"); s != "" {
+		if s := t.Get("survivor"); s != "" {
 			if v.Survivor, err = strconv.ParseInt(s, 10, 64); err != nil {
-				return nil, nil, t.errf("survivor", fmt.Errorf("%q: want a record id", s))
+				return nil, nil, t.Errf("survivor", fmt.Errorf("%q: want a record id", s))
 			}
 		}
-		if s := t.get("set"); s != "" {
+		if s := t.Get("set"); s != "" {
 			v.Set = map[dedupe.Field]string{}
 			for kv := range strings.SplitSeq(s, ";") {
 				k, val, ok := strings.Cut(kv, "=")
 				if !ok {
-					return nil, nil, t.errf("set", errors.New("want field=value pairs separated by ;"))
+					return nil, nil, t.Errf("set", errors.New("want field=value pairs separated by ;"))
 				}
 				f, err := dedupe.ParseField(strings.TrimSpace(k))
 				if err != nil {
-					return nil, nil, t.errf("set", err)
+					return nil, nil, t.Errf("set", err)
 				}
 				v.Set[f] = strings.TrimSpace(val)
 			}
 		}
-		if s := t.get("at"); s != "" {
+		if s := t.Get("at"); s != "" {
 			if v.At, err = parseTime(s); err != nil {
-				return nil, nil, t.errf("at", err)
+				return nil, nil, t.Errf("at", err)
 			}
 		}
 		vs = append(vs, v)
-		lines = append(lines, t.line)
+		lines = append(lines, t.Line())
 	}
 }
 

@@ -2,44 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/healthcode-sdk/healthcode/dedupe"
 )
-
-// outFile is an output written to a temporary file beside its target and
-// renamed into place by commit, so an interrupted or failed run leaves no
-// half-written file under the target name.
-type outFile struct {
-	*os.File
-	target string
-}
-
-func createOut(target string) (*outFile, error) {
-	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".*.tmp")
-	if err != nil {
-		return nil, err
-	}
-	return &outFile{File: f, target: target}, nil
-}
-
-// commit closes the file and renames it into place.
-func (o *outFile) commit() error {
-	if err := o.Close(); err != nil {
-		os.Remove(o.Name())
-		return err
-	}
-	return os.Rename(o.Name(), o.target)
-}
-
-// abort closes and removes the temporary file.
-func (o *outFile) abort() {
-	o.Close()
-	os.Remove(o.Name())
-}
 
 // parseBytes reads "512MiB", "2GiB", "1.5G", "800MB" or a plain number of
 // bytes.

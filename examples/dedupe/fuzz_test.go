@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"os"
 	"testing"
 )
@@ -22,7 +23,7 @@ func FuzzReadVerdicts(f *testing.F) {
 		lines := bytes.Count(data, []byte("\n")) + 1
 		vs, at, err := readVerdicts("d.csv", bytes.NewReader(data))
 		if err != nil {
-			var re *rowError
+			var re *cli.RowError
 			if !errors.As(err, &re) {
 				t.Fatalf("error without a position: %v", err)
 			}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"io"
 	"os"
 	"strconv"
@@ -198,11 +199,11 @@ func writeReconcileText(w io.Writer, r *dedupe.Reconciliation) {
 }
 
 func writeDetails(name string, r *dedupe.Reconciliation) error {
-	o, err := createOut(name)
+	o, err := cli.CreateOut(name)
 	if err != nil {
 		return err
 	}
-	defer o.abort()
+	defer o.Abort()
 	cw := csv.NewWriter(o)
 	cw.Write([]string{"kind", "side", "record", "group"})
 	for _, id := range r.Missing {
@@ -225,5 +226,5 @@ func writeDetails(name string, r *dedupe.Reconciliation) error {
 	if err := cw.Error(); err != nil {
 		return err
 	}
-	return o.commit()
+	return o.Commit()
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"io"
 	"os"
 	"strconv"
@@ -98,16 +99,16 @@ func runResolve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	})
 
-	decOut, err := createOut(cfg.Decisions)
+	decOut, err := cli.CreateOut(cfg.Decisions)
 	if err != nil {
 		return fmt.Errorf("resolve: %w", err)
 	}
-	defer decOut.abort()
-	revOut, err := createOut(cfg.Review)
+	defer decOut.Abort()
+	revOut, err := cli.CreateOut(cfg.Review)
 	if err != nil {
 		return fmt.Errorf("resolve: %w", err)
 	}
-	defer revOut.abort()
+	defer revOut.Abort()
 	sink := newFileSink(decOut, revOut)
 	stats, err := res.Stream(ctx, src, sink)
 	if err != nil {
@@ -116,10 +117,10 @@ func runResolve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := sink.close(); err != nil {
 		return fmt.Errorf("resolve: write: %w", err)
 	}
-	if err := decOut.commit(); err != nil {
+	if err := decOut.Commit(); err != nil {
 		return fmt.Errorf("resolve: %w", err)
 	}
-	if err := revOut.commit(); err != nil {
+	if err := revOut.Commit(); err != nil {
 		return fmt.Errorf("resolve: %w", err)
 	}
 	for _, m := range firstBad {

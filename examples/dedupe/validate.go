@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"io"
 	"os"
 	"strconv"
@@ -50,11 +51,11 @@ func runValidate(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("validate: %s: %w", *in, err)
 	}
-	o, err := createOut(*errs)
+	o, err := cli.CreateOut(*errs)
 	if err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
-	defer o.abort()
+	defer o.Abort()
 	cw := csv.NewWriter(bufio.NewWriter(o))
 	cw.Write([]string{"line", "id", "field", "column", "problem", "reason"})
 	prog := newProgress(stderr, "validate", *every, f, cr)
@@ -102,7 +103,7 @@ func runValidate(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
-	if err := o.commit(); err != nil {
+	if err := o.Commit(); err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
 	fmt.Fprintf(stderr, "validate: %d rows, %d rejected with %d problems (report: %s)\n", rows, bad, problems, *errs)

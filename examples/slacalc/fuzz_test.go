@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"os"
 	"testing"
 
@@ -30,22 +31,22 @@ func FuzzReadFiles(f *testing.F) {
 		lines := bytes.Count(data, []byte("\n")) + 1
 		readers := []struct {
 			req, opt []string
-			read     func(*table, *sla.Input) error
+			read     func(*cli.Table, *sla.Input) error
 		}{
-			{[]string{"id", "level", "event", "at"}, []string{"major"}, func(tb *table, in *sla.Input) error { return readIncidents(tb, c, loc, in) }},
-			{[]string{"id", "kind", "start", "end"}, nil, func(tb *table, in *sla.Input) error { return readOutages(tb, loc, in) }},
-			{[]string{"item", "event"}, []string{"quantity", "major", "note"}, func(tb *table, in *sla.Input) error { return readEvents(tb, c, in) }},
+			{[]string{"id", "level", "event", "at"}, []string{"major"}, func(tb *cli.Table, in *sla.Input) error { return readIncidents(tb, c, loc, in) }},
+			{[]string{"id", "kind", "start", "end"}, nil, func(tb *cli.Table, in *sla.Input) error { return readOutages(tb, loc, in) }},
+			{[]string{"item", "event"}, []string{"quantity", "major", "note"}, func(tb *cli.Table, in *sla.Input) error { return readEvents(tb, c, in) }},
 		}
 		for _, r := range readers {
 			var in sla.Input
-			tb, err := openTable("f.csv", bytes.NewReader(data), r.req, r.opt)
+			tb, err := cli.OpenTable("f.csv", bytes.NewReader(data), r.req, r.opt)
 			if err == nil {
 				err = r.read(tb, &in)
 			}
 			if err == nil {
 				continue
 			}
-			var re *rowError
+			var re *cli.RowError
 			if !errors.As(err, &re) {
 				t.Fatalf("error without a position: %v", err)
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"io"
 	"os"
 	"slices"
@@ -82,7 +83,7 @@ func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	in, err := buildInput(c, cfg, &opener{stdin: stdin})
+	in, err := buildInput(c, cfg, &cli.Opener{Stdin: stdin})
 	if err != nil {
 		return err
 	}
@@ -201,7 +202,7 @@ func parseBool(s string) (bool, error) {
 }
 
 // buildInput turns the flags and files into an sla.Input.
-func buildInput(c *sla.Contract, cfg reportConfig, op *opener) (sla.Input, error) {
+func buildInput(c *sla.Contract, cfg reportConfig, op *cli.Opener) (sla.Input, error) {
 	loc := zone(c)
 	var in sla.Input
 	var err error
@@ -243,11 +244,11 @@ func buildInput(c *sla.Contract, cfg reportConfig, op *opener) (sla.Input, error
 	}
 	files := []struct {
 		name string
-		read func(*table) error
+		read func(*cli.Table) error
 	}{
-		{cfg.Incidents, func(t *table) error { return readIncidents(t, c, loc, &in) }},
-		{cfg.Outages, func(t *table) error { return readOutages(t, loc, &in) }},
-		{cfg.Events, func(t *table) error { return readEvents(t, c, &in) }},
+		{cfg.Incidents, func(t *cli.Table) error { return readIncidents(t, c, loc, &in) }},
+		{cfg.Outages, func(t *cli.Table) error { return readOutages(t, loc, &in) }},
+		{cfg.Events, func(t *cli.Table) error { return readEvents(t, c, &in) }},
 	}
 	cols := [][2][]string{
 		{{"id", "level", "event", "at"}, {"major"}},
@@ -265,13 +266,13 @@ func buildInput(c *sla.Contract, cfg reportConfig, op *opener) (sla.Input, error
 	return in, nil
 }
 
-func readFile(op *opener, name string, required, optional []string, read func(*table) error) error {
-	rc, err := op.open(name)
+func readFile(op *cli.Opener, name string, required, optional []string, read func(*cli.Table) error) error {
+	rc, err := op.Open(name)
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	t, err := openTable(name, rc, required, optional)
+	t, err := cli.OpenTable(name, rc, required, optional)
 	if err != nil {
 		return err
 	}
@@ -307,102 +308,102 @@ var eventKinds = []sla.EventKind{sla.Opened, sla.Responded, sla.Paused, sla.Resu
 
 // readIncidents reads one row per incident event. Rows of an incident may
 // be anywhere in the file; incidents keep the order of their first row.
-func readIncidents(t *table, c *sla.Contract, loc *time.Location, in *sla.Input) error {
+func readIncidents(t *cli.Table, c *sla.Contract, loc *time.Location, in *sla.Input) error {
 	idx := map[string]int{}
 	firstLine := map[string]int{}
 	for {
-		ok, err := t.next()
+		ok, err := t.Next()
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return nil
 		}
-		id, level := t.get("id"), t.get("level")
+		id, level := t.Get("id"), t.Get("level")
 		if id == "" {
-			return t.errf("id", errors.New("empty"))
+			return t.Errf("id", errors.New("empty"))
 		}
 		if _, ok := c.Policy().Level(level); !ok {
-			return t.errf("level", fmt.Errorf("unknown level %q (contract %s has %s)", level, c.Name, strings.Join(c.Policy().Levels(), ", ")))
+			return t.Errf("level", fmt.Errorf("unknown level %q (contract %s has %s)", level, c.Name, strings.Join(c.Policy().Levels(), ", ")))
 		}
-		kind := sla.EventKind(t.get("event"))
+		kind := sla.EventKind(t.Get("event"))
 		if !slices.Contains(eventKinds, kind) {
-			return t.errf("event", fmt.Errorf("unknown event %q (want one of %v)", kind, eventKinds))
+			return t.Errf("event", fmt.Errorf("unknown event %q (want one of %v)", kind, eventKinds))
 		}
-		at, err := parseTime(t.get("at"), loc)
+		at, err := parseTime(t.Get("at"), loc)
 		if err != nil {
-			return t.errf("at", err)
+			return t.Errf("at", err)
 		}
-		major, err := parseBool(t.get("major"))
+		major, err := parseBool(t.Get("major"))
 		if err != nil {
-			return t.errf("major", err)
+			return t.Errf("major", err)
 		}
 		i, seen := idx[id]
 		if !seen {
 			i = len(in.Incidents)
-			idx[id], firstLine[id] = i, t.line
+			idx[id], firstLine[id] = i, t.Line()
 			in.Incidents = append(in.Incidents, sla.AssessedIncident{Incident: sla.Incident{ID: id, Level: level}})
 		}
 		ai := &in.Incidents[i]
 		if ai.Level != level {
-			return t.errf("level", fmt.Errorf("incident %s is level %s on line %d, %s here", id, ai.Level, firstLine[id], level))
+			return t.Errf("level", fmt.Errorf("incident %s is level %s on line %d, %s here", id, ai.Level, firstLine[id], level))
 		}
 		ai.MajorEvent = ai.MajorEvent || major
 		ai.Events = append(ai.Events, sla.Event{Kind: kind, At: at})
 	}
 }
 
-func readOutages(t *table, loc *time.Location, in *sla.Input) error {
+func readOutages(t *cli.Table, loc *time.Location, in *sla.Input) error {
 	for {
-		ok, err := t.next()
+		ok, err := t.Next()
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return nil
 		}
-		o := sla.Outage{ID: t.get("id"), Kind: sla.OutageKind(t.get("kind"))}
+		o := sla.Outage{ID: t.Get("id"), Kind: sla.OutageKind(t.Get("kind"))}
 		switch o.Kind {
 		case sla.Vendor, sla.NonVendor, sla.Planned:
 		default:
-			return t.errf("kind", fmt.Errorf("unknown kind %q (want vendor, non_vendor or planned)", o.Kind))
+			return t.Errf("kind", fmt.Errorf("unknown kind %q (want vendor, non_vendor or planned)", o.Kind))
 		}
-		if o.Start, err = parseTime(t.get("start"), loc); err != nil {
-			return t.errf("start", err)
+		if o.Start, err = parseTime(t.Get("start"), loc); err != nil {
+			return t.Errf("start", err)
 		}
-		if o.End, err = parseTime(t.get("end"), loc); err != nil {
-			return t.errf("end", err)
+		if o.End, err = parseTime(t.Get("end"), loc); err != nil {
+			return t.Errf("end", err)
 		}
 		if !o.End.After(o.Start) {
-			return t.errf("end", fmt.Errorf("end %s is not after start", t.get("end")))
+			return t.Errf("end", fmt.Errorf("end %s is not after start", t.Get("end")))
 		}
 		in.Outages = append(in.Outages, o)
 	}
 }
 
-func readEvents(t *table, c *sla.Contract, in *sla.Input) error {
+func readEvents(t *cli.Table, c *sla.Contract, in *sla.Input) error {
 	for {
-		ok, err := t.next()
+		ok, err := t.Next()
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return nil
 		}
-		o := sla.Occurrence{Item: t.get("item"), Event: t.get("event"), Note: t.get("note")}
+		o := sla.Occurrence{Item: t.Get("item"), Event: t.Get("event"), Note: t.Get("note")}
 		if !hasItem(c, o.Item) {
-			return t.errf("item", fmt.Errorf("unknown scorecard item %q in contract %s (see slacalc presets -show %s)", o.Item, c.Name, c.Name))
+			return t.Errf("item", fmt.Errorf("unknown scorecard item %q in contract %s (see slacalc presets -show %s)", o.Item, c.Name, c.Name))
 		}
-		if q := t.get("quantity"); q != "" {
+		if q := t.Get("quantity"); q != "" {
 			if o.Quantity, err = sla.ParseNum(q); err != nil {
-				return t.errf("quantity", err)
+				return t.Errf("quantity", err)
 			}
 			if o.Quantity.Sign() <= 0 {
-				return t.errf("quantity", fmt.Errorf("%s: want more than 0", q))
+				return t.Errf("quantity", fmt.Errorf("%s: want more than 0", q))
 			}
 		}
-		if o.MajorEvent, err = parseBool(t.get("major")); err != nil {
-			return t.errf("major", err)
+		if o.MajorEvent, err = parseBool(t.Get("major")); err != nil {
+			return t.Errf("major", err)
 		}
 		in.Occurrences = append(in.Occurrences, o)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"io"
 	"os"
 	"path/filepath"
@@ -248,13 +249,13 @@ func writeTask(name string, tf taskFile) error {
 	if err != nil {
 		return err
 	}
-	o, err := createOut(name)
+	o, err := cli.CreateOut(name)
 	if err != nil {
 		return err
 	}
-	defer o.abort()
+	defer o.Abort()
 	if _, err := o.Write(append(b, '\n')); err != nil {
 		return err
 	}
-	return o.commit()
+	return o.Commit()
 }

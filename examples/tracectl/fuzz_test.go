@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"os"
 	"testing"
 )
@@ -28,7 +29,7 @@ func FuzzReadCSV(f *testing.F) {
 			if err == nil {
 				return
 			}
-			var re *rowError
+			var re *cli.RowError
 			if !errors.As(err, &re) {
 				t.Fatalf("error without a position: %v", err)
 			}
@@ -36,7 +37,7 @@ func FuzzReadCSV(f *testing.F) {
 				t.Fatalf("position %s:%d outside the input's %d lines: %v", re.File, re.Line, lines, err)
 			}
 		}
-		if tb, err := openTable("f.csv", bytes.NewReader(data), []string{"person", "venue", "time"}, nil); err != nil {
+		if tb, err := cli.OpenTable("f.csv", bytes.NewReader(data), []string{"person", "venue", "time"}, nil); err != nil {
 			check(err)
 		} else {
 			scans, err := readScans(context.Background(), tb, s, &progress{})
@@ -47,7 +48,7 @@ func FuzzReadCSV(f *testing.F) {
 				}
 			}
 		}
-		if tb, err := openTable("f.csv", bytes.NewReader(data), tripColumns[:4], tripColumns[4:]); err != nil {
+		if tb, err := cli.OpenTable("f.csv", bytes.NewReader(data), tripColumns[:4], tripColumns[4:]); err != nil {
 			check(err)
 		} else {
 			trips, err := readTrips(tb, s, nil)
@@ -60,7 +61,7 @@ func FuzzReadCSV(f *testing.F) {
 				}
 			}
 		}
-		if tb, err := openTable("f.csv", bytes.NewReader(data), []string{"venue", "name"}, nil); err != nil {
+		if tb, err := cli.OpenTable("f.csv", bytes.NewReader(data), []string{"venue", "name"}, nil); err != nil {
 			check(err)
 		} else {
 			check(readVenueNames(tb, s))

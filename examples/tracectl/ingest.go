@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"io"
 	"os"
 	"time"
@@ -54,7 +55,7 @@ func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer f.Close()
 	cr := &countingReader{r: bufio.NewReaderSize(f, 1<<20)}
-	t, err := openTable(*scansPath, cr, []string{"person", "venue", "time"}, nil)
+	t, err := cli.OpenTable(*scansPath, cr, []string{"person", "venue", "time"}, nil)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
@@ -69,7 +70,7 @@ func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		defer tf.Close()
 		tcr := &countingReader{r: bufio.NewReader(tf)}
-		tt, err := openTable(*tripsPath, tcr, tripColumns[:4], tripColumns[4:])
+		tt, err := cli.OpenTable(*tripsPath, tcr, tripColumns[:4], tripColumns[4:])
 		if err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
@@ -88,7 +89,7 @@ func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("ingest: %w", err)
 		}
 		defer vf.Close()
-		vt, err := openTable(*venuesPath, bufio.NewReader(vf), []string{"venue", "name"}, nil)
+		vt, err := cli.OpenTable(*venuesPath, bufio.NewReader(vf), []string{"venue", "name"}, nil)
 		if err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"os"
 	"strconv"
 	"strings"
@@ -74,14 +75,14 @@ func sidecar(path, kind string) string { return path + "." + kind + ".csv" }
 // save writes the index and its mappings; every file is written beside
 // its target and renamed into place only when all are written.
 func (s *snapshot) save(path string) (int64, error) {
-	var outs []*outFile
+	var outs []*cli.OutFile
 	defer func() {
 		for _, o := range outs {
-			o.abort()
+			o.Abort()
 		}
 	}()
 	create := func(target string) (*bufio.Writer, error) {
-		o, err := createOut(target)
+		o, err := cli.CreateOut(target)
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +143,7 @@ func (s *snapshot) save(path string) (int64, error) {
 		return 0, err
 	}
 	for _, o := range outs {
-		if err := o.commit(); err != nil {
+		if err := o.Commit(); err != nil {
 			return 0, err
 		}
 	}
@@ -163,19 +164,19 @@ func loadSnapshot(path string) (*snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	read := func(kind string, cols []string, row func(t *table) error) error {
+	read := func(kind string, cols []string, row func(t *cli.Table) error) error {
 		name := sidecar(path, kind)
 		f, err := os.Open(name)
 		if err != nil {
 			return fmt.Errorf("snapshot %s: %w (written by tracectl ingest beside the snapshot)", path, err)
 		}
 		defer f.Close()
-		t, err := openTable(name, bufio.NewReaderSize(f, 1<<20), cols, nil)
+		t, err := cli.OpenTable(name, bufio.NewReaderSize(f, 1<<20), cols, nil)
 		if err != nil {
 			return err
 		}
 		for {
-			ok, err := t.next()
+			ok, err := t.Next()
 			if err != nil || !ok {
 				return err
 			}
@@ -184,10 +185,10 @@ func loadSnapshot(path string) (*snapshot, error) {
 			}
 		}
 	}
-	err = read("persons", []string{"person"}, func(t *table) error {
-		id := t.get("person")
+	err = read("persons", []string{"person"}, func(t *cli.Table) error {
+		id := t.Get("person")
 		if _, dup := s.personIdx[id]; dup || id == "" {
-			return t.errf("person", errors.New("empty or repeated id"))
+			return t.Errf("person", errors.New("empty or repeated id"))
 		}
 		s.person(id)
 		return nil
@@ -195,12 +196,12 @@ func loadSnapshot(path string) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = read("venues", []string{"venue", "name"}, func(t *table) error {
-		id := t.get("venue")
+	err = read("venues", []string{"venue", "name"}, func(t *cli.Table) error {
+		id := t.Get("venue")
 		if _, dup := s.venueIdx[id]; dup || id == "" {
-			return t.errf("venue", errors.New("empty or repeated id"))
+			return t.Errf("venue", errors.New("empty or repeated id"))
 		}
-		s.venueNames[s.venue(id)] = t.get("name")
+		s.venueNames[s.venue(id)] = t.Get("name")
 		return nil
 	})
 	if err != nil {
@@ -216,7 +217,7 @@ func loadSnapshot(path string) (*snapshot, error) {
 		return nil, fmt.Errorf("snapshot %s: %w", path, err)
 	}
 	defer tf.Close()
-	t, err := openTable(name, bufio.NewReader(tf), tripColumns, nil)
+	t, err := cli.OpenTable(name, bufio.NewReader(tf), tripColumns, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +249,7 @@ func parseMode(s string) (contacttrace.Mode, error) {
 
 // readTrips reads one row per passenger; rows of a trip (same mode,
 // number and date) may be anywhere in the file.
-func readTrips(t *table, s *snapshot, prog *progress) ([]contacttrace.Trip, error) {
+func readTrips(t *cli.Table, s *snapshot, prog *progress) ([]contacttrace.Trip, error) {
 	type key struct {
 		mode   contacttrace.Mode
 		number string
@@ -257,7 +258,7 @@ func readTrips(t *table, s *snapshot, prog *progress) ([]contacttrace.Trip, erro
 	idx := map[key]int{}
 	var trips []contacttrace.Trip
 	for {
-		ok, err := t.next()
+		ok, err := t.Next()
 		if err != nil {
 			return nil, err
 		}
@@ -267,38 +268,38 @@ func readTrips(t *table, s *snapshot, prog *progress) ([]contacttrace.Trip, erro
 		if prog != nil {
 			prog.row()
 		}
-		mode, err := parseMode(t.get("mode"))
+		mode, err := parseMode(t.Get("mode"))
 		if err != nil {
-			return nil, t.errf("mode", err)
+			return nil, t.Errf("mode", err)
 		}
-		num := t.get("number")
+		num := t.Get("number")
 		if num == "" {
-			return nil, t.errf("number", errors.New("empty"))
+			return nil, t.Errf("number", errors.New("empty"))
 		}
-		date, err := parseTime(t.get("date"))
+		date, err := parseTime(t.Get("date"))
 		if err != nil {
-			return nil, t.errf("date", err)
+			return nil, t.Errf("date", err)
 		}
-		p := t.get("person")
+		p := t.Get("person")
 		if p == "" {
-			return nil, t.errf("person", errors.New("empty"))
+			return nil, t.Errf("person", errors.New("empty"))
 		}
 		seat := contacttrace.Seat{Person: s.person(p)}
 		for _, c := range []struct {
 			col string
 			dst *int
 		}{{"car", &seat.Car}, {"row", &seat.Row}} {
-			if v := t.get(c.col); v != "" {
+			if v := t.Get(c.col); v != "" {
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 0 {
-					return nil, t.errf(c.col, fmt.Errorf("%q: want a whole number >= 0", v))
+					return nil, t.Errf(c.col, fmt.Errorf("%q: want a whole number >= 0", v))
 				}
 				*c.dst = n
 			}
 		}
-		if v := t.get("seat"); v != "" {
+		if v := t.Get("seat"); v != "" {
 			if len(v) != 1 || v[0] < 'A' || v[0] > 'Z' {
-				return nil, t.errf("seat", fmt.Errorf("%q: want one letter A-Z", v))
+				return nil, t.Errf("seat", fmt.Errorf("%q: want one letter A-Z", v))
 			}
 			seat.Seat = v[0]
 		}
@@ -314,10 +315,10 @@ func readTrips(t *table, s *snapshot, prog *progress) ([]contacttrace.Trip, erro
 }
 
 // readScans reads person,venue,time rows.
-func readScans(ctx context.Context, t *table, s *snapshot, prog *progress) ([]contacttrace.Scan, error) {
+func readScans(ctx context.Context, t *cli.Table, s *snapshot, prog *progress) ([]contacttrace.Scan, error) {
 	var scans []contacttrace.Scan
 	for {
-		ok, err := t.next()
+		ok, err := t.Next()
 		if err != nil {
 			return nil, err
 		}
@@ -330,32 +331,32 @@ func readScans(ctx context.Context, t *table, s *snapshot, prog *progress) ([]co
 				return nil, err
 			}
 		}
-		p, v := t.get("person"), t.get("venue")
+		p, v := t.Get("person"), t.Get("venue")
 		if p == "" {
-			return nil, t.errf("person", errors.New("empty"))
+			return nil, t.Errf("person", errors.New("empty"))
 		}
 		if v == "" {
-			return nil, t.errf("venue", errors.New("empty"))
+			return nil, t.Errf("venue", errors.New("empty"))
 		}
-		at, err := parseTime(t.get("time"))
+		at, err := parseTime(t.Get("time"))
 		if err != nil {
-			return nil, t.errf("time", err)
+			return nil, t.Errf("time", err)
 		}
 		scans = append(scans, contacttrace.Scan{Person: s.person(p), Venue: s.venue(v), Time: at.Unix()})
 	}
 }
 
 // readVenueNames reads venue,name rows into the snapshot's mapping.
-func readVenueNames(t *table, s *snapshot) error {
+func readVenueNames(t *cli.Table, s *snapshot) error {
 	for {
-		ok, err := t.next()
+		ok, err := t.Next()
 		if err != nil || !ok {
 			return err
 		}
-		v := t.get("venue")
+		v := t.Get("venue")
 		if v == "" {
-			return t.errf("venue", errors.New("empty"))
+			return t.Errf("venue", errors.New("empty"))
 		}
-		s.venueNames[s.venue(v)] = t.get("name")
+		s.venueNames[s.venue(v)] = t.Get("name")
 	}
 }

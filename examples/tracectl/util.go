@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -102,31 +101,4 @@ func (p *progress) row() {
 		line += fmt.Sprintf(", %.1f%% read, ETA %v", 100*frac, time.Duration(el*(1-frac)/frac*float64(time.Second)).Round(time.Second))
 	}
 	fmt.Fprintln(p.w, line)
-}
-
-// outFile is written beside its target and renamed into place by commit.
-type outFile struct {
-	*os.File
-	target string
-}
-
-func createOut(target string) (*outFile, error) {
-	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".*.tmp")
-	if err != nil {
-		return nil, err
-	}
-	return &outFile{File: f, target: target}, nil
-}
-
-func (o *outFile) commit() error {
-	if err := o.Close(); err != nil {
-		os.Remove(o.Name())
-		return err
-	}
-	return os.Rename(o.Name(), o.target)
-}
-
-func (o *outFile) abort() {
-	o.Close()
-	os.Remove(o.Name())
 }

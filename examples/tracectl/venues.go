@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"io"
 	"os"
 	"strconv"
@@ -51,7 +52,7 @@ func runVenues(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("venues: %w", err)
 		}
 		defer f.Close()
-		t, err := openTable(*venuesPath, bufio.NewReader(f), []string{"venue", "name"}, nil)
+		t, err := cli.OpenTable(*venuesPath, bufio.NewReader(f), []string{"venue", "name"}, nil)
 		if err != nil {
 			return fmt.Errorf("venues: %w", err)
 		}
