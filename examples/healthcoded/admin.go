@@ -208,8 +208,30 @@ func (a *App) handleRulesUpload(w http.ResponseWriter, r *http.Request, _ serve.
 		a.internal(w, "dry run", err)
 		return c.Version(), "error"
 	}
-	serve.WriteJSON(w, http.StatusOK, map[string]any{"pending": c.ID() + "@" + c.Version(), "dry_run": rep})
+	serve.WriteJSON(w, http.StatusOK, map[string]any{"pending": c.ID() + "@" + c.Version(), "dry_run": dryRunJSON(rep)})
 	return c.ID() + "@" + c.Version(), fmt.Sprintf("compiled; dry run: %d of %d change", rep.Changed, rep.Total)
+}
+
+// dryRunJSON is the wire form of a dry-run report.
+func dryRunJSON(r rules.DryRunReport) map[string]any {
+	type transition struct {
+		From     string `json:"from"`
+		To       string `json:"to"`
+		FromRule string `json:"from_rule"` // "" = the default colour
+		ToRule   string `json:"to_rule"`
+		Count    int    `json:"count"`
+		Samples  []int  `json:"samples"` // population indexes
+	}
+	ts := make([]transition, len(r.Transitions))
+	for i, t := range r.Transitions {
+		ts[i] = transition{string(t.From), string(t.To), t.FromRule, t.ToRule, t.Count, t.Samples}
+	}
+	errs := make([]map[string]any, len(r.ErrorSamples))
+	for i, e := range r.ErrorSamples {
+		errs[i] = map[string]any{"index": e.Index, "error": e.Err}
+	}
+	return map[string]any{"candidate": r.Candidate, "total": r.Total, "changed": r.Changed,
+		"errors": r.Errors, "transitions": ts, "error_samples": errs}
 }
 
 func populationSeq(pop []person) func(func(rules.Facts) bool) {

@@ -224,12 +224,26 @@ func TestEndToEnd(t *testing.T) {
 	allYellow := "id: t\nversion: v-yellow\ndefault: yellow\nrules:\n  - id: never\n    when: \"false\"\n    colour: red\n    reason: never\n"
 	var up struct {
 		Pending string
-		DryRun  struct{ Total, Changed int } `json:"dry_run"`
+		DryRun  struct {
+			Total       int `json:"total"`
+			Changed     int `json:"changed"`
+			Transitions []struct {
+				From  string `json:"from"`
+				To    string `json:"to"`
+				Count int    `json:"count"`
+			} `json:"transitions"`
+		} `json:"dry_run"`
 	}
 	require.Equal(t, 200, s.do("POST", "/admin/rules", rulesAdmin, allYellow, &up))
 	require.Equal(t, "t@v-yellow", up.Pending)
 	require.Equal(t, 300, up.DryRun.Total)
 	require.Positive(t, up.DryRun.Changed)
+	moved := 0
+	for _, tr := range up.DryRun.Transitions {
+		require.Equal(t, "yellow", tr.To, "the candidate makes everyone yellow")
+		moved += tr.Count
+	}
+	require.Equal(t, up.DryRun.Changed, moved)
 	require.Equal(t, 404, s.do("POST", "/admin/rules/activate", rulesAdmin, `{"version":"nope"}`, &e))
 	require.Equal(t, 200, s.do("POST", "/admin/rules/activate", rulesAdmin, `{"version":"v-yellow"}`, nil))
 	var rs map[string]any
