@@ -62,13 +62,13 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err != nil {
 			return nil, nil, err
 		}
-		cr := &countingReader{r: bufio.NewReaderSize(f, 1<<20)}
+		cr := &cli.CountingReader{R: bufio.NewReaderSize(f, 1<<20)}
 		rd, err := dedupe.NewReader(cr, dedupe.CSVConfig{Columns: cols})
 		if err != nil {
 			f.Close()
 			return nil, nil, fmt.Errorf("%s: %w", name, err)
 		}
-		p := newProgress(stderr, "reconcile "+name, *every, f, cr)
+		p := cli.NewProgress(stderr, "reconcile "+name, *every, f, cr)
 		return namedReader{name: name, src: countingRecords{src: rd, p: p}}, func() { f.Close() }, nil
 	}
 	src, closeSrc, err := open(*source)

@@ -85,15 +85,15 @@ func runResolve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("resolve: %w", err)
 	}
 	defer in.Close()
-	cr := &countingReader{r: bufio.NewReaderSize(in, 1<<20)}
+	cr := &cli.CountingReader{R: bufio.NewReaderSize(in, 1<<20)}
 	rd, err := dedupe.NewReader(cr, dedupe.CSVConfig{Columns: cols})
 	if err != nil {
 		return fmt.Errorf("resolve: %s: %w", cfg.In, err)
 	}
-	prog := newProgress(stderr, "resolve", cfg.Progress, in, cr)
+	prog := cli.NewProgress(stderr, "resolve", cfg.Progress, in, cr)
 	var firstBad []string
 	src := dedupe.GoodRows(countingRecords{src: rd, p: prog}, func(e *dedupe.RowError) {
-		prog.bad++
+		prog.Bad++
 		if len(firstBad) < 5 {
 			firstBad = append(firstBad, e.Error())
 		}
@@ -127,7 +127,7 @@ func runResolve(ctx context.Context, args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "resolve: %s: skipped: %s\n", cfg.In, m)
 	}
 	fmt.Fprintf(stderr, "resolve: %d records, %d bad rows skipped; %d duplicate groups, %d records dropped; review: %d suspicious, %d conflict groups; %d spill partitions\n",
-		stats.Records, prog.bad, stats.DuplicateGroups, stats.Dropped, stats.Suspicious, stats.Conflicts, stats.Partitions)
+		stats.Records, prog.Bad, stats.DuplicateGroups, stats.Dropped, stats.Suspicious, stats.Conflicts, stats.Partitions)
 	return nil
 }
 

@@ -46,7 +46,7 @@ func runValidate(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("validate: %w", err)
 	}
 	defer f.Close()
-	cr := &countingReader{r: bufio.NewReaderSize(f, 1<<20)}
+	cr := &cli.CountingReader{R: bufio.NewReaderSize(f, 1<<20)}
 	rd, err := dedupe.NewReader(cr, dedupe.CSVConfig{Columns: cols, Validate: &dedupe.ValidateConfig{Required: req}})
 	if err != nil {
 		return fmt.Errorf("validate: %s: %w", *in, err)
@@ -58,7 +58,7 @@ func runValidate(ctx context.Context, args []string, stderr io.Writer) error {
 	defer o.Abort()
 	cw := csv.NewWriter(bufio.NewWriter(o))
 	cw.Write([]string{"line", "id", "field", "column", "problem", "reason"})
-	prog := newProgress(stderr, "validate", *every, f, cr)
+	prog := cli.NewProgress(stderr, "validate", *every, f, cr)
 	var rows, bad, problems int64
 	for {
 		if rows%4096 == 0 {
@@ -71,7 +71,7 @@ func runValidate(ctx context.Context, args []string, stderr io.Writer) error {
 			break
 		}
 		rows++
-		prog.row()
+		prog.Row()
 		var re *dedupe.RowError
 		if err != nil && !errors.As(err, &re) {
 			return fmt.Errorf("validate: %s: %w", *in, err)
@@ -80,7 +80,7 @@ func runValidate(ctx context.Context, args []string, stderr io.Writer) error {
 			continue
 		}
 		bad++
-		prog.bad = bad
+		prog.Bad = bad
 		id := ""
 		if re.ID != 0 {
 			id = strconv.FormatInt(re.ID, 10)

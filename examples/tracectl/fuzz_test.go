@@ -40,7 +40,7 @@ func FuzzReadCSV(f *testing.F) {
 		if tb, err := cli.OpenTable("f.csv", bytes.NewReader(data), []string{"person", "venue", "time"}, nil); err != nil {
 			check(err)
 		} else {
-			scans, err := readScans(context.Background(), tb, s, &progress{})
+			scans, err := readScans(context.Background(), tb, s, &cli.Progress{})
 			check(err)
 			for _, sc := range scans {
 				if int(sc.Person) >= len(s.persons) || int(sc.Venue) >= len(s.venues) {

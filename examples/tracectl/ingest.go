@@ -54,12 +54,12 @@ func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("ingest: %w", err)
 	}
 	defer f.Close()
-	cr := &countingReader{r: bufio.NewReaderSize(f, 1<<20)}
+	cr := &cli.CountingReader{R: bufio.NewReaderSize(f, 1<<20)}
 	t, err := cli.OpenTable(*scansPath, cr, []string{"person", "venue", "time"}, nil)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	scans, err := readScans(ctx, t, s, newProgress(stderr, "ingest "+*scansPath, *every, f, cr))
+	scans, err := readScans(ctx, t, s, cli.NewProgress(stderr, "ingest "+*scansPath, *every, f, cr))
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
@@ -69,12 +69,12 @@ func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("ingest: %w", err)
 		}
 		defer tf.Close()
-		tcr := &countingReader{r: bufio.NewReader(tf)}
+		tcr := &cli.CountingReader{R: bufio.NewReader(tf)}
 		tt, err := cli.OpenTable(*tripsPath, tcr, tripColumns[:4], tripColumns[4:])
 		if err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
-		trips, err := readTrips(tt, s, newProgress(stderr, "ingest "+*tripsPath, *every, tf, tcr))
+		trips, err := readTrips(tt, s, cli.NewProgress(stderr, "ingest "+*tripsPath, *every, tf, tcr))
 		if err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}

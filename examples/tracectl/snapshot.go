@@ -249,7 +249,7 @@ func parseMode(s string) (contacttrace.Mode, error) {
 
 // readTrips reads one row per passenger; rows of a trip (same mode,
 // number and date) may be anywhere in the file.
-func readTrips(t *cli.Table, s *snapshot, prog *progress) ([]contacttrace.Trip, error) {
+func readTrips(t *cli.Table, s *snapshot, prog *cli.Progress) ([]contacttrace.Trip, error) {
 	type key struct {
 		mode   contacttrace.Mode
 		number string
@@ -266,7 +266,7 @@ func readTrips(t *cli.Table, s *snapshot, prog *progress) ([]contacttrace.Trip, 
 			return trips, nil
 		}
 		if prog != nil {
-			prog.row()
+			prog.Row()
 		}
 		mode, err := parseMode(t.Get("mode"))
 		if err != nil {
@@ -315,7 +315,7 @@ func readTrips(t *cli.Table, s *snapshot, prog *progress) ([]contacttrace.Trip, 
 }
 
 // readScans reads person,venue,time rows.
-func readScans(ctx context.Context, t *cli.Table, s *snapshot, prog *progress) ([]contacttrace.Scan, error) {
+func readScans(ctx context.Context, t *cli.Table, s *snapshot, prog *cli.Progress) ([]contacttrace.Scan, error) {
 	var scans []contacttrace.Scan
 	for {
 		ok, err := t.Next()
@@ -325,7 +325,7 @@ func readScans(ctx context.Context, t *cli.Table, s *snapshot, prog *progress) (
 		if !ok {
 			return scans, nil
 		}
-		prog.row()
+		prog.Row()
 		if len(scans)%65536 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err

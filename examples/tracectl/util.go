@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -49,56 +47,4 @@ func mask(s string) string {
 		return string(r[0]) + strings.Repeat("*", n-1)
 	}
 	return string(r[:3]) + strings.Repeat("*", n-7) + string(r[n-4:])
-}
-
-// countingReader counts the bytes read through it, for progress.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// progress prints a rate-limited line to stderr: rows, rate, share of the
-// file read, ETA. A zero every disables it.
-type progress struct {
-	w           io.Writer
-	what        string
-	every       time.Duration
-	total       int64
-	cr          *countingReader
-	start, last time.Time
-	rows        int64
-}
-
-func newProgress(w io.Writer, what string, every time.Duration, f *os.File, cr *countingReader) *progress {
-	p := &progress{w: w, what: what, every: every, cr: cr, start: time.Now()}
-	p.last = p.start
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		p.total = fi.Size()
-	}
-	return p
-}
-
-func (p *progress) row() {
-	p.rows++
-	if p.every <= 0 || p.rows%4096 != 0 {
-		return
-	}
-	now := time.Now()
-	if now.Sub(p.last) < p.every {
-		return
-	}
-	p.last = now
-	el := now.Sub(p.start).Seconds()
-	line := fmt.Sprintf("%s: %d rows, %.0f rows/s", p.what, p.rows, float64(p.rows)/el)
-	if p.total > 0 && p.cr.n > 0 {
-		frac := float64(p.cr.n) / float64(p.total)
-		line += fmt.Sprintf(", %.1f%% read, ETA %v", 100*frac, time.Duration(el*(1-frac)/frac*float64(time.Second)).Round(time.Second))
-	}
-	fmt.Fprintln(p.w, line)
 }
