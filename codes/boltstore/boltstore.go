@@ -30,18 +30,17 @@
 // # Concurrency
 //
 // A Store is safe for concurrent use. bbolt runs one write transaction at a
-// time; readers never block and see the last committed state. Apply splits a
-// large batch into transactions of Config.BatchSize changes, sorted by key
-// inside each so that the B+tree is walked in order: each transaction is
-// atomic, the batch as a whole is not (a failure part-way leaves a prefix of
-// transactions committed; retrying the batch is safe because a repeated
-// rule decision changes nothing).
+// time; readers never block and see the last committed state. Apply sorts a
+// batch by key and writes it in transactions of Config.BatchSize changes,
+// each atomic and holding whole keys, preparing the next while the last is
+// written (see Apply for what a failure part-way leaves).
 //
 // The reference server examples/healthcoded opens one Store per process.
 package boltstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -307,38 +306,57 @@ func (a *arena) alloc(n int) []byte {
 // Apply implements codes.Store. It returns when every transaction has been
 // committed and synced to disk.
 //
-// Each transaction's worth of changes is applied in two phases under the
-// store's write lock: prepare (read the current heads, codes.Advance, encode
-// the entries) runs on all cores in read transactions, each worker owning a
-// run of keys; write puts the prepared entries in key order in one write
-// transaction. Only Apply writes heads and log, and it holds the lock across
-// both phases, so what prepare reads is what write builds on.
+// Apply sorts the batch by key (a key's changes keep their order) and cuts
+// it into transactions of at most Config.BatchSize changes at key
+// boundaries, so no key spans two transactions. Each transaction's changes
+// go through two phases: prepare (read the committed heads, codes.Advance,
+// encode the entries) on all cores in read transactions, and write (put the
+// prepared entries in key order in one write transaction). The phases are
+// pipelined: transaction i+1 is prepared while transaction i is written and
+// synced, which is correct because the two hold different keys and Apply
+// holds the store's write lock throughout, so what prepare reads is what
+// write builds on.
+//
+// Each transaction is atomic, the batch as a whole is not: a failure or a
+// cancelled ctx part-way leaves the keys of the committed transactions
+// applied (each with all of its changes in the batch) and the others
+// untouched; retrying the batch is safe because a repeated rule decision
+// changes nothing.
 func (s *Store) Apply(ctx context.Context, changes []codes.Change) (codes.Applied, error) {
 	var total codes.Applied
 	if err := codes.ValidateChanges(changes); err != nil {
 		return total, err
 	}
-	order := make([]int, 0, min(len(changes), s.cfg.BatchSize))
-	for start := 0; start < len(changes); start += s.cfg.BatchSize {
+	if err := ctx.Err(); err != nil || len(changes) == 0 {
+		return total, err
+	}
+	order := sortedOrder(changes)
+	var txs [][]int
+	for rest := order; len(rest) > 0; {
+		cut := min(len(rest), s.cfg.BatchSize)
+		for cut < len(rest) && changes[rest[cut]].Key == changes[rest[cut-1]].Key {
+			cut++ // a key's changes stay in one transaction
+		}
+		txs = append(txs, rest[:cut])
+		rest = rest[cut:]
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prep := func(seg []int) <-chan []prepared {
+		c := make(chan []prepared, 1) // buffered: an abandoned prepare never blocks
+		go func() { c <- s.prepareTx(changes, seg) }()
+		return c
+	}
+	next := prep(txs[0])
+	for i := range txs {
+		out := <-next
+		if i+1 < len(txs) {
+			next = prep(txs[i+1])
+		}
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		chunk := changes[start:min(start+s.cfg.BatchSize, len(changes))]
-		order = order[:0]
-		for i := range chunk {
-			order = append(order, i)
-		}
-		// By key, then by position, so changes to one key keep their order;
-		// the heads B+tree is then walked left to right.
-		slices.SortFunc(order, func(a, b int) int {
-			if c := bytes.Compare(chunk[a].Key[:], chunk[b].Key[:]); c != 0 {
-				return c
-			}
-			return a - b
-		})
-		s.mu.Lock()
-		a, err := s.applySorted(chunk, order)
-		s.mu.Unlock()
+		a, err := s.write(out)
 		if err != nil {
 			return total, fmt.Errorf("boltstore: apply: %w", err)
 		}
@@ -346,6 +364,74 @@ func (s *Store) Apply(ctx context.Context, changes []codes.Change) (codes.Applie
 		total.Unchanged += a.Unchanged
 	}
 	return total, nil
+}
+
+// sortKey is a key as two big-endian words (comparing them compares the
+// key's bytes) and the change's index, the tie-break that keeps a key's
+// changes in batch order.
+type sortKey struct {
+	hi, lo uint64
+	i      int
+}
+
+func compareSortKeys(a, b sortKey) int {
+	if a.hi != b.hi {
+		return cmp.Compare(a.hi, b.hi)
+	}
+	if a.lo != b.lo {
+		return cmp.Compare(a.lo, b.lo)
+	}
+	return cmp.Compare(a.i, b.i)
+}
+
+// sortedOrder returns the indexes of changes ordered by key, then by index.
+// Parts are sorted on all cores and merged.
+func sortedOrder(changes []codes.Change) []int {
+	ks := make([]sortKey, len(changes))
+	for i := range changes {
+		k := &changes[i].Key
+		ks[i] = sortKey{binary.BigEndian.Uint64(k[:8]), binary.BigEndian.Uint64(k[8:]), i}
+	}
+	parts := min(runtime.GOMAXPROCS(0), 1+len(ks)/(1<<16))
+	size := (len(ks) + parts - 1) / parts
+	var runs [][]sortKey
+	var wg sync.WaitGroup
+	for start := 0; start < len(ks); start += size {
+		run := ks[start:min(start+size, len(ks))]
+		runs = append(runs, run)
+		wg.Go(func() { slices.SortFunc(run, compareSortKeys) })
+	}
+	wg.Wait()
+	for len(runs) > 1 { // pairwise merges, log2(parts) rounds
+		var merged [][]sortKey
+		for j := 0; j < len(runs); j += 2 {
+			if j+1 == len(runs) {
+				merged = append(merged, runs[j])
+				continue
+			}
+			merged = append(merged, mergeRuns(runs[j], runs[j+1]))
+		}
+		runs = merged
+	}
+	order := make([]int, len(ks))
+	if len(runs) == 1 {
+		for i, k := range runs[0] {
+			order[i] = k.i
+		}
+	}
+	return order
+}
+
+func mergeRuns(a, b []sortKey) []sortKey {
+	out := make([]sortKey, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if compareSortKeys(a[0], b[0]) <= 0 {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // record is an entry prepared for the log.
@@ -362,13 +448,14 @@ type prepared struct {
 	err       error
 }
 
-// applySorted applies chunk in the key order given; s.mu is held.
-func (s *Store) applySorted(chunk []codes.Change, order []int) (codes.Applied, error) {
+// prepareTx prepares one transaction's changes, given in key order, on all
+// cores: each worker owns a run of whole keys.
+func (s *Store) prepareTx(changes []codes.Change, order []int) []prepared {
 	workers := min(runtime.GOMAXPROCS(0), 1+len(order)/4096)
 	segs := make([][]int, 0, workers)
 	for rest := order; len(rest) > 0; {
 		cut := min(len(rest), (len(order)+workers-1)/workers)
-		for cut < len(rest) && chunk[rest[cut]].Key == chunk[rest[cut-1]].Key {
+		for cut < len(rest) && changes[rest[cut]].Key == changes[rest[cut-1]].Key {
 			cut++ // a key's changes stay in one segment
 		}
 		segs = append(segs, rest[:cut])
@@ -377,9 +464,14 @@ func (s *Store) applySorted(chunk []codes.Change, order []int) (codes.Applied, e
 	out := make([]prepared, len(segs))
 	var wg sync.WaitGroup
 	for w := range segs {
-		wg.Go(func() { out[w] = s.prepare(chunk, segs[w]) })
+		wg.Go(func() { out[w] = s.prepare(changes, segs[w]) })
 	}
 	wg.Wait()
+	return out
+}
+
+// write commits prepared records in one transaction; s.mu is held.
+func (s *Store) write(out []prepared) (codes.Applied, error) {
 	var a codes.Applied
 	for _, p := range out {
 		if p.err != nil {
@@ -426,7 +518,7 @@ func (s *Store) applySorted(chunk []codes.Change, order []int) (codes.Applied, e
 }
 
 // prepare advances the keys of one segment from their committed heads.
-func (s *Store) prepare(chunk []codes.Change, seg []int) prepared {
+func (s *Store) prepare(changes []codes.Change, seg []int) prepared {
 	p := prepared{recs: make([]record, 0, len(seg))}
 	p.err = s.db.View(func(tx *bolt.Tx) error {
 		rd := newReader(tx)
@@ -437,7 +529,7 @@ func (s *Store) prepare(chunk []codes.Change, seg []int) prepared {
 		var exists bool
 		var committed uint64
 		for _, i := range seg {
-			ch := &chunk[i]
+			ch := &changes[i]
 			if curKey == nil || *curKey != ch.Key {
 				v, err := rd.peek(ch.Key)
 				if err != nil {

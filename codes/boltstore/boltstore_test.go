@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -385,4 +387,78 @@ func TestConcurrentApply(t *testing.T) {
 	var records int
 	require.NoError(t, s.db.View(func(tx *bolt.Tx) error { records = tx.Bucket(bucketLog).Stats().KeyN; return nil }))
 	require.Equal(t, total, records, "every log record belongs to exactly one history")
+}
+
+// TestSortedOrder checks the parallel sort against a stable sort by key
+// bytes, with many repeated keys and sizes around the parallel cut.
+func TestSortedOrder(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 1 << 16, 1<<16 + 1, 200_003} {
+		rng := uint64(n) + 7
+		changes := make([]codes.Change, n)
+		for i := range changes {
+			rng = rng*6364136223846793005 + 1442695040888963407
+			changes[i].Key = key(int(rng>>33) % (n/3 + 1))
+		}
+		want := make([]int, n)
+		for i := range want {
+			want[i] = i
+		}
+		slices.SortStableFunc(want, func(a, b int) int { return bytes.Compare(changes[a].Key[:], changes[b].Key[:]) })
+		require.Equal(t, want, sortedOrder(changes), "n=%d", n)
+	}
+}
+
+// TestLargeBatchMatchesMemStore applies batches larger than a transaction
+// and than the parallel sort's cut, with one key holding more changes than
+// a transaction, and compares every history with MemStore's.
+func TestLargeBatchMatchesMemStore(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t, Config{BatchSize: 1000})
+	mem := codes.NewMemStore()
+	colours := []codes.Colour{codes.Green, codes.Yellow, codes.Red}
+	rng := uint64(9)
+	const keys = 3000
+	for round := range 2 {
+		batch := make([]codes.Change, 70_000)
+		for i := range batch {
+			rng = rng*6364136223846793005 + 1442695040888963407
+			k := int(rng>>33) % keys
+			if i%20 == 0 {
+				k = 0 // the hot key: 3500 changes a batch
+			}
+			batch[i] = codes.Change{Key: key(k), State: rule(colours[(rng>>20)%3], t0.Add(time.Duration(round*len(batch)+i)*time.Second))}
+		}
+		a1, err := s.Apply(ctx, batch)
+		require.NoError(t, err)
+		a2, err := mem.Apply(ctx, batch)
+		require.NoError(t, err)
+		require.Equal(t, a2, a1)
+	}
+	for i := range keys {
+		h1, err := s.History(ctx, key(i))
+		require.NoError(t, err)
+		h2, err := mem.History(ctx, key(i))
+		require.NoError(t, err)
+		require.Equal(t, len(h2), len(h1), "key %d", i)
+		if len(h1) > 0 {
+			require.Equal(t, h2[len(h2)-1].Hash, h1[len(h1)-1].Hash, "key %d", i)
+			require.NoError(t, codes.VerifyHistory(key(i), h1, nil))
+		}
+	}
+}
+
+// TestApplyCancelled: a cancelled context refuses the batch before any
+// transaction, and the store is unchanged.
+func TestApplyCancelled(t *testing.T) {
+	s := openTemp(t, Config{BatchSize: 2})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	a, err := s.Apply(ctx, []codes.Change{{Key: key(1), State: rule(codes.Red, t0)}, {Key: key(2), State: rule(codes.Red, t0)}})
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, codes.Applied{}, a)
+	for _, k := range []codes.Key{key(1), key(2)} {
+		_, ok, err := s.Get(context.Background(), k)
+		require.NoError(t, err)
+		require.False(t, ok)
+	}
 }

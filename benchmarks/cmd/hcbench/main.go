@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"runtime/pprof"
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/benchmarks"
@@ -41,6 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		out     = fs.String("o", "", "also write the markdown report to this file")
 		asJSON  = fs.Bool("json", false, "print JSON instead of markdown")
 		list    = fs.Bool("list", false, "list workloads and subjects, run nothing")
+		cpuProf = fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -69,6 +71,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		return nil
+	}
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := bench.Run(ctx, ws, opts)
 	if err != nil {
