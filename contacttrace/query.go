@@ -322,7 +322,7 @@ type run struct {
 	sorted []cand
 	best   u32map
 	cands  []cand
-	inWin  map[uint32]struct{}
+	inWin  u32map
 	elig   []cand
 	pscans []Scan
 }
@@ -448,9 +448,14 @@ func (r *run) step(t *Tracer, hop int) bool {
 	st.Contacts = len(kept)
 	first := len(r.res.Contacts)
 	r.res.Contacts = slices.Grow(r.res.Contacts, len(kept))
-	r.found.reserve(len(kept))
+	last := hop >= q.depth() || len(kept) == 0
+	if !last {
+		r.found.reserve(len(kept)) // only the next hop asks who was found
+	}
 	for _, c := range kept {
-		r.found.put(c.person, 0)
+		if !last {
+			r.found.put(c.person, 0)
+		}
 		w := &r.windows[c.win]
 		ct := Contact{Person: c.person, Hop: uint8(hop), Kind: w.kind, Time: c.time,
 			Trip: -1, Passenger: -1, Via: w.via, ViaTime: w.viaTime, Source: w.source}
@@ -463,7 +468,7 @@ func (r *run) step(t *Tracer, hop int) bool {
 	}
 	r.res.Hops = append(r.res.Hops, st)
 	r.windows = r.windows[:0]
-	if hop >= q.depth() || len(kept) == 0 {
+	if last {
 		return false
 	}
 	for _, c := range r.res.Contacts[first:] {
@@ -496,17 +501,30 @@ func (r *run) sortCands() {
 	for _, c := range r.cands {
 		maxP = max(maxP, c.person)
 	}
-	pbits := bits.Len32(maxP)
-	r.keys = r.keys[:0]
-	for _, c := range r.cands {
-		r.keys = append(r.keys, uint64(c.time-lo)<<pbits|uint64(c.person))
-	}
-	r.keys, r.keyTmp = radixSort(r.keys, r.keyTmp, pbits+bits.Len64(uint64(hi-lo)))
+	pbits, tbits := bits.Len32(maxP), bits.Len64(uint64(hi-lo))
 	r.sorted = r.sorted[:0]
-	mask := uint64(1)<<pbits - 1
-	for _, k := range r.keys {
-		j, _ := r.best.get(uint32(k & mask))
-		r.sorted = append(r.sorted, r.cands[j])
+	r.keys = r.keys[:0]
+	if ibits := bits.Len(uint(len(r.cands) - 1)); tbits+pbits+ibits <= 64 {
+		// The candidate's index fits beside (time, person): the sorted
+		// keys say where each candidate is, with no table lookup.
+		for i, c := range r.cands {
+			r.keys = append(r.keys, (uint64(c.time-lo)<<pbits|uint64(c.person))<<ibits|uint64(i))
+		}
+		r.keys, r.keyTmp = radixSort(r.keys, r.keyTmp, tbits+pbits+ibits)
+		mask := uint64(1)<<ibits - 1
+		for _, k := range r.keys {
+			r.sorted = append(r.sorted, r.cands[k&mask])
+		}
+	} else {
+		for _, c := range r.cands {
+			r.keys = append(r.keys, uint64(c.time-lo)<<pbits|uint64(c.person))
+		}
+		r.keys, r.keyTmp = radixSort(r.keys, r.keyTmp, pbits+tbits)
+		mask := uint64(1)<<pbits - 1
+		for _, k := range r.keys {
+			j, _ := r.best.get(uint32(k & mask))
+			r.sorted = append(r.sorted, r.cands[j])
+		}
 	}
 	r.cands, r.sorted = r.sorted, r.cands
 }
@@ -559,14 +577,15 @@ func (r *run) rankWindows() {
 // offer makes c the person's candidate unless an earlier (or equally
 // early, lower-ranked) exposure is already there.
 func (r *run) offer(c cand) {
-	if j, ok := r.best.get(c.person); ok {
-		b := &r.cands[j]
+	j, ok := r.best.upsert(c.person)
+	if ok {
+		b := &r.cands[*j]
 		if c.time < b.time || c.time == b.time && r.rank[c.win] < r.rank[b.win] {
 			*b = c
 		}
 		return
 	}
-	r.best.put(c.person, int32(len(r.cands)))
+	*j = int32(len(r.cands))
 	r.cands = append(r.cands, c)
 }
 
@@ -586,19 +605,12 @@ func (r *run) venueAll(ix *Index, wi int32) {
 // who may become contacts, each once with its earliest scan in the window.
 func (r *run) venueEligible(ix *Index, wi int32) {
 	w := &r.windows[wi]
-	if r.inWin == nil {
-		r.inWin = make(map[uint32]struct{})
-	}
-	clear(r.inWin)
+	r.inWin.resetFor(int(w.b - w.a))
 	for p := w.a; p < w.b; p++ {
 		person := ix.persons[p]
-		if r.excluded(person) {
+		if _, dup := r.inWin.upsert(person); dup || r.excluded(person) {
 			continue
 		}
-		if _, dup := r.inWin[person]; dup {
-			continue
-		}
-		r.inWin[person] = struct{}{}
 		r.elig = append(r.elig, cand{time: ix.base + int64(ix.times[p]), person: person, win: wi})
 	}
 }

@@ -55,3 +55,22 @@ func TestRadixSort(t *testing.T) {
 		require.True(t, slices.Equal(want, got), "n=%d width=%d", tc.n, tc.width)
 	}
 }
+
+// TestU32MapResetFor reuses one map for sizes up and down and checks that
+// nothing of an earlier use leaks into the next.
+func TestU32MapResetFor(t *testing.T) {
+	var m u32map
+	for round, n := range []int{10, 5000, 3, 70_000, 0, 200} {
+		m.resetFor(n)
+		require.Equal(t, 0, m.n)
+		for k := range uint32(n) {
+			_, had := m.upsert(k*7 + uint32(round))
+			require.False(t, had, "round %d key %d", round, k)
+		}
+		for k := range uint32(n) {
+			_, had := m.upsert(k*7 + uint32(round))
+			require.True(t, had)
+		}
+		require.Equal(t, n, m.n)
+	}
+}
