@@ -57,10 +57,8 @@ func Workloads(s bench.Scale) []bench.Workload {
 		},
 		{
 			Name: "server/ramp", Unit: "ramp",
-			Doc: "Open-loop lookups at 25, 50, 75 and 90 % of the capacity measured first: p99 below saturation.",
-			Subjects: []bench.Subject{{Name: "healthcoded", Setup: func(ctx context.Context) (bench.Runner, error) {
-				return newRamp(ctx, bins, cfg)
-			}}},
+			Doc:      "Open-loop lookups at 25, 50, 75 and 90 % of the capacity measured first (each subject its own capacity): p99 below saturation. shared-cores: server and generator both on the 2 cores, so the kernel's time slices between the two processes show in the tail; own-core: the server pinned to core 1 (GOMAXPROCS 1), the generator to core 0, as a deployment keeps its load off the server's cores.",
+			Subjects: rampSubjects(bins, cfg),
 		},
 		{
 			Name: "server/overload", Unit: "run",
@@ -175,34 +173,44 @@ type lookupRunner struct {
 }
 
 func newLookup(ctx context.Context, bins *binaries, cfg Config, baseline bool) (bench.Runner, error) {
+	start := startMapServer
 	if !baseline {
-		t, err := startHealthcoded(ctx, bins, cfg, "", unlimited...)
-		if err != nil {
-			return nil, err
+		start = func(ctx context.Context, bins *binaries, cfg Config) (*target, error) {
+			return startHealthcoded(ctx, bins, cfg, "", unlimited...)
 		}
-		return &lookupRunner{target: t, cfg: cfg}, nil
 	}
-	// The baseline answers from the same population, so it needs the same
-	// demo-people.csv: seed it with a short-lived healthcoded first.
+	t, err := start(ctx, bins, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &lookupRunner{target: t, cfg: cfg}, nil
+}
+
+// startMapServer starts the baseline: net/http answering from a plain map
+// of the population healthcoded seeds, so it needs the same
+// demo-people.csv: a short-lived healthcoded writes it first.
+func startMapServer(ctx context.Context, bins *binaries, cfg Config) (*target, error) {
 	t, err := startHealthcoded(ctx, bins, cfg, "")
 	if err != nil {
 		return nil, err
 	}
 	t.p.kill()
 	_, ms, err := bins.build(ctx)
+	if err == nil {
+		t.p, err = startProc(ctx, ms, "-addr", "127.0.0.1:0", "-people", t.data+"/demo-people.csv")
+	}
 	if err != nil {
+		t.p = nil
+		_ = t.Close()
 		return nil, err
 	}
-	if t.p, err = startProc(ctx, ms, "-addr", "127.0.0.1:0", "-people", t.data+"/demo-people.csv"); err != nil {
-		return nil, err
-	}
-	return &lookupRunner{target: t, cfg: cfg}, nil
+	return t, nil
 }
 
 // Run sends n lookups with the configured workers and fails on any error,
 // shed request or wrong answer.
 func (l *lookupRunner) Run(ctx context.Context, n int) error {
-	res, err := loadgen.Run(ctx, l.client, l.lookupLoad(0, l.cfg.Workers, n, 10*time.Minute))
+	res, err := loadgen.Run(ctx, l.lookupLoad(0, l.cfg.Workers, n, 10*time.Minute))
 	if err != nil {
 		return err
 	}
@@ -215,13 +223,40 @@ func (l *lookupRunner) Run(ctx context.Context, n int) error {
 
 // ----- server/ramp -----
 
+// rampConns is the connections of every ramp step, and of the closed-loop
+// run that measures capacity first (the server's cost per request depends
+// on how many connections it serves): a code platform's servers sit behind
+// a reverse proxy that keeps a pool of upstream connections (nginx's
+// upstream keepalive 32, the figure its documentation uses), not one
+// connection per phone.
+const rampConns = 32
+
 type rampRunner struct {
 	*target
 	cfg Config
 }
 
-func newRamp(ctx context.Context, bins *binaries, cfg Config) (bench.Runner, error) {
-	t, err := startHealthcoded(ctx, bins, cfg, "", unlimited...)
+// rampSubjects are healthcoded's ramp and the map server's, each at its
+// own measured capacity.
+func rampSubjects(bins *binaries, cfg Config) []bench.Subject {
+	return []bench.Subject{
+		{Name: "healthcoded", Role: bench.Primary, Setup: func(ctx context.Context) (bench.Runner, error) {
+			return newRamp(ctx, bins, cfg, false)
+		}},
+		{Name: "net/http+map", Role: bench.Baseline, Setup: func(ctx context.Context) (bench.Runner, error) {
+			return newRamp(ctx, bins, cfg, true)
+		}},
+	}
+}
+
+func newRamp(ctx context.Context, bins *binaries, cfg Config, baseline bool) (bench.Runner, error) {
+	start := startMapServer
+	if !baseline {
+		start = func(ctx context.Context, bins *binaries, cfg Config) (*target, error) {
+			return startHealthcoded(ctx, bins, cfg, "", unlimited...)
+		}
+	}
+	t, err := start(ctx, bins, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +265,7 @@ func newRamp(ctx context.Context, bins *binaries, cfg Config) (bench.Runner, err
 
 // capacity measures closed-loop throughput for d.
 func (t *target) capacity(ctx context.Context, workers int, d time.Duration) (float64, error) {
-	res, err := loadgen.Run(ctx, t.client, t.lookupLoad(0, workers, 0, d))
+	res, err := loadgen.Run(ctx, t.lookupLoad(0, workers, 0, d))
 	if err != nil {
 		return 0, err
 	}
@@ -242,13 +277,13 @@ func (t *target) capacity(ctx context.Context, workers int, d time.Duration) (fl
 
 func (r *rampRunner) Run(ctx context.Context, n int) error {
 	for range n {
-		capa, err := r.capacity(ctx, r.cfg.Workers, 2*r.cfg.Step)
+		capa, err := r.capacity(ctx, rampConns, 2*r.cfg.Step)
 		if err != nil {
 			return err
 		}
 		r.metrics = []bench.Metric{{Name: "capacity", Value: capa, Unit: "req/s"}}
 		for _, pct := range []int{25, 50, 75, 90} {
-			res, err := loadgen.Run(ctx, r.client, r.lookupLoad(capa*float64(pct)/100, 256, 0, r.cfg.Step))
+			res, err := loadgen.Run(ctx, r.lookupLoad(capa*float64(pct)/100, rampConns, 0, r.cfg.Step))
 			if err != nil {
 				return err
 			}
@@ -256,7 +291,11 @@ func (r *rampRunner) Run(ctx context.Context, n int) error {
 				return fmt.Errorf("%w: at %d%% of capacity %d failed: %s", bench.ErrWrongAnswer, pct, res.Failed, res.FirstError)
 			}
 			r.metrics = append(r.metrics, latencyMetrics(fmt.Sprintf("at%d%%-", pct), res)...)
-			r.metrics = append(r.metrics, bench.Metric{Name: fmt.Sprintf("at%d%%-shed", pct), Value: res.ShedRate * 100, Unit: "%"})
+			r.metrics = append(r.metrics,
+				bench.Metric{Name: fmt.Sprintf("at%d%%-throughput", pct), Value: res.Throughput, Unit: "req/s"},
+				bench.Metric{Name: fmt.Sprintf("at%d%%-shed", pct), Value: res.ShedRate * 100, Unit: "%"},
+				bench.Metric{Name: fmt.Sprintf("at%d%%-stalls", pct), Value: float64(res.Stalls) / r.cfg.Step.Seconds(), Unit: "/s"},
+				bench.Metric{Name: fmt.Sprintf("at%d%%-longest-stall", pct), Value: float64(res.LongestStall.Microseconds()) / 1000, Unit: "ms"})
 		}
 	}
 	return nil
@@ -307,7 +346,7 @@ func newOverload(ctx context.Context, bins *binaries, cfg Config) (bench.Runner,
 func (o *overloadRunner) Run(ctx context.Context, n int) error {
 	for range n {
 		rssBefore := o.p.peakRSS()
-		res, err := loadgen.Run(ctx, o.client, o.lookupLoad(3*o.limit, 256, 0, o.cfg.Overload))
+		res, err := loadgen.Run(ctx, o.lookupLoad(3*o.limit, 256, 0, o.cfg.Overload))
 		if err != nil {
 			return err
 		}
@@ -547,7 +586,7 @@ func (b *badRulesRunner) Run(ctx context.Context, n int) error {
 				}
 			}
 		}()
-		res, err := loadgen.Run(ctx, b.client, b.lookupLoad(0, b.cfg.Workers, 0, b.cfg.BadRules))
+		res, err := loadgen.Run(ctx, b.lookupLoad(0, b.cfg.Workers, 0, b.cfg.BadRules))
 		<-done
 		if err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -150,15 +151,21 @@ func ingestAndQuery(t *testing.T, days, perDay, persons, venues int, cfg contact
 	for round := range 3 {
 		w, c := time.Now(), cpuTime()
 		contacts := 0
+		per := make([]time.Duration, 0, len(qs))
 		for _, q := range qs {
+			qw := time.Now()
 			if err := tr.TraceInto(ctx, q, &res); err != nil {
 				t.Fatal(err)
 			}
+			per = append(per, time.Since(qw))
 			contacts += len(res.Contacts)
 		}
-		t.Logf("query round %d: %v wall, %v CPU per 30-visit case; %d contacts/case", round,
+		first := per[0]
+		slices.Sort(per)
+		t.Logf("query round %d: %v wall, %v CPU per 30-visit case (median %v, slowest %v, first %v); %d contacts/case", round,
 			(time.Since(w) / time.Duration(len(qs))).Round(time.Microsecond),
-			((cpuTime() - c) / time.Duration(len(qs))).Round(time.Microsecond), contacts/len(qs))
+			((cpuTime() - c) / time.Duration(len(qs))).Round(time.Microsecond),
+			per[len(per)/2].Round(time.Microsecond), per[len(per)-1].Round(time.Microsecond), first.Round(time.Microsecond), contacts/len(qs))
 	}
 
 	// Two hops from a crowded case, capped: what the caps cut is reported.
