@@ -466,6 +466,10 @@ func (a *App) handleEvaluate(w http.ResponseWriter, r *http.Request, _ serve.Pri
 		_ = enc.Encode(map[string]string{"error": err.Error()})
 		return "", "apply failed"
 	}
+	if err := a.refreshFilter(r.Context()); err != nil {
+		_ = enc.Encode(map[string]string{"error": err.Error()})
+		return "", "filter rebuild failed"
+	}
 	a.mu.Lock()
 	a.population = pop
 	a.mu.Unlock()
@@ -474,6 +478,20 @@ func (a *App) handleEvaluate(w http.ResponseWriter, r *http.Request, _ serve.Pri
 		"rejected": nBad, "errors": append(badLines, evalErrs...),
 	})
 	return "", fmt.Sprintf("%d evaluated, %d changed, %d rejected", len(pop), changed, nBad)
+}
+
+// refreshFilter rebuilds the registry's non-green filter from the store
+// after a bulk evaluation: a Bloom filter only ever gains keys, so every
+// code that went back to green would otherwise keep sending its lookups
+// past the filter to the cache and the store. Lookups go on meanwhile.
+func (a *App) refreshFilter(ctx context.Context) error {
+	start := time.Now()
+	if err := a.reg.Rebuild(ctx, 0); err != nil {
+		return fmt.Errorf("rebuild filter: %w", err)
+	}
+	fs := a.reg.FilterStats()
+	a.log.Info("filter rebuilt", "took", time.Since(start).Round(time.Millisecond).String(), "filter", fs)
+	return nil
 }
 
 // applyBatch is how many changes go to the store per Apply.

@@ -105,6 +105,9 @@ func (a *App) seedDemo(ctx context.Context) error {
 		}
 		lastDecisions = decisions
 	}
+	if err := a.refreshFilter(ctx); err != nil {
+		return err
+	}
 	pop := make([]person, len(people))
 	for i := range people {
 		pop[i] = person{key: keys[i], region: regions[i], facts: last[i]}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/healthcode-sdk/healthcode/examples/internal/serve"
@@ -48,6 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", cfg.TokenTTL, "lifetime of offline tokens")
 	fs.DurationVar(&cfg.Grace, "grace", cfg.Grace, "time in-flight requests get to finish at shutdown")
 	quiet := fs.Bool("quiet", false, "log warnings and errors only")
+	cpuProf := fs.String("cpuprofile", "", "write a CPU profile to this file until shutdown (go tool pprof)")
 	gogc := fs.Int("gogc", 400, "garbage-collector target percentage (Go's GOGC); the default trades heap for fewer collections, which flattens p99 on a small heap")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -56,6 +58,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// environment wins over the flag default.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(*gogc)
+	}
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	level := slog.LevelInfo
 	if *quiet {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthcode-sdk/healthcode/codes"
 	"github.com/stretchr/testify/require"
 )
 
@@ -351,4 +352,25 @@ func TestOverloadAnswers429AtOnce(t *testing.T) {
 	require.Equal(t, 50, codes[200]+codes[429])
 	// Health checks are never shed.
 	require.Equal(t, 200, s.do("GET", "/healthz", "", "", nil))
+}
+
+// TestSeedingLeavesAFreshFilter: 14 days of demo decisions turn many codes
+// red or yellow and back; the filter rebuilt after seeding holds exactly
+// the keys that are non-green now, so lookups of recovered people stop at
+// the filter instead of reaching the cache and the store.
+func TestSeedingLeavesAFreshFilter(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.DemoPeople = t.TempDir(), 2000
+	a, err := Open(context.Background(), cfg)
+	require.NoError(t, err)
+	defer a.Close()
+	nonGreen := 0
+	require.NoError(t, a.store.Scan(context.Background(), func(_ codes.Key, c codes.Colour) error {
+		if c != codes.Green {
+			nonGreen++
+		}
+		return nil
+	}))
+	require.Positive(t, nonGreen)
+	require.Equal(t, uint64(nonGreen), a.reg.FilterStats().Added)
 }
