@@ -46,17 +46,17 @@ type Config struct {
 // Result is what a run measured. Latency figures cover every answered
 // request (200 and 429 alike) unless named otherwise.
 type Result struct {
-	Rate                float64 // the offered rate (0 for closed loop)
-	Sent                int
-	OK                  int // 200 with a body that passed Check
-	Shed                int // 429
-	Failed              int // transport errors, timeouts, other statuses, failed checks
-	Elapsed             time.Duration
-	Throughput          float64 // OK per second
-	ShedRate            float64 // Shed / Sent
-	P50, P99, P999, Max time.Duration
-	OKP99               time.Duration // p99 of admitted (200) requests only
-	ShedP99             time.Duration // p99 of 429 answers: how fast refusals are
+	Rate                     float64 // the offered rate (0 for closed loop)
+	Sent                     int
+	OK                       int // 200 with a body that passed Check
+	Shed                     int // 429
+	Failed                   int // transport errors, timeouts, other statuses, failed checks
+	Elapsed                  time.Duration
+	Throughput               float64 // OK per second
+	ShedRate                 float64 // Shed / Sent
+	P50, P90, P99, P999, Max time.Duration
+	OKP99                    time.Duration // p99 of admitted (200) requests only
+	ShedP99                  time.Duration // p99 of 429 answers: how fast refusals are
 	// Stalls counts the gaps between consecutive answers longer than
 	// StallGap during an open-loop run: moments when nothing answered
 	// though requests were due, whichever process (server, generator,
@@ -220,7 +220,7 @@ send:
 	if sent > 0 {
 		res.ShedRate = float64(res.Shed) / float64(sent)
 	}
-	res.P50, res.P99, res.P999, res.Max = quantile(all, .5), quantile(all, .99), quantile(all, .999), quantile(all, 1)
+	res.P50, res.P90, res.P99, res.P999, res.Max = quantile(all, .5), quantile(all, .9), quantile(all, .99), quantile(all, .999), quantile(all, 1)
 	res.OKP99, res.ShedP99 = quantile(oks, .99), quantile(sheds, .99)
 	if cfg.Rate > 0 {
 		res.Stalls, res.LongestStall = stalls(samples, max(StallGap, time.Duration(10*float64(time.Second)/cfg.Rate)))
