@@ -87,12 +87,14 @@ var errNoIdentity = errors.New("give id (a document number) or phone")
 // else by phone (tender 2.1.4). region is the document's GB/T 2260 region,
 // if it has one, and masked its loggable form.
 func (a *App) key(p who) (key codes.Key, region, masked string, err error) {
-	key, _, region, masked, err = a.keySource(p)
+	key, _, region, masked, err = a.keySource(p, true)
 	return key, region, masked, err
 }
 
-// keySource is key with the source the key was derived from.
-func (a *App) keySource(p who) (key codes.Key, src codes.Source, region, masked string, err error) {
+// keySource is key with the source the key was derived from; region and
+// masked are left empty unless labels is set (the lookup path has no use
+// for them, and building them costs allocations on every request).
+func (a *App) keySource(p who, labels bool) (key codes.Key, src codes.Source, region, masked string, err error) {
 	var doc codes.Identity
 	var phone codes.Phone
 	if p.ID != "" {
@@ -108,16 +110,18 @@ func (a *App) keySource(p who) (key codes.Key, src codes.Source, region, masked 
 		if err != nil {
 			return key, 0, "", "", &fieldError{"id", err}
 		}
-		if r, ok := doc.(codes.ResidentID); ok {
-			region = r.Region()
+		if labels {
+			if r, ok := doc.(codes.ResidentID); ok {
+				region = r.Region()
+			}
+			masked = doc.Masked()
 		}
-		masked = doc.Masked()
 	}
 	if p.Phone != "" {
 		if phone, err = codes.ParsePhone(p.Phone); err != nil {
 			return key, 0, "", "", &fieldError{"phone", err}
 		}
-		if masked == "" {
+		if labels && masked == "" {
 			masked = phone.Masked()
 		}
 	}
@@ -201,7 +205,7 @@ func (a *App) handleCode(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, err)
 		return
 	}
-	key, src, _, _, err := a.keySource(req.who)
+	key, src, _, _, err := a.keySource(req.who, false)
 	if err != nil {
 		badRequest(w, err)
 		return

@@ -98,6 +98,7 @@ type Shedder struct {
 	cfg     LimitConfig
 	global  *rate.Limiter
 	slots   chan struct{}
+	release func() // frees a slot; one func for every Admit, not a closure each
 	queued  chan struct{}
 	clients *clientLimiters
 	onShed  func(reason string)
@@ -117,6 +118,7 @@ func NewShedder(cfg LimitConfig, onShed func(reason string)) (*Shedder, error) {
 		onShed: onShed,
 		now:    time.Now,
 	}
+	s.release = func() { <-s.slots }
 	if cfg.GlobalRPS > 0 {
 		s.global = rate.NewLimiter(rate.Limit(cfg.GlobalRPS), cfg.GlobalBurst)
 	}
@@ -153,7 +155,7 @@ func (s *Shedder) Admit(ctx context.Context, client string, now time.Time) (rele
 			return nil, s.refuse(ShedClientRate, d)
 		}
 	}
-	release = func() { <-s.slots }
+	release = s.release
 	select {
 	case s.slots <- struct{}{}:
 		return release, nil
