@@ -173,17 +173,20 @@ type lookupRunner struct {
 }
 
 func newLookup(ctx context.Context, bins *binaries, cfg Config, baseline bool) (bench.Runner, error) {
-	start := startMapServer
-	if !baseline {
-		start = func(ctx context.Context, bins *binaries, cfg Config) (*target, error) {
-			return startHealthcoded(ctx, bins, cfg, "", unlimited...)
-		}
-	}
-	t, err := start(ctx, bins, cfg)
+	t, err := startServer(ctx, bins, cfg, baseline)
 	if err != nil {
 		return nil, err
 	}
 	return &lookupRunner{target: t, cfg: cfg}, nil
+}
+
+// startServer starts healthcoded with no admission limits, or, for the
+// baseline, the map server over the same population.
+func startServer(ctx context.Context, bins *binaries, cfg Config, baseline bool) (*target, error) {
+	if baseline {
+		return startMapServer(ctx, bins, cfg)
+	}
+	return startHealthcoded(ctx, bins, cfg, "", unlimited...)
 }
 
 // startMapServer starts the baseline: net/http answering from a plain map
@@ -250,13 +253,7 @@ func rampSubjects(bins *binaries, cfg Config) []bench.Subject {
 }
 
 func newRamp(ctx context.Context, bins *binaries, cfg Config, baseline bool) (bench.Runner, error) {
-	start := startMapServer
-	if !baseline {
-		start = func(ctx context.Context, bins *binaries, cfg Config) (*target, error) {
-			return startHealthcoded(ctx, bins, cfg, "", unlimited...)
-		}
-	}
-	t, err := start(ctx, bins, cfg)
+	t, err := startServer(ctx, bins, cfg, baseline)
 	if err != nil {
 		return nil, err
 	}
