@@ -369,8 +369,12 @@ func decodeToken(b []byte) (c Claims, suite Suite, signed, sig []byte, err error
 type TokenCacheConfig struct {
 	// TTL is the lifetime of a token. Default 5 minutes.
 	TTL time.Duration
-	// Refresh is how long before expiry a cached token is replaced, so a
-	// displayed token is never about to expire. Default TTL/5.
+	// Refresh is how long before expiry a cached token is replaced at
+	// the latest, so a displayed token is never about to expire. Default
+	// TTL/5. Each key is replaced earlier by a share of Refresh fixed by
+	// the key (up to Refresh, and never more than TTL-Refresh), so tokens
+	// issued together, as after a restart, are re-signed over a window
+	// instead of all at once on every later display.
 	Refresh time.Duration
 	// MaxEntries bounds the cache. Default 1 << 20.
 	MaxEntries int
@@ -443,7 +447,7 @@ func (c *TokenCache) Token(key Key, colour Colour, maskedName string, now time.T
 	sh.mu.Lock()
 	t, ok := sh.m[key]
 	sh.mu.Unlock()
-	if ok && t.colour == colour && t.name == maskedName && !now.Before(t.issued) && now.Add(c.cfg.Refresh).Before(t.expires) {
+	if ok && t.colour == colour && t.name == maskedName && !now.Before(t.issued) && now.Add(c.refresh(key)).Before(t.expires) {
 		return t.text, true, nil
 	}
 	iss := now.Truncate(time.Second)
@@ -459,6 +463,17 @@ func (c *TokenCache) Token(key Key, colour Colour, maskedName string, now time.T
 	sh.m[key] = cachedToken{colour: colour, name: maskedName, issued: iss, expires: claims.Expires, text: text}
 	sh.mu.Unlock()
 	return text, false, nil
+}
+
+// refresh is how long before expiry key's token is replaced: Refresh plus
+// the key's share of the spread.
+func (c *TokenCache) refresh(key Key) time.Duration {
+	spread := min(c.cfg.Refresh, c.cfg.TTL-c.cfg.Refresh)
+	if spread <= 0 {
+		return c.cfg.Refresh
+	}
+	share := binary.LittleEndian.Uint64(key[8:16]) % uint64(spread)
+	return c.cfg.Refresh + time.Duration(share)
 }
 
 // evict drops expired tokens, then, if none had expired, a quarter of the

@@ -233,3 +233,45 @@ func FuzzDecodeToken(f *testing.F) {
 		}
 	})
 }
+
+// TestTokenCacheSpreadsRefresh: tokens issued in the same second are
+// re-signed over the window between TTL-2*Refresh and TTL-Refresh after
+// issue, not all at the same display.
+func TestTokenCacheSpreadsRefresh(t *testing.T) {
+	s := newTestSigners(t)
+	c, err := NewTokenCache(s.ed, TokenCacheConfig{TTL: 5 * time.Minute, Refresh: time.Minute})
+	require.NoError(t, err)
+	keys := make([]Key, 400)
+	for i := range keys {
+		keys[i] = randKey(1000 + i)
+		_, _, err := c.Token(keys[i], Green, "", t0)
+		require.NoError(t, err)
+	}
+	resigned := func(at time.Duration) int {
+		n := 0
+		for _, k := range keys {
+			c2 := c.refresh(k)
+			require.GreaterOrEqual(t, c2, time.Minute)
+			require.Less(t, c2, 2*time.Minute)
+			if !t0.Add(at).Add(c2).Before(t0.Add(5 * time.Minute)) {
+				n++
+			}
+		}
+		return n
+	}
+	require.Zero(t, resigned(3*time.Minute-time.Second))
+	require.Equal(t, len(keys), resigned(4*time.Minute))
+	half := resigned(3*time.Minute + 30*time.Second)
+	require.Greater(t, half, len(keys)/4)
+	require.Less(t, half, 3*len(keys)/4)
+	// And the cache acts on it: at 3m30s some keys get a new token, some the old.
+	fresh := 0
+	for _, k := range keys {
+		_, reused, err := c.Token(k, Green, "", t0.Add(3*time.Minute+30*time.Second))
+		require.NoError(t, err)
+		if !reused {
+			fresh++
+		}
+	}
+	require.Equal(t, half, fresh)
+}
