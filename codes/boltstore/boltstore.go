@@ -66,7 +66,8 @@ type Config struct {
 	// BatchSize is the most changes Apply writes in one transaction.
 	// Default 200 000. Larger batches amortise the fsync and the rewrite of
 	// the heads pages; each costs memory for its dirty pages until commit
-	// (about 300 bytes a change).
+	// (about 300 bytes a change), twice over while Apply prepares the next
+	// transaction during the write of the last.
 	BatchSize int
 	// LockTimeout bounds the wait for the file lock held by another
 	// process. Default 1 s.
