@@ -383,18 +383,26 @@ type Display struct {
 // person keyed by a document, the state of every phone it owns
 // (Config.Links; phones it was registered through by proxy do not count).
 func (r *Registry) Display(ctx context.Context, person Key, src Source, now time.Time) (Display, error) {
+	var links []Link
+	if r.cfg.Links != nil && src == FromDocument {
+		var err error
+		if links, err = r.cfg.Links.PhonesOf(ctx, person); err != nil {
+			return Display{}, err
+		}
+	}
+	owned := 0
+	for _, l := range links {
+		if l.Role == RoleOwner && l.Phone != person {
+			owned++
+		}
+	}
 	st, err := r.Lookup(ctx, person)
 	if err != nil {
 		return Display{}, err
 	}
-	d := Display{Colour: st.ColourAt(now), Sources: []Provenance{{Source: src, Key: person, State: st}}}
-	if r.cfg.Links == nil || src != FromDocument {
-		return d, nil
-	}
-	links, err := r.cfg.Links.PhonesOf(ctx, person)
-	if err != nil {
-		return Display{}, err
-	}
+	// One allocation of the final size: a display is on every lookup.
+	d := Display{Colour: st.ColourAt(now), Sources: make([]Provenance, 1, 1+owned)}
+	d.Sources[0] = Provenance{Source: src, Key: person, State: st}
 	for _, l := range links {
 		if l.Role != RoleOwner || l.Phone == person {
 			continue

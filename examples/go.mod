@@ -3,6 +3,7 @@ module github.com/healthcode-sdk/healthcode/examples
 go 1.26.0
 
 require (
+	github.com/go-json-experiment/json v1.27.2
 	github.com/prometheus/client_golang v1.25.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/time v0.16.0

@@ -131,7 +131,7 @@ func (a *App) handleHistory(w http.ResponseWriter, r *http.Request, _ serve.Prin
 	out := make([]entry, len(h))
 	now := a.now()
 	for i, e := range h {
-		out[i] = entry{Seq: e.Seq, provenanceJSON: provenance(codes.Provenance{Source: codes.FromDocument, Key: e.Key, State: e.State}, now),
+		out[i] = entry{Seq: e.Seq, provenanceJSON: provenance(&codes.Provenance{Source: codes.FromDocument, Key: e.Key, State: e.State}, now),
 			Hash: fmt.Sprintf("%x", e.Hash), Prev: fmt.Sprintf("%x", e.Prev)}
 		out[i].Colour = e.State.Colour.String() // the colour recorded, not as of now
 	}
@@ -406,7 +406,7 @@ func (a *App) handleEvaluate(w http.ResponseWriter, r *http.Request, _ serve.Pri
 			var be *serve.BodyError
 			le := lineError{Line: line, Message: err.Error()}
 			if errors.As(err, &be) {
-				le.Field, le.Message = apiField(be.Field), fmt.Sprintf("column %d: %v", be.Column, be.Err)
+				le.Field, le.Message = be.Field, fmt.Sprintf("column %d: %v", be.Column, be.Err)
 			}
 			bad(le)
 			continue

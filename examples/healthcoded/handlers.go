@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
@@ -132,10 +132,6 @@ func (a *App) keySource(p who, labels bool) (key codes.Key, src codes.Source, re
 	return key, src, region, masked, err
 }
 
-// apiField is the JSON name of a decoded field: requests embed who, whose
-// fields are top-level keys in the JSON but carry its name in Go's path.
-func apiField(f string) string { return strings.TrimPrefix(f, "who.") }
-
 // badRequest answers 400 with the most precise position the error has.
 func badRequest(w http.ResponseWriter, err error) {
 	body := serve.ErrorBody{Error: "bad_request", Message: err.Error()}
@@ -144,7 +140,7 @@ func badRequest(w http.ResponseWriter, err error) {
 	var ie *codes.IDError
 	switch {
 	case errors.As(err, &be):
-		body.Details = map[string]any{"line": be.Line, "column": be.Column, "field": apiField(be.Field)}
+		body.Details = map[string]any{"line": be.Line, "column": be.Column, "field": be.Field}
 	case errors.As(err, &ie):
 		d := map[string]any{"kind": ie.Kind.String(), "input": ie.Input}
 		if errors.As(err, &fe) {
@@ -164,25 +160,32 @@ func badRequest(w http.ResponseWriter, err error) {
 }
 
 type provenanceJSON struct {
-	Source        string    `json:"source"` // "document" or "phone"
-	Key           string    `json:"key"`    // pseudonym
-	Colour        string    `json:"colour"`
-	Reason        string    `json:"reason,omitempty"`
-	RuleID        string    `json:"rule_id,omitempty"`
-	RuleVersion   string    `json:"rule_version,omitempty"`
-	Actor         string    `json:"actor,omitempty"`
-	Authorisation string    `json:"authorisation,omitempty"`
-	Since         time.Time `json:"since,omitzero"`
-	Expires       time.Time `json:"expires,omitzero"`
+	Source        string     `json:"source"` // "document" or "phone"
+	Key           string     `json:"key"`    // pseudonym
+	Colour        string     `json:"colour"`
+	Reason        string     `json:"reason,omitempty"`
+	RuleID        string     `json:"rule_id,omitempty"`
+	RuleVersion   string     `json:"rule_version,omitempty"`
+	Actor         string     `json:"actor,omitempty"`
+	Authorisation string     `json:"authorisation,omitempty"`
+	Since         *time.Time `json:"since,omitempty"` // pointers: omitzero would box each time.Time
+	Expires       *time.Time `json:"expires,omitempty"`
 }
 
-func provenance(p codes.Provenance, now time.Time) provenanceJSON {
-	return provenanceJSON{
+// provenance is p as JSON; its times point into p, which must outlive it.
+func provenance(p *codes.Provenance, now time.Time) provenanceJSON {
+	j := provenanceJSON{
 		Source: p.Source.String(), Key: p.Key.String(), Colour: p.State.ColourAt(now).String(),
 		Reason: p.State.Reason, RuleID: p.State.Cause.RuleID, RuleVersion: p.State.Cause.RuleVersion,
 		Actor: p.State.Cause.Actor, Authorisation: p.State.Cause.Authorisation,
-		Since: p.State.Since, Expires: p.State.Expires,
 	}
+	if !p.State.Since.IsZero() {
+		j.Since = &p.State.Since
+	}
+	if !p.State.Expires.IsZero() {
+		j.Expires = &p.State.Expires
+	}
+	return j
 }
 
 type codeRequest struct {
@@ -195,6 +198,11 @@ type codeResponse struct {
 	Sources []provenanceJSON `json:"sources"`
 	Token   string           `json:"token"`
 }
+
+// codeResponses recycles lookup answers and their source slices: a lookup
+// is the one request every client sends, and what it allocates sets how
+// often the collector runs at full load.
+var codeResponses = sync.Pool{New: func() any { return new(codeResponse) }}
 
 // handleCode looks up a person's displayed code: the most severe of the
 // states keyed by their document and by the phones they own, with every
@@ -221,11 +229,15 @@ func (a *App) handleCode(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, "token", err)
 		return
 	}
-	resp := codeResponse{Colour: d.Colour.String(), Token: tok, Sources: make([]provenanceJSON, len(d.Sources))}
-	for i, p := range d.Sources {
-		resp.Sources[i] = provenance(p, now)
+	resp := codeResponses.Get().(*codeResponse)
+	resp.Colour, resp.Token, resp.Sources = d.Colour.String(), tok, resp.Sources[:0]
+	for i := range d.Sources {
+		resp.Sources = append(resp.Sources, provenance(&d.Sources[i], now))
 	}
 	serve.WriteJSON(w, http.StatusOK, resp)
+	clear(resp.Sources) // drop the references before the answer is reused
+	*resp = codeResponse{Sources: resp.Sources[:0]}
+	codeResponses.Put(resp)
 }
 
 // handleVerify checks an offline token as a scanner would.

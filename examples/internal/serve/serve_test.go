@@ -1,8 +1,10 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -265,11 +268,18 @@ func TestDecodeJSONSaysWhere(t *testing.T) {
 		field     string
 		msg       string
 	}{
-		{"{\n  \"id\": \"a\",\n  \"count\": \"x\"\n}", 3, 15, "count", "want int, got JSON string"},
+		{"{\n  \"id\": \"a\",\n  \"count\": \"x\"\n}", 3, 12, "count", "want an integer, got a string"},
 		{"{\"id\": \"a\",\n \"count\": 1,,}", 2, 13, "", "invalid character ','"},
-		{"{\"id\":\"a\", \"colour\":\"red\"}", 1, 27, "", "unknown field \"colour\""},
-		{"{\"id\":\"a\"} {}", 1, 12, "", "data after the JSON value"},
+		{"{\"id\":\"a\", \"colour\":\"red\"}", 1, 12, "colour", "unknown field \"colour\""},
+		{"{\"ID\":\"a\"}", 1, 2, "ID", "unknown field \"ID\""}, // names match exactly
+		{"{\"id\":\"a\",\"id\":\"b\"}", 1, 11, "id", "duplicate"},
+		{"{\"count\": 1.5}", 1, 11, "count", "want an integer, got a number that is not one"},
+		{"[1]", 1, 1, "", "want an object, got an array"},
+		{"{\"id\":\"\xff\"}", 1, 8, "id", "invalid UTF-8"},
+		{"{\"id\":\"a\"} {}", 1, 12, "", "after top-level value"},
+		{"{\"id\":", 1, 7, "id", "unexpected EOF"},
 		{"", 0, 0, "", "empty body"},
+		{" \n", 0, 0, "", "empty body"},
 	} {
 		var v req
 		err := DecodeJSON(strings.NewReader(tc.in), 1<<10, &v)
@@ -286,6 +296,85 @@ func TestDecodeJSONSaysWhere(t *testing.T) {
 	var ok req
 	require.NoError(t, DecodeJSON(strings.NewReader(`{"id":"x","count":2}`), 1<<10, &ok))
 	require.Equal(t, req{ID: "x", Count: 2}, ok)
+}
+
+func TestDecodeJSONLimitsAndReaders(t *testing.T) {
+	type inner struct {
+		Age int `json:"age"`
+	}
+	type embedded struct {
+		ID string `json:"id"`
+	}
+	type req struct {
+		embedded        // its fields are the outer object's
+		Facts    inner  `json:"facts"`
+		Name     string `json:"name"`
+	}
+	body := `{"id":"a","facts":{"age":7},"name":"` + strings.Repeat("n", 3000) + `"}`
+	limit := int64(len(body))
+
+	var v req
+	// Exactly at the limit, read a byte at a time: the buffer grows to fit.
+	require.NoError(t, DecodeJSON(iotest.OneByteReader(strings.NewReader(body)), limit, &v))
+	require.Equal(t, "a", v.ID)
+	require.Equal(t, 7, v.Facts.Age)
+	require.Len(t, v.Name, 3000)
+
+	// One byte over is refused, whatever the reader's chunking.
+	err := DecodeJSON(strings.NewReader(body+" "), limit, &v)
+	require.ErrorIs(t, err, ErrBodyTooLarge)
+
+	// A nested field is named by its path.
+	err = DecodeJSON(strings.NewReader(`{"facts":{"age":"x"}}`), limit, &v)
+	var be *BodyError
+	require.ErrorAs(t, err, &be)
+	require.Equal(t, "facts.age", be.Field)
+
+	// A reader's failure is the error.
+	boom := errors.New("connection reset")
+	err = DecodeJSON(iotest.ErrReader(boom), limit, &v)
+	require.ErrorIs(t, err, boom)
+
+	// Decoded strings do not share the recycled body buffer: later bodies
+	// leave earlier values alone.
+	var first req
+	require.NoError(t, DecodeJSON(strings.NewReader(`{"id":"first"}`), limit, &first))
+	for range 10 {
+		var later req
+		require.NoError(t, DecodeJSON(strings.NewReader(`{"id":"XXXXX"}`), limit, &later))
+	}
+	require.Equal(t, "first", first.ID)
+}
+
+// FuzzDecodeJSON: DecodeJSON never panics, accepts a body only if it is
+// one valid JSON value, and places every error inside the body.
+func FuzzDecodeJSON(f *testing.F) {
+	for _, s := range []string{`{"id":"110101199003074578"}`, `{"id":"a","count":2}`, "{\n \"count\": \"x\"}", `{"id":"a"} {}`, `[1,2]`, `{"id":"\u00e9"}`, "", `{"facts":{"age":1}}`} {
+		f.Add([]byte(s))
+	}
+	type req struct {
+		ID    string         `json:"id"`
+		Count int            `json:"count"`
+		Facts map[string]int `json:"facts"`
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v req
+		err := DecodeJSON(bytes.NewReader(data), 1<<16, &v)
+		if err == nil {
+			if !json.Valid(data) {
+				t.Fatalf("accepted invalid JSON %q", data)
+			}
+			return
+		}
+		var be *BodyError
+		if !errors.As(err, &be) {
+			t.Fatalf("error %v is not a *BodyError", err)
+		}
+		lines := bytes.Count(data, []byte{'\n'}) + 1
+		if be.Line < 0 || be.Line > lines || (be.Line > 0 && be.Column < 1) {
+			t.Fatalf("position %d:%d outside %q", be.Line, be.Column, data)
+		}
+	})
 }
 
 func TestServeFinishesInFlightThenFlushes(t *testing.T) {
