@@ -59,6 +59,20 @@ func (c *conn) close() {
 	}
 }
 
+// dial connects c unless it is connected.
+func (c *conn) dial(ctx context.Context) error {
+	if c.c != nil {
+		return nil
+	}
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	c.c, c.r = nc, bufio.NewReaderSize(nc, 16<<10)
+	return nil
+}
+
 // do sends request i and reads the answer; the body it returns is valid
 // until the next call. A failed exchange closes the connection, and the
 // next call dials a new one.
@@ -66,13 +80,8 @@ func (c *conn) do(ctx context.Context, cfg Config, i int) (int, []byte, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
-	if c.c == nil {
-		var d net.Dialer
-		nc, err := d.DialContext(ctx, "tcp", c.addr)
-		if err != nil {
-			return 0, nil, err
-		}
-		c.c, c.r = nc, bufio.NewReaderSize(nc, 16<<10)
+	if err := c.dial(ctx); err != nil {
+		return 0, nil, err
 	}
 	var body []byte
 	if cfg.Body != nil {

@@ -32,15 +32,22 @@ import (
 // Config describes one load run.
 type Config struct {
 	URL      string
-	Method   string                              // default POST
-	Body     func(i int) []byte                  // body of request i; nil means none
-	Header   http.Header                         // added to every request
-	Rate     float64                             // requests per second; 0 = closed loop
-	Workers  int                                 // concurrent senders; default 64
-	Duration time.Duration                       // stop sending after this; default 5s
-	Requests int                                 // stop after this many; 0 = Duration only
-	Timeout  time.Duration                       // per request; default 2s
-	Check    func(status int, body []byte) error // optional answer check for 200s
+	Method   string             // default POST
+	Body     func(i int) []byte // body of request i; nil means none
+	Header   http.Header        // added to every request
+	Rate     float64            // requests per second; 0 = closed loop
+	Workers  int                // concurrent senders; default 64
+	Duration time.Duration      // stop sending after this; default 5s
+	Requests int                // stop after this many; 0 = Duration only
+	Timeout  time.Duration      // per request; default 2s
+	// Warmup is the start of the run left out of the figures: requests
+	// due in it are sent and checked (failures still count) but not in
+	// the latencies, Stalls or Throughput. Connections are open before
+	// the clock starts either way; Warmup covers the rest of a cold start
+	// (the server's first requests on new connections, the generator's
+	// first collections).
+	Warmup time.Duration
+	Check  func(status int, body []byte) error // optional answer check for 200s
 }
 
 // Result is what a run measured. Latency figures cover every answered
@@ -52,7 +59,7 @@ type Result struct {
 	Shed                     int // 429
 	Failed                   int // transport errors, timeouts, other statuses, failed checks
 	Elapsed                  time.Duration
-	Throughput               float64 // OK per second
+	Throughput               float64 // OK per second, over the run after Warmup
 	ShedRate                 float64 // Shed / Sent
 	P50, P90, P99, P999, Max time.Duration
 	OKP99                    time.Duration // p99 of admitted (200) requests only
@@ -92,6 +99,7 @@ func NewClient(workers int) *http.Client {
 type sample struct {
 	lat    time.Duration
 	at     time.Duration // when the answer arrived, since the start
+	due    time.Duration // when the request was due, since the start
 	status int
 }
 
@@ -135,12 +143,29 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		failed.Add(1)
 		firstErr.CompareAndSwap(nil, err.Error())
 	}
+	// Connect every worker before the clock starts: dialling inside the
+	// run would time 32 handshakes as the server's latency.
+	conns := make([]*conn, cfg.Workers)
+	for i := range conns {
+		conns[i] = &conn{target: target}
+		if err := conns[i].dial(ctx); err != nil {
+			for _, c := range conns[:i+1] {
+				c.close()
+			}
+			return Result{}, fmt.Errorf("loadgen: connect: %w", err)
+		}
+	}
+	// Room for every sample up front, so that the generator does not
+	// collect garbage mid-run on account of its own bookkeeping.
+	perWorker := 1024
+	if cfg.Rate > 0 {
+		perWorker = max(perWorker, int(cfg.Rate*cfg.Duration.Seconds()/float64(cfg.Workers)*1.1))
+	}
 	start := time.Now()
 	var wg sync.WaitGroup
-	for range cfg.Workers {
+	for _, c := range conns {
 		wg.Go(func() {
-			local := make([]sample, 0, 1024)
-			c := &conn{target: target}
+			local := make([]sample, 0, perWorker)
 			defer c.close()
 			for j := range jobs {
 				st, body, err := c.do(ctx, cfg, j.i)
@@ -164,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 					fail(fmt.Errorf("loadgen: status %d: %.200s", st, body))
 					continue
 				}
-				local = append(local, sample{lat, now.Sub(start), st})
+				local = append(local, sample{lat, now.Sub(start), j.due.Sub(start), st})
 			}
 			mu.Lock()
 			samples = append(samples, local...)
@@ -204,6 +229,25 @@ send:
 	if v, ok := firstErr.Load().(string); ok {
 		res.FirstError = v
 	}
+	shed := 0
+	for _, s := range samples {
+		if s.status != http.StatusOK {
+			shed++
+		}
+	}
+	res.Shed = shed
+	// The figures cover requests due after the warm-up; counts cover all.
+	window := el
+	if cfg.Warmup > 0 {
+		measured := samples[:0]
+		for _, s := range samples {
+			if s.due >= cfg.Warmup {
+				measured = append(measured, s)
+			}
+		}
+		samples = measured
+		window = el - cfg.Warmup
+	}
 	var all, oks, sheds []time.Duration
 	for _, s := range samples {
 		all = append(all, s.lat)
@@ -213,9 +257,8 @@ send:
 			sheds = append(sheds, s.lat)
 		}
 	}
-	res.Shed = len(sheds)
-	if el > 0 {
-		res.Throughput = float64(res.OK) / el.Seconds()
+	if window > 0 {
+		res.Throughput = float64(len(oks)) / window.Seconds()
 	}
 	if sent > 0 {
 		res.ShedRate = float64(res.Shed) / float64(sent)

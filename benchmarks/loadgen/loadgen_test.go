@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -182,4 +183,37 @@ func TestStallsCountsSilences(t *testing.T) {
 	require.Zero(t, n)
 	n, _ = stalls(nil, ms)
 	require.Zero(t, n)
+}
+
+func TestWarmupIsLeftOutOfTheFigures(t *testing.T) {
+	// The first requests the server sees are slow, as on a cold start.
+	var seen atomic.Int64
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if seen.Add(1) <= 20 {
+			time.Sleep(30 * time.Millisecond)
+		}
+		io.WriteString(w, "{}")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	cfg := Config{URL: srv.URL, Workers: 4, Rate: 400, Duration: 600 * time.Millisecond}
+
+	cold, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, cold.P99, 20*time.Millisecond, "the slow start is in the p99 without a warm-up")
+	require.EqualValues(t, 4, conns.Load(), "one connection per worker, opened before the clock")
+
+	seen.Store(0)
+	cfg.Warmup = 300 * time.Millisecond
+	warm, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	require.Less(t, warm.P99, 20*time.Millisecond, "requests due in the warm-up are left out")
+	require.Equal(t, warm.Sent, warm.OK, "but still sent and counted")
+	require.InDelta(t, 400, warm.Throughput, 80, "throughput over the window after the warm-up")
 }
