@@ -2,12 +2,14 @@ package serverbench
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +26,7 @@ type Config struct {
 	DemoPeople int           // population healthcoded seeds
 	Workers    int           // closed-loop load generator workers
 	Step       time.Duration // length of each open-loop step of the ramp
+	Rounds     int           // times the ramp's steps are run; figures are the median round
 	Overload   time.Duration // length of the 3x overload
 	BulkPeople int           // people in the kill -9 bulk upload (several 10 000-change batches)
 	BadRules   time.Duration // length of the bad-rules-under-load run
@@ -33,9 +36,9 @@ type Config struct {
 // few seconds for CI; Full is what the figures are stated at.
 func ConfigFor(s bench.Scale) Config {
 	if s == bench.Full {
-		return Config{DemoPeople: 10_000, Workers: 64, Step: 5 * time.Second, Overload: 60 * time.Second, BulkPeople: 50_000, BadRules: 10 * time.Second}
+		return Config{DemoPeople: 10_000, Workers: 64, Step: 5 * time.Second, Rounds: 3, Overload: 60 * time.Second, BulkPeople: 50_000, BadRules: 10 * time.Second}
 	}
-	return Config{DemoPeople: 1_000, Workers: 32, Step: 500 * time.Millisecond, Overload: 2 * time.Second, BulkPeople: 25_000, BadRules: time.Second}
+	return Config{DemoPeople: 1_000, Workers: 32, Step: 500 * time.Millisecond, Rounds: 1, Overload: 2 * time.Second, BulkPeople: 25_000, BadRules: time.Second}
 }
 
 // Workloads returns the server scenarios at scale s.
@@ -57,7 +60,7 @@ func Workloads(s bench.Scale) []bench.Workload {
 		},
 		{
 			Name: "server/ramp", Unit: "ramp",
-			Doc:      "Open-loop lookups over 32 keep-alive connections at 25, 50, 75 and 90 % of each server's saturation: the highest open-loop rate it sustains (answers keep up with the offer, p90 under 5 ms), found by bisection between half and all of its closed-loop throughput on the same connections. healthcoded beside the plain net/http map server. stalls: silences over 2 ms in which no answer arrived though requests were due (whichever of server, generator or machine held them).",
+			Doc:      "Open-loop lookups over 32 keep-alive connections at 25, 50, 75 and 90 % of each server's saturation: the highest open-loop rate it sustains (answers keep up with the offer, p90 under 5 ms), found by bisection between half and all of its closed-loop throughput on the same connections. healthcoded beside the plain net/http map server. Each step runs Rounds times, round by round; figures are the median round, p99-worst the worst. Connections open before a step's clock starts and its first tenth (at most 0.5 s) is warm-up, sent but not measured. stalls: silences over 2 ms in which no answer arrived though requests were due (whichever of server, generator or machine held them).",
 			Subjects: rampSubjects(bins, cfg),
 		},
 		{
@@ -273,6 +276,7 @@ func (t *target) capacity(ctx context.Context, workers int, d time.Duration) (fl
 }
 
 func (r *rampRunner) Run(ctx context.Context, n int) error {
+	pcts := []int{25, 50, 75, 90}
 	for range n {
 		capa, err := r.capacity(ctx, rampConns, 2*r.cfg.Step)
 		if err != nil {
@@ -282,24 +286,69 @@ func (r *rampRunner) Run(ctx context.Context, n int) error {
 		if err != nil {
 			return err
 		}
+		// The steps run round by round (25, 50, 75, 90, 25, ...), so that
+		// a slow spell of the machine lands in one round of a step rather
+		// than in every round of one step, and each figure is the median
+		// round, with the worst beside it.
+		rounds := max(r.cfg.Rounds, 1)
+		res := make([][]loadgen.Result, len(pcts))
+		for range rounds {
+			for i, pct := range pcts {
+				rr, err := loadgen.Run(ctx, r.stepLoad(sat*float64(pct)/100, r.cfg.Step))
+				if err != nil {
+					return err
+				}
+				if rr.Failed > 0 {
+					return fmt.Errorf("%w: at %d%% of saturation %d failed: %s", bench.ErrWrongAnswer, pct, rr.Failed, rr.FirstError)
+				}
+				res[i] = append(res[i], rr)
+			}
+		}
 		r.metrics = []bench.Metric{{Name: "closed-loop", Value: capa, Unit: "req/s"}, {Name: "saturation", Value: sat, Unit: "req/s"}}
-		for _, pct := range []int{25, 50, 75, 90} {
-			res, err := loadgen.Run(ctx, r.lookupLoad(sat*float64(pct)/100, rampConns, 0, r.cfg.Step))
-			if err != nil {
-				return err
-			}
-			if res.Failed > 0 {
-				return fmt.Errorf("%w: at %d%% of saturation %d failed: %s", bench.ErrWrongAnswer, pct, res.Failed, res.FirstError)
-			}
-			r.metrics = append(r.metrics, latencyMetrics(fmt.Sprintf("at%d%%-", pct), res)...)
-			r.metrics = append(r.metrics,
-				bench.Metric{Name: fmt.Sprintf("at%d%%-throughput", pct), Value: res.Throughput, Unit: "req/s"},
-				bench.Metric{Name: fmt.Sprintf("at%d%%-shed", pct), Value: res.ShedRate * 100, Unit: "%"},
-				bench.Metric{Name: fmt.Sprintf("at%d%%-stalls", pct), Value: float64(res.Stalls) / r.cfg.Step.Seconds(), Unit: "/s"},
-				bench.Metric{Name: fmt.Sprintf("at%d%%-longest-stall", pct), Value: float64(res.LongestStall.Microseconds()) / 1000, Unit: "ms"})
+		for i, pct := range pcts {
+			r.metrics = append(r.metrics, stepMetrics(fmt.Sprintf("at%d%%-", pct), res[i], r.cfg.Step-warmup(r.cfg.Step))...)
 		}
 	}
 	return nil
+}
+
+// warmup is the start of an open-loop run of length d left out of its
+// figures (loadgen.Config.Warmup): a tenth, at most half a second.
+func warmup(d time.Duration) time.Duration { return min(d/10, 500*time.Millisecond) }
+
+// stepLoad is one open-loop step of the ramp at rate for d.
+func (r *rampRunner) stepLoad(rate float64, d time.Duration) loadgen.Config {
+	cfg := r.lookupLoad(rate, rampConns, 0, d)
+	cfg.Warmup = warmup(d)
+	return cfg
+}
+
+// stepMetrics are the median round's figures of one step, plus the worst
+// round's p99; window is the measured part of each round.
+func stepMetrics(prefix string, rounds []loadgen.Result, window time.Duration) []bench.Metric {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	med := func(f func(loadgen.Result) float64) float64 {
+		v := make([]float64, len(rounds))
+		for i, r := range rounds {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	out := []bench.Metric{
+		{Name: prefix + "p50", Value: med(func(r loadgen.Result) float64 { return ms(r.P50) }), Unit: "ms"},
+		{Name: prefix + "p99", Value: med(func(r loadgen.Result) float64 { return ms(r.P99) }), Unit: "ms"},
+		{Name: prefix + "p999", Value: med(func(r loadgen.Result) float64 { return ms(r.P999) }), Unit: "ms"},
+	}
+	if len(rounds) > 1 {
+		worst := slices.MaxFunc(rounds, func(a, b loadgen.Result) int { return cmp.Compare(a.P99, b.P99) })
+		out = append(out, bench.Metric{Name: prefix + "p99-worst", Value: ms(worst.P99), Unit: "ms"})
+	}
+	return append(out,
+		bench.Metric{Name: prefix + "throughput", Value: med(func(r loadgen.Result) float64 { return r.Throughput }), Unit: "req/s"},
+		bench.Metric{Name: prefix + "shed", Value: med(func(r loadgen.Result) float64 { return r.ShedRate * 100 }), Unit: "%"},
+		bench.Metric{Name: prefix + "stalls", Value: med(func(r loadgen.Result) float64 { return float64(r.Stalls) / window.Seconds() }), Unit: "/s"},
+		bench.Metric{Name: prefix + "longest-stall", Value: med(func(r loadgen.Result) float64 { return ms(r.LongestStall) }), Unit: "ms"})
 }
 
 // saturation bisects for the highest open-loop rate the server sustains,
@@ -313,7 +362,7 @@ func (r *rampRunner) saturation(ctx context.Context, capa float64) (float64, err
 	d := max(r.cfg.Step/2, 250*time.Millisecond)
 	for range 5 {
 		mid := (lo + hi) / 2
-		res, err := loadgen.Run(ctx, r.lookupLoad(mid, rampConns, 0, d))
+		res, err := loadgen.Run(ctx, r.stepLoad(mid, d))
 		if err != nil {
 			return 0, err
 		}
