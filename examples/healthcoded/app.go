@@ -30,11 +30,14 @@ type Config struct {
 	TokensFile string // admin tokens (JSON); "" = the embedded demo tokens
 	DemoPeople int    // synthetic people seeded on first start
 	DemoSeed   uint64
-	Limits     serve.LimitConfig
-	TokenTTL   time.Duration
-	Grace      time.Duration
-	Logger     *slog.Logger     // nil discards
-	Now        func() time.Time // nil means time.Now
+	// Registry sizes the code registry's filter and cache (codes.Config);
+	// zero fields take the package defaults. Links and Logger are set by Open.
+	Registry codes.Config
+	Limits   serve.LimitConfig
+	TokenTTL time.Duration
+	Grace    time.Duration
+	Logger   *slog.Logger     // nil discards
+	Now      func() time.Time // nil means time.Now
 }
 
 // DefaultConfig serves on loopback with 10 000 demo people.
@@ -42,6 +45,12 @@ func DefaultConfig() Config {
 	return Config{
 		Addr: "127.0.0.1:8080", DataDir: "healthcoded-data",
 		DemoPeople: 10_000, DemoSeed: 2022,
+		// One 2-core instance's share of a province, not the province:
+		// 64 Ki cached states (3 MB of admission sketch, against 48 MB at
+		// the package's 1 Mi) and a filter for a million non-green keys.
+		// A smaller heap makes each collection shorter; near saturation
+		// the p99 pays for the longest one (benchmarks/REPORT.md, ramp).
+		Registry: codes.Config{CacheEntries: 1 << 16, ExpectedNonGreen: 1_000_000},
 		Limits:   serve.DefaultLimitConfig(),
 		TokenTTL: 5 * time.Minute, Grace: 10 * time.Second,
 	}
@@ -143,7 +152,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.links = newLinkCache(a.store, 1<<20)
-	if a.reg, err = codes.Open(ctx, a.store, codes.Config{Links: a.links, Logger: a.log}); err != nil {
+	rc := cfg.Registry
+	rc.Links, rc.Logger = a.links, a.log
+	if a.reg, err = codes.Open(ctx, a.store, rc); err != nil {
 		return nil, err
 	}
 	if a.env, err = rules.NewEnv(); err != nil {

@@ -40,6 +40,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.TokensFile, "tokens", "", "admin token file (JSON); empty means the built-in demo tokens")
 	fs.IntVar(&cfg.DemoPeople, "demo-people", cfg.DemoPeople, "synthetic people seeded on first start (0: none)")
 	fs.Uint64Var(&cfg.DemoSeed, "demo-seed", cfg.DemoSeed, "seed of the synthetic demo population")
+	fs.Int64Var(&cfg.Registry.CacheEntries, "cache-entries", cfg.Registry.CacheEntries, "non-green states the registry's cache keeps; size it to the hot set. Its admission sketch costs about 48 bytes an entry, used or not, and every collection's heap grows with it")
+	fs.UintVar(&cfg.Registry.ExpectedNonGreen, "expected-nongreen", cfg.Registry.ExpectedNonGreen, "non-green keys the registry's filter is sized for (1.2 bytes each at 1 % false positives)")
 	fs.Float64Var(&cfg.Limits.GlobalRPS, "rps", cfg.Limits.GlobalRPS, "requests per second admitted in all")
 	fs.IntVar(&cfg.Limits.GlobalBurst, "burst", cfg.Limits.GlobalBurst, "global token bucket size")
 	fs.Float64Var(&cfg.Limits.ClientRPS, "client-rps", cfg.Limits.ClientRPS, "requests per second admitted per client IP")
