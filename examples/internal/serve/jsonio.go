@@ -40,8 +40,11 @@ func (e *BodyError) Error() string {
 
 func (e *BodyError) Unwrap() error { return e.Err }
 
-// ErrBodyTooLarge is wrapped when a body exceeds the decoder's limit.
-var ErrBodyTooLarge = errors.New("body too large")
+// Errors DecodeJSON wraps in a *BodyError, for errors.Is.
+var (
+	ErrBodyTooLarge = errors.New("body too large")
+	ErrUnknownField = errors.New("unknown field")
+)
 
 // DecodeJSON reads one JSON value of at most limit bytes from r into v,
 // refusing unknown fields, duplicate names and trailing data. Errors are
@@ -119,7 +122,7 @@ func bodyError(data []byte, err error) *BodyError {
 		be.Field = fieldPath(sem.JSONPointer)
 		switch {
 		case errors.Is(sem.Err, jsonv2.ErrUnknownName):
-			be.Err = fmt.Errorf("unknown field %q", sem.JSONPointer.LastToken())
+			be.Err = fmt.Errorf("%w %q", ErrUnknownField, sem.JSONPointer.LastToken())
 		case sem.GoType != nil && sem.JSONKind != 0:
 			want, got := jsonName(sem.GoType), kindName(sem.JSONKind)
 			switch {

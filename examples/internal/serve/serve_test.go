@@ -324,6 +324,11 @@ func TestDecodeJSONLimitsAndReaders(t *testing.T) {
 	err := DecodeJSON(strings.NewReader(body+" "), limit, &v)
 	require.ErrorIs(t, err, ErrBodyTooLarge)
 
+	// An unknown field is an error callers can test for.
+	err = DecodeJSON(strings.NewReader(`{"facts":{"agee":1}}`), limit, &v)
+	require.ErrorIs(t, err, ErrUnknownField)
+	require.ErrorContains(t, err, `field "facts.agee": unknown field "agee"`)
+
 	// A nested field is named by its path.
 	err = DecodeJSON(strings.NewReader(`{"facts":{"age":"x"}}`), limit, &v)
 	var be *BodyError
