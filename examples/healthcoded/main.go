@@ -64,27 +64,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(*gogc)
 	}
-	if *cpuProf != "" {
-		f, err := os.Create(*cpuProf)
+	for _, p := range []struct {
+		path  string
+		start func(io.Writer) error
+		stop  func()
+	}{{*cpuProf, pprof.StartCPUProfile, pprof.StopCPUProfile}, {*traceFile, trace.Start, trace.Stop}} {
+		if p.path == "" {
+			continue
+		}
+		stop, err := recordTo(p.path, p.start, p.stop)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
-	if *traceFile != "" {
-		f, err := os.Create(*traceFile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := trace.Start(f); err != nil {
-			return err
-		}
-		defer trace.Stop()
+		defer stop()
 	}
 	if *memProf != "" {
 		defer writeHeapProfile(*memProf, stderr)
@@ -107,6 +99,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "healthcoded listening on http://%s (data in %s)\n", ln.Addr(), cfg.DataDir)
 	srv := a.HTTPServer()
 	return serve.Serve(ctx, srv, ln, cfg.Grace, a.Flush, a.log)
+}
+
+// recordTo starts a recording (a CPU profile, an execution trace) into a
+// new file at path; the func it returns stops it and closes the file.
+func recordTo(path string, start func(io.Writer) error, stop func()) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		stop()
+		f.Close()
+	}, nil
 }
 
 // writeHeapProfile writes the heap profile at shutdown; a failure is
