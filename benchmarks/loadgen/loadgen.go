@@ -50,8 +50,9 @@ type Config struct {
 	Check  func(status int, body []byte) error // optional answer check for 200s
 }
 
-// Result is what a run measured. Latency figures cover every answered
-// request (200 and 429 alike) unless named otherwise.
+// Result is what a run measured. Counts cover every request sent; latency
+// figures, stalls and throughput cover the requests due after
+// Config.Warmup, answered with 200 or 429 alike unless named otherwise.
 type Result struct {
 	Rate                     float64 // the offered rate (0 for closed loop)
 	Sent                     int

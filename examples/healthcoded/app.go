@@ -84,6 +84,11 @@ type App struct {
 	population []person                   // facts for dry runs (last seeded or bulk-evaluated)
 
 	ready atomic.Bool
+
+	// answers recycles lookup answers (*codeResponse) and their source
+	// slices: a lookup is the one request every client sends, and what it
+	// allocates sets how often the collector runs at full load.
+	answers sync.Pool
 }
 
 // person is one member of the dry-run population: a key and its facts.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
@@ -199,11 +198,6 @@ type codeResponse struct {
 	Token   string           `json:"token"`
 }
 
-// codeResponses recycles lookup answers and their source slices: a lookup
-// is the one request every client sends, and what it allocates sets how
-// often the collector runs at full load.
-var codeResponses = sync.Pool{New: func() any { return new(codeResponse) }}
-
 // handleCode looks up a person's displayed code: the most severe of the
 // states keyed by their document and by the phones they own, with every
 // provenance, and an offline token a scanner verifies without network.
@@ -229,7 +223,10 @@ func (a *App) handleCode(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, "token", err)
 		return
 	}
-	resp := codeResponses.Get().(*codeResponse)
+	resp, _ := a.answers.Get().(*codeResponse)
+	if resp == nil {
+		resp = new(codeResponse)
+	}
 	resp.Colour, resp.Token, resp.Sources = d.Colour.String(), tok, resp.Sources[:0]
 	for i := range d.Sources {
 		resp.Sources = append(resp.Sources, provenance(&d.Sources[i], now))
@@ -237,7 +234,7 @@ func (a *App) handleCode(w http.ResponseWriter, r *http.Request) {
 	serve.WriteJSON(w, http.StatusOK, resp)
 	clear(resp.Sources) // drop the references before the answer is reused
 	*resp = codeResponse{Sources: resp.Sources[:0]}
-	codeResponses.Put(resp)
+	a.answers.Put(resp)
 }
 
 // handleVerify checks an offline token as a scanner would.
