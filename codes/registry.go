@@ -383,38 +383,54 @@ type Display struct {
 // person keyed by a document, the state of every phone it owns
 // (Config.Links; phones it was registered through by proxy do not count).
 func (r *Registry) Display(ctx context.Context, person Key, src Source, now time.Time) (Display, error) {
+	var d Display
+	err := r.DisplayTo(ctx, &d, person, src, now)
+	return d, err
+}
+
+// DisplayTo is Display into d, reusing the array behind d.Sources: a
+// server answering a lookup per request keeps its Displays (one per
+// worker, or in a sync.Pool) and the registry allocates nothing for a
+// cached answer. d is overwritten whole; on error it holds no sources.
+func (r *Registry) DisplayTo(ctx context.Context, d *Display, person Key, src Source, now time.Time) error {
+	d.Colour, d.Sources = Green, d.Sources[:0]
 	var links []Link
 	if r.cfg.Links != nil && src == FromDocument {
 		var err error
 		if links, err = r.cfg.Links.PhonesOf(ctx, person); err != nil {
-			return Display{}, err
-		}
-	}
-	owned := 0
-	for _, l := range links {
-		if l.Role == RoleOwner && l.Phone != person {
-			owned++
+			return err
 		}
 	}
 	st, err := r.Lookup(ctx, person)
 	if err != nil {
-		return Display{}, err
+		return err
 	}
-	// One allocation of the final size: a display is on every lookup.
-	d := Display{Colour: st.ColourAt(now), Sources: make([]Provenance, 1, 1+owned)}
-	d.Sources[0] = Provenance{Source: src, Key: person, State: st}
+	if cap(d.Sources) == 0 {
+		// One allocation of the final size: a display is on every lookup.
+		owned := 0
+		for _, l := range links {
+			if l.Role == RoleOwner && l.Phone != person {
+				owned++
+			}
+		}
+		d.Sources = make([]Provenance, 0, 1+owned)
+	}
+	d.Colour = st.ColourAt(now)
+	d.Sources = append(d.Sources, Provenance{Source: src, Key: person, State: st})
 	for _, l := range links {
 		if l.Role != RoleOwner || l.Phone == person {
 			continue
 		}
 		ps, err := r.Lookup(ctx, l.Phone)
 		if err != nil {
-			return Display{}, err
+			clear(d.Sources)
+			d.Colour, d.Sources = Green, d.Sources[:0]
+			return err
 		}
 		d.Sources = append(d.Sources, Provenance{Source: FromPhone, Key: l.Phone, State: ps})
 		d.Colour = MostSevere(d.Colour, ps.ColourAt(now))
 	}
-	return d, nil
+	return nil
 }
 
 // FilterStats describes the filter.

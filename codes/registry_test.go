@@ -3,6 +3,7 @@ package codes
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -290,6 +291,54 @@ func TestDisplayPhoneAndDocument(t *testing.T) {
 	ph1, err := r.History(ctx, phone)
 	require.NoError(t, err)
 	require.Len(t, ph1, 1)
+}
+
+// failGet is a store whose Get fails for one key.
+type failGet struct {
+	*MemStore
+	key Key
+}
+
+var errGet = errors.New("disk on fire")
+
+func (f failGet) Get(ctx context.Context, k Key) (Entry, bool, error) {
+	if k == f.key {
+		return Entry{}, false, errGet
+	}
+	return f.MemStore.Get(ctx, k)
+}
+
+func TestDisplayToReusesSources(t *testing.T) {
+	ctx := context.Background()
+	mem := NewMemStore()
+	keyer, err := NewKeyer(HMACSHA256, testSecret)
+	require.NoError(t, err)
+	id, _ := ParseResidentID("11010519491231002X")
+	ph, _ := ParsePhone("13800138000")
+	doc, phone := keyer.Document(id), keyer.Phone(ph)
+	require.NoError(t, mem.Link(ctx, Link{Phone: phone, Person: doc, Role: RoleOwner, Since: t0}))
+	r := openTest(t, mem, Config{Links: mem, ExpectedNonGreen: 100, CacheEntries: 100})
+	_, err = r.Apply(ctx, []Change{{Key: phone, State: ruleState(Red, t0)}, {Key: doc, State: ruleState(Yellow, t0)}})
+	require.NoError(t, err)
+
+	want, err := r.Display(ctx, doc, FromDocument, t0.Add(time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, Red, want.Colour)
+	require.Len(t, want.Sources, 2)
+
+	d := Display{Colour: Yellow, Sources: make([]Provenance, 3, 4)}
+	array := &d.Sources[:1][0]
+	require.NoError(t, r.DisplayTo(ctx, &d, doc, FromDocument, t0.Add(time.Hour)))
+	require.Equal(t, want, d)
+	require.Same(t, array, &d.Sources[0], "the sources' array is reused")
+
+	// A failure leaves no sources behind, and none of the last answer's.
+	bad := openTest(t, failGet{mem, phone}, Config{Links: mem, ExpectedNonGreen: 100, CacheEntries: 100})
+	err = bad.DisplayTo(ctx, &d, doc, FromDocument, t0.Add(time.Hour))
+	require.ErrorIs(t, err, errGet)
+	require.Empty(t, d.Sources)
+	require.Equal(t, Green, d.Colour)
+	require.Equal(t, Provenance{}, d.Sources[:1][0], "stale provenance cleared")
 }
 
 func TestConfigValidate(t *testing.T) {
