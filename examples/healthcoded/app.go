@@ -85,9 +85,10 @@ type App struct {
 
 	ready atomic.Bool
 
-	// answers recycles lookup answers (*codeResponse) and their source
-	// slices: a lookup is the one request every client sends, and what it
-	// allocates sets how often the collector runs at full load.
+	// answers recycles lookup answers (*codeAnswer: the display and its
+	// JSON) with their source arrays: a lookup is the one request every
+	// client sends, and what it allocates sets how often the collector runs
+	// at full load.
 	answers sync.Pool
 }
 

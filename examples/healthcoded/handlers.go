@@ -213,8 +213,14 @@ func (a *App) handleCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := a.now()
-	d, err := a.reg.Display(r.Context(), key, src, now)
-	if err != nil {
+	ans, _ := a.answers.Get().(*codeAnswer)
+	if ans == nil {
+		ans = new(codeAnswer)
+	}
+	defer a.answers.Put(ans)
+	defer ans.reset()
+	d := &ans.display
+	if err := a.reg.DisplayTo(r.Context(), d, key, src, now); err != nil {
 		a.internal(w, "display", err)
 		return
 	}
@@ -223,18 +229,27 @@ func (a *App) handleCode(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, "token", err)
 		return
 	}
-	resp, _ := a.answers.Get().(*codeResponse)
-	if resp == nil {
-		resp = new(codeResponse)
-	}
-	resp.Colour, resp.Token, resp.Sources = d.Colour.String(), tok, resp.Sources[:0]
+	resp := &ans.resp
+	resp.Colour, resp.Token = d.Colour.String(), tok
 	for i := range d.Sources {
 		resp.Sources = append(resp.Sources, provenance(&d.Sources[i], now))
 	}
 	serve.WriteJSON(w, http.StatusOK, resp)
-	clear(resp.Sources) // drop the references before the answer is reused
-	*resp = codeResponse{Sources: resp.Sources[:0]}
-	a.answers.Put(resp)
+}
+
+// codeAnswer is what a lookup builds, recycled through App.answers: the
+// display the registry fills and the JSON answer made from it.
+type codeAnswer struct {
+	display codes.Display
+	resp    codeResponse
+}
+
+// reset drops every reference the answer holds, keeping the arrays.
+func (c *codeAnswer) reset() {
+	clear(c.display.Sources)
+	clear(c.resp.Sources)
+	c.display = codes.Display{Sources: c.display.Sources[:0]}
+	c.resp = codeResponse{Sources: c.resp.Sources[:0]}
 }
 
 // handleVerify checks an offline token as a scanner would.
