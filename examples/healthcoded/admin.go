@@ -203,7 +203,7 @@ func (a *App) handleRulesUpload(w http.ResponseWriter, r *http.Request, _ serve.
 	a.pending[c.Version()] = c
 	pop := a.population
 	a.mu.Unlock()
-	rep, err := a.engine.DryRun(r.Context(), c, populationSeq(pop), rules.DryRunConfig{})
+	rep, err := a.engine.DryRun(r.Context(), c, pop.All(), rules.DryRunConfig{})
 	if err != nil {
 		a.internal(w, "dry run", err)
 		return c.Version(), "error"
@@ -232,16 +232,6 @@ func dryRunJSON(r rules.DryRunReport) map[string]any {
 	}
 	return map[string]any{"candidate": r.Candidate, "total": r.Total, "changed": r.Changed,
 		"errors": r.Errors, "transitions": ts, "error_samples": errs}
-}
-
-func populationSeq(pop []person) func(func(rules.Facts) bool) {
-	return func(yield func(rules.Facts) bool) {
-		for i := range pop {
-			if !yield(pop[i].facts) {
-				return
-			}
-		}
-	}
 }
 
 // handleRulesActivate swaps a pending set in (at once, or at its
@@ -381,7 +371,7 @@ func (a *App) handleEvaluate(w http.ResponseWriter, r *http.Request, _ serve.Pri
 	var (
 		keys     []codes.Key
 		regions  []string
-		pop      []person
+		pop      population
 		badLines []lineError
 		nBad     int
 		line     int
@@ -422,7 +412,8 @@ func (a *App) handleEvaluate(w http.ResponseWriter, r *http.Request, _ serve.Pri
 			continue
 		}
 		keys, regions = append(keys, key), append(regions, region)
-		pop = append(pop, person{key: key, region: region, facts: rec.Facts.facts(now)})
+		facts := rec.Facts.facts(now)
+		pop.add(&facts)
 	}
 	if err := sc.Err(); err != nil {
 		badRequest(w, &fieldError{fmt.Sprintf("line %d", line+1), err})
@@ -434,12 +425,12 @@ func (a *App) handleEvaluate(w http.ResponseWriter, r *http.Request, _ serve.Pri
 	enc := json.NewEncoder(w)
 	rc := http.NewResponseController(w)
 	progress := func(done int) {
-		_ = enc.Encode(map[string]int{"done": done, "total": len(pop)})
+		_ = enc.Encode(map[string]int{"done": done, "total": pop.Len()})
 		_ = rc.Flush()
 	}
-	decisions := make([]rules.Decision, len(pop))
+	decisions := make([]rules.Decision, pop.Len())
 	var evalErrs []lineError
-	err := a.engine.Batch(r.Context(), populationSeq(pop), rules.BatchConfig{
+	err := a.engine.Batch(r.Context(), pop.All(), rules.BatchConfig{
 		ChunkSize: 1024,
 		Progress:  func(done int) { progress(done) },
 	}, func(i int, d rules.Decision, err error) {
@@ -474,10 +465,10 @@ func (a *App) handleEvaluate(w http.ResponseWriter, r *http.Request, _ serve.Pri
 	a.population = pop
 	a.mu.Unlock()
 	_ = enc.Encode(map[string]any{
-		"evaluated": len(pop), "changed": changed, "unchanged": len(pop) - changed - len(evalErrs),
+		"evaluated": pop.Len(), "changed": changed, "unchanged": pop.Len() - changed - len(evalErrs),
 		"rejected": nBad, "errors": append(badLines, evalErrs...),
 	})
-	return "", fmt.Sprintf("%d evaluated, %d changed, %d rejected", len(pop), changed, nBad)
+	return "", fmt.Sprintf("%d evaluated, %d changed, %d rejected", pop.Len(), changed, nBad)
 }
 
 // refreshFilter rebuilds the registry's non-green filter from the store

@@ -81,7 +81,7 @@ type App struct {
 
 	mu         sync.Mutex
 	pending    map[string]*rules.Compiled // uploaded, compiled, not yet active; by version
-	population []person                   // facts for dry runs (last seeded or bulk-evaluated)
+	population population                 // facts for dry runs (last seeded or bulk-evaluated)
 
 	ready atomic.Bool
 
@@ -90,13 +90,6 @@ type App struct {
 	// client sends, and what it allocates sets how often the collector runs
 	// at full load.
 	answers sync.Pool
-}
-
-// person is one member of the dry-run population: a key and its facts.
-type person struct {
-	key    codes.Key
-	region string
-	facts  rules.Facts
 }
 
 // Open opens (or creates) the data directory, the store and every SDK

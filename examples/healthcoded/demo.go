@@ -108,9 +108,9 @@ func (a *App) seedDemo(ctx context.Context) error {
 	if err := a.refreshFilter(ctx); err != nil {
 		return err
 	}
-	pop := make([]person, len(people))
-	for i := range people {
-		pop[i] = person{key: keys[i], region: regions[i], facts: last[i]}
+	var pop population
+	for i := range last {
+		pop.add(&last[i])
 	}
 	a.mu.Lock()
 	a.population = pop
