@@ -37,7 +37,7 @@ type Config struct {
 // few seconds for CI; Full is what the figures are stated at.
 func ConfigFor(s bench.Scale) Config {
 	if s == bench.Full {
-		return Config{DemoPeople: 10_000, Workers: 64, Step: 5 * time.Second, Rounds: 3, Overload: 60 * time.Second, BulkPeople: 50_000, BadRules: 10 * time.Second}
+		return Config{DemoPeople: 10_000, Workers: 64, Step: 5 * time.Second, Rounds: 5, Overload: 60 * time.Second, BulkPeople: 50_000, BadRules: 10 * time.Second}
 	}
 	return Config{DemoPeople: 1_000, Workers: 32, Step: 500 * time.Millisecond, Rounds: 1, Overload: 2 * time.Second, BulkPeople: 25_000, BadRules: time.Second}
 }
