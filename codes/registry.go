@@ -391,8 +391,10 @@ func (r *Registry) Display(ctx context.Context, person Key, src Source, now time
 // DisplayTo is Display into d, reusing the array behind d.Sources: a
 // server answering a lookup per request keeps its Displays (one per
 // worker, or in a sync.Pool) and the registry allocates nothing for a
-// cached answer. d is overwritten whole; on error it holds no sources.
+// cached answer. d is overwritten whole, its old sources cleared; on error
+// it holds none.
 func (r *Registry) DisplayTo(ctx context.Context, d *Display, person Key, src Source, now time.Time) error {
+	clear(d.Sources)
 	d.Colour, d.Sources = Green, d.Sources[:0]
 	var links []Link
 	if r.cfg.Links != nil && src == FromDocument {

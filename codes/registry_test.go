@@ -339,6 +339,13 @@ func TestDisplayToReusesSources(t *testing.T) {
 	require.Empty(t, d.Sources)
 	require.Equal(t, Green, d.Colour)
 	require.Equal(t, Provenance{}, d.Sources[:1][0], "stale provenance cleared")
+
+	// So does a failure on the person's own key, after a good answer.
+	require.NoError(t, r.DisplayTo(ctx, &d, doc, FromDocument, t0.Add(time.Hour)))
+	badDoc := openTest(t, failGet{mem, doc}, Config{Links: mem, ExpectedNonGreen: 100, CacheEntries: 100})
+	require.ErrorIs(t, badDoc.DisplayTo(ctx, &d, doc, FromDocument, t0.Add(time.Hour)), errGet)
+	require.Empty(t, d.Sources)
+	require.Equal(t, []Provenance{{}, {}}, d.Sources[:2], "stale provenance cleared")
 }
 
 func TestConfigValidate(t *testing.T) {
