@@ -104,18 +104,9 @@ func (u *unpacker) fail(what string) {
 	u.b = nil
 }
 
-func (u *unpacker) uvarint() uint64 {
-	v, n := binary.Uvarint(u.b)
-	if n <= 0 {
-		u.fail("bad count")
-		return 0
-	}
-	u.b = u.b[n:]
-	return v
-}
-
-func (u *unpacker) varint() int64 {
-	v, n := binary.Varint(u.b)
+// number reads one varint with decode: binary.Uvarint or binary.Varint.
+func number[T uint64 | int64](u *unpacker, decode func([]byte) (T, int)) T {
+	v, n := decode(u.b)
 	if n <= 0 {
 		u.fail("bad number")
 		return 0
@@ -139,11 +130,11 @@ func (u *unpacker) time() time.Time {
 	if !u.flag() {
 		return time.Time{}
 	}
-	return time.Unix(0, u.varint()).UTC()
+	return time.Unix(0, number(u, binary.Varint)).UTC()
 }
 
 func (u *unpacker) string() string {
-	n := u.uvarint()
+	n := number(u, binary.Uvarint)
 	if n > uint64(len(u.b)) {
 		u.fail("string past the member's end")
 		return ""
@@ -156,7 +147,7 @@ func (u *unpacker) string() string {
 // count reads a slice length no larger than the bytes left could hold
 // (every element takes at least one byte).
 func (u *unpacker) count() int {
-	n := u.uvarint()
+	n := number(u, binary.Uvarint)
 	if n > uint64(len(u.b)) {
 		u.fail("count past the member's end")
 		return 0
@@ -180,7 +171,7 @@ func unpackFacts(b []byte) (rules.Facts, error) {
 		}
 	}
 	f.Contact = rules.Contact{Kind: u.string(), LastExposure: u.time(), Identified: u.time()}
-	f.VaccineDoses = int(u.varint())
+	f.VaccineDoses = int(number(&u, binary.Varint))
 	f.EntryStatus = u.string()
 	if n := u.count(); n > 0 {
 		f.ManualFlags = make([]string, n)
