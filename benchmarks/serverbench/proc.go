@@ -77,9 +77,13 @@ type proc struct {
 	done   chan error
 }
 
-// startProc runs bin with args and waits until it prints its address.
-func startProc(ctx context.Context, bin string, args ...string) (*proc, error) {
+// startProc runs bin with args, env added to the environment, and waits
+// until it prints its address.
+func startProc(ctx context.Context, env []string, bin string, args ...string) (*proc, error) {
 	cmd := exec.Command(bin, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -31,6 +31,9 @@ type Config struct {
 	Overload   time.Duration // length of the 3x overload
 	BulkPeople int           // people in the kill -9 bulk upload (several 10 000-change batches)
 	BadRules   time.Duration // length of the bad-rules-under-load run
+	// Env is added to healthcoded's environment (GOGC, GOMEMLIMIT, ...);
+	// the generator's own is left as it is.
+	Env []string
 }
 
 // ConfigFor returns the sizes for a scale: Small keeps every scenario to a
@@ -111,7 +114,7 @@ func startHealthcoded(ctx context.Context, bins *binaries, cfg Config, data stri
 		}
 	}
 	args := append([]string{"-addr", "127.0.0.1:0", "-data", data, "-demo-people", strconv.Itoa(cfg.DemoPeople), "-quiet"}, extra...)
-	p, err := startProc(ctx, hc, args...)
+	p, err := startProc(ctx, cfg.Env, hc, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +215,7 @@ func startMapServer(ctx context.Context, bins *binaries, cfg Config) (*target, e
 	t.p.kill()
 	_, ms, err := bins.build(ctx)
 	if err == nil {
-		t.p, err = startProc(ctx, ms, "-addr", "127.0.0.1:0", "-people", t.data+"/demo-people.csv")
+		t.p, err = startProc(ctx, nil, ms, "-addr", "127.0.0.1:0", "-people", t.data+"/demo-people.csv")
 	}
 	if err != nil {
 		t.p = nil
