@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cpuProf := fs.String("cpuprofile", "", "write a CPU profile to this file until shutdown (go tool pprof)")
 	traceFile := fs.String("trace", "", "write an execution trace to this file until shutdown (go tool trace; large: tens of MB a second under load)")
 	memProf := fs.String("memprofile", "", "write a heap profile (live and allocated since start) to this file at shutdown (go tool pprof)")
-	gogc := fs.Int("gogc", 200, "garbage-collector target percentage (Go's GOGC). Each collection takes CPU for a spell as long as tracing the live heap takes (15 MB with 10 k demo people: 5-13 ms), and near saturation the queue a spell leaves is what the p99 pays; higher means rarer spells and a larger heap. Measured at 21.5 k lookups/s, median of 5 interleaved runs each: p99 7.3 ms at 100, 5.8 ms at 200, 10 ms at 300")
+	gogc := fs.Int("gogc", 200, "garbage-collector target percentage (Go's GOGC). Each collection takes CPU for a spell as long as tracing the live heap takes (15 MB with 10 k demo people: 5-13 ms), and near saturation the queue a spell leaves is what the p99 pays. 200 has half the collections of 100 for about 20 MB more heap; on the 2-core development VM their p99s at 17-21.5 k lookups/s were within its noise (compare settings with benchmarks/cmd/hcsettings)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
