@@ -148,6 +148,9 @@ func runBatch(ctx context.Context, population iter.Seq[Facts], cfg BatchConfig,
 	order := make(chan *chunk, inflight)
 
 	var wg sync.WaitGroup
+	// complete says the producer sent the whole population; it is written
+	// before order is closed, and read after the emitter has seen it closed.
+	complete := false
 	wg.Add(1)
 	go func() { // producer
 		defer wg.Done()
@@ -181,9 +184,10 @@ func runBatch(ctx context.Context, population iter.Seq[Facts], cfg BatchConfig,
 				return
 			}
 		}
-		if cur != nil && len(cur.facts) > 0 {
-			send()
+		if cur != nil && len(cur.facts) > 0 && !send() {
+			return
 		}
+		complete = true
 	}()
 	for range cfg.Workers {
 		wg.Add(1)
@@ -221,6 +225,11 @@ func runBatch(ctx context.Context, population iter.Seq[Facts], cfg BatchConfig,
 		clear(c.facts) // drop references to the caller's data
 		clear(c.out)
 		free <- c
+	}
+	if err == nil && !complete {
+		// The producer stopped early, which it does only when the context
+		// ends: some of the population was never emitted.
+		err = ctx.Err()
 	}
 	cancel()
 	wg.Wait()

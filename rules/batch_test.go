@@ -72,6 +72,34 @@ func TestBatchCancel(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 }
 
+// Batch returns nil only when it emitted the whole population: a
+// cancellation that stops the producer while it waits for a free chunk
+// used to end the run early with a nil error (one run in five here).
+func TestBatchNilMeansEverythingEmitted(t *testing.T) {
+	c := defaultCompiled(t)
+	pop, areas := population(t, 13, 200, t0)
+	for run := range 200 {
+		ctx, cancel := context.WithCancel(context.Background())
+		stopAt := run % len(pop)
+		n := 0
+		err := c.Batch(ctx, slices.Values(pop), areas, BatchConfig{Workers: 2, ChunkSize: 10}, func(i int, _ Decision, _ error) {
+			n++
+			if i == stopAt {
+				cancel()
+			}
+		})
+		cancel()
+		if err == nil {
+			require.Equal(t, len(pop), n, "run %d: nil error after %d of %d emitted", run, n, len(pop))
+		} else {
+			require.ErrorIs(t, err, context.Canceled, "run %d", run)
+		}
+		if stopAt < len(pop)-10 { // cancelled before the last chunk was emitted
+			require.Error(t, err, "run %d: cancelled at %d, all %d emitted", run, stopAt, n)
+		}
+	}
+}
+
 func TestBatchReportsPerPersonErrors(t *testing.T) {
 	c := defaultCompiled(t)
 	pop := []Facts{{Now: t0}, {}, {Now: t0}}
