@@ -339,14 +339,7 @@ func (r *rampRunner) stepLoad(rate float64, d time.Duration) loadgen.Config {
 // round's p99; window is the measured part of each round.
 func stepMetrics(prefix string, rounds []loadgen.Result, window time.Duration) []bench.Metric {
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	med := func(f func(loadgen.Result) float64) float64 {
-		v := make([]float64, len(rounds))
-		for i, r := range rounds {
-			v[i] = f(r)
-		}
-		slices.Sort(v)
-		return v[len(v)/2]
-	}
+	med := func(f func(loadgen.Result) float64) float64 { return Median(rounds, f) }
 	out := []bench.Metric{
 		{Name: prefix + "p50", Value: med(func(r loadgen.Result) float64 { return ms(r.P50) }), Unit: "ms"},
 		{Name: prefix + "p99", Value: med(func(r loadgen.Result) float64 { return ms(r.P99) }), Unit: "ms"},

@@ -38,15 +38,18 @@ type Comparison struct {
 	Rounds  []loadgen.Result
 }
 
-// Median returns the median over the rounds of f.
-func (c Comparison) Median(f func(loadgen.Result) time.Duration) time.Duration {
-	v := make([]time.Duration, len(c.Rounds))
-	for i, r := range c.Rounds {
+// Median is the median over rounds of f (the upper middle one of an even
+// count; zero for none): how the ramp and CompareSettings summarise their
+// rounds.
+func Median[T cmp.Ordered](rounds []loadgen.Result, f func(loadgen.Result) T) T {
+	v := make([]T, len(rounds))
+	for i, r := range rounds {
 		v[i] = f(r)
 	}
 	slices.Sort(v)
 	if len(v) == 0 {
-		return 0
+		var zero T
+		return zero
 	}
 	return v[len(v)/2]
 }

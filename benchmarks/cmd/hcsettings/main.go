@@ -20,7 +20,6 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -110,27 +109,16 @@ func report(w io.Writer, cfg serverbench.CompareConfig, res []serverbench.Compar
 				continue
 			}
 			var each []string
-			okps := make([]float64, len(c.Rounds))
-			for i, r := range c.Rounds {
+			for _, r := range c.Rounds {
 				each = append(each, ms(r.P99))
-				okps[i] = r.Throughput
 			}
 			fmt.Fprintf(&b, "| %s | %s ms | %s ms | %s ms | %s | %.0f |\n", c.Setting,
-				ms(c.Median(func(r loadgen.Result) time.Duration { return r.P50 })),
-				ms(c.Median(func(r loadgen.Result) time.Duration { return r.P99 })),
-				ms(c.Median(func(r loadgen.Result) time.Duration { return r.P999 })),
-				strings.Join(each, ", "), median(okps))
+				ms(serverbench.Median(c.Rounds, func(r loadgen.Result) time.Duration { return r.P50 })),
+				ms(serverbench.Median(c.Rounds, func(r loadgen.Result) time.Duration { return r.P99 })),
+				ms(serverbench.Median(c.Rounds, func(r loadgen.Result) time.Duration { return r.P999 })),
+				strings.Join(each, ", "), serverbench.Median(c.Rounds, func(r loadgen.Result) float64 { return r.Throughput }))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
