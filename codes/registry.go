@@ -28,13 +28,24 @@ type Config struct {
 	CacheEntries int64
 	// Links, if set, lets Display follow a person's owned phones.
 	Links LinkStore
-	// Logger receives rebuild events; nil discards.
+	// Logger receives rebuild and feed events; nil discards.
 	Logger *slog.Logger
+
+	// FeedPoll bounds how long Follow waits for a wake-up from a Feed
+	// store before it reads the feed anyway: the staleness bound should a
+	// wake-up be lost (a dropped connection). Default 250 ms.
+	FeedPoll time.Duration
+	// OnFeed, if set, is called by Follow with every record of the feed
+	// after the registry has applied it, in commit order, on Follow's
+	// goroutine: notes to replay (rule sets, risk areas), link changes to
+	// drop from a cache. It must not block for long; the next records
+	// wait for it. Records of the registry's own writes come too.
+	OnFeed func(FeedRecord)
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{ExpectedNonGreen: 1_000_000, FalsePositive: 0.01, CacheEntries: 1 << 20}
+	return Config{ExpectedNonGreen: 1_000_000, FalsePositive: 0.01, CacheEntries: 1 << 20, FeedPoll: 250 * time.Millisecond}
 }
 
 // Validate reports the first invalid field.
@@ -47,6 +58,9 @@ func (c Config) Validate() error {
 	}
 	if c.CacheEntries < 0 {
 		return fmt.Errorf("codes: Config.CacheEntries %d is negative", c.CacheEntries)
+	}
+	if c.FeedPoll < 0 {
+		return fmt.Errorf("codes: Config.FeedPoll %v is negative", c.FeedPoll)
 	}
 	return nil
 }
@@ -61,6 +75,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CacheEntries == 0 {
 		c.CacheEntries = d.CacheEntries
+	}
+	if c.FeedPoll == 0 {
+		c.FeedPoll = d.FeedPoll
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -104,6 +121,8 @@ type Registry struct {
 	writeMu sync.RWMutex
 	next    *filter // guarded by writeMu; non-nil while a rebuild runs
 	rebuild sync.Mutex
+
+	follow follower // the change feed, if the store has one
 }
 
 type cached struct {
@@ -150,6 +169,8 @@ func (r *Registry) LookupStats() LookupStats {
 }
 
 // Open returns a Registry over store, filling the filter from store.Scan.
+// If store is a Feed, Open first notes the feed's position: Follow starts
+// from there, so that no write committed during the scan is missed.
 func Open(ctx context.Context, store Store, cfg Config) (*Registry, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -173,6 +194,10 @@ func Open(ctx context.Context, store Store, cfg Config) (*Registry, error) {
 	}
 	r := &Registry{store: store, cfg: cfg, cache: cache, hot: make([]atomic.Pointer[cached], hot), epochs: make([]atomic.Uint64, epochShards)}
 	r.filter.Store(newFilter(cfg.ExpectedNonGreen, cfg.FalsePositive))
+	if err := r.follow.init(ctx, store); err != nil {
+		cache.Close()
+		return nil, err
+	}
 	if err := r.fill(ctx, r.filter.Load()); err != nil {
 		cache.Close()
 		return nil, err
@@ -323,6 +348,10 @@ type Transcode struct {
 	Reason        string // required
 	At            time.Time
 	Expires       time.Time // optional
+	// RequestID, if set, makes the transcode safe to retry: a second
+	// Transcode with the same key and RequestID appends nothing (see
+	// Change.RequestID) and returns the key's current entry.
+	RequestID string
 }
 
 // Transcode applies a manual change to key. Without an actor or an
@@ -332,7 +361,7 @@ func (r *Registry) Transcode(ctx context.Context, key Key, t Transcode) (Entry, 
 	if t.Actor == "" || t.Authorisation == "" {
 		return Entry{}, &ChangeError{Key: key, Field: "Transcode.Actor/Authorisation", Err: ErrUnauthorised}
 	}
-	ch := Change{Key: key, State: State{
+	ch := Change{Key: key, RequestID: t.RequestID, State: State{
 		Colour: t.Colour, Reason: t.Reason, Since: t.At, Expires: t.Expires,
 		Cause: Cause{Actor: t.Actor, Authorisation: t.Authorisation},
 	}}

@@ -83,6 +83,15 @@ func (s State) ColourAt(t time.Time) Colour {
 type Change struct {
 	Key   Key
 	State State
+	// RequestID, if set, names the request that made the change (an
+	// HTTP Idempotency-Key, a transcode form's number): a store appends a
+	// change whose Key and RequestID it already holds at most once, and
+	// counts the repeat in Applied.Duplicate. It is what makes a batch safe
+	// to send again after its acknowledgement was lost: rule decisions are
+	// repeat-safe by themselves (an unchanged colour appends nothing), a
+	// manual transcode is not, because the act itself is recorded. The ID
+	// is kept beside the entry, not in its hash. At most 128 bytes.
+	RequestID string
 }
 
 // Errors of changes. A *ChangeError wraps one of them.
@@ -96,6 +105,9 @@ var (
 
 // maxField bounds every text field of a state.
 const maxField = 1024
+
+// maxRequestID bounds Change.RequestID.
+const maxRequestID = 128
 
 // ChangeError reports an invalid change in a batch. Nothing of the batch was
 // applied.
@@ -130,6 +142,9 @@ func (c Change) Validate(index int) error {
 	s := c.State
 	if c.Key.IsZero() {
 		return fail("Key", ErrBadChange)
+	}
+	if len(c.RequestID) > maxRequestID || !utf8.ValidString(c.RequestID) {
+		return fail("RequestID", ErrBadChange)
 	}
 	if s.Since.Before(minTime) || !s.Since.Before(maxTime) {
 		return fail("State.Since", ErrBadChange)
@@ -199,6 +214,7 @@ type Entry struct {
 type Applied struct {
 	Changed   int // changes that appended a history entry
 	Unchanged int // changes that matched the current state and appended nothing
+	Duplicate int // changes whose Key and RequestID the store already held: appended nothing
 }
 
 // Advance decides whether ch changes the key whose last entry is head

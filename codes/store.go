@@ -13,9 +13,13 @@ import (
 // Implementations must be safe for concurrent use, must apply each change
 // atomically for its key (Advance and the append happen in one step), must
 // apply the changes of a batch in order, and must refuse a whole batch that
-// fails ValidateChanges without changing anything. Acknowledged changes of a
-// persistent store survive a crash. MemStore is the in-memory implementation;
-// codes/boltstore the persistent default.
+// fails ValidateChanges without changing anything. A change with a RequestID
+// that the store already holds for its key appends nothing (Applied.Duplicate),
+// so a batch retried after a lost acknowledgement appends nothing twice.
+// Acknowledged changes of a persistent store survive a crash. MemStore is the
+// in-memory implementation; codes/boltstore the persistent default;
+// codes/pgstore shares one state between processes (see Feed). The
+// conformance suite codes/storetest checks every rule above.
 type Store interface {
 	// Get returns the last history entry of key, or false if it has none.
 	Get(ctx context.Context, key Key) (Entry, bool, error)
@@ -96,8 +100,14 @@ type MemStore struct {
 const memShards = 64
 
 type memShard struct {
-	mu   sync.RWMutex
-	hist map[Key][]Entry
+	mu       sync.RWMutex
+	hist     map[Key][]Entry
+	requests map[requestKey]struct{} // RequestIDs applied, by key
+}
+
+type requestKey struct {
+	key Key
+	id  string
 }
 
 var (
@@ -110,6 +120,7 @@ func NewMemStore() *MemStore {
 	s := &MemStore{phones: map[Key]map[Key]Link{}, people: map[Key]map[Key]Link{}}
 	for i := range s.shards {
 		s.shards[i].hist = map[Key][]Entry{}
+		s.shards[i].requests = map[requestKey]struct{}{}
 	}
 	return s
 }
@@ -142,6 +153,15 @@ func (s *MemStore) Apply(ctx context.Context, changes []Change) (Applied, error)
 		}
 		sh := s.shard(ch.Key)
 		sh.mu.Lock()
+		if ch.RequestID != "" {
+			rk := requestKey{ch.Key, ch.RequestID}
+			if _, dup := sh.requests[rk]; dup {
+				sh.mu.Unlock()
+				a.Duplicate++
+				continue
+			}
+			sh.requests[rk] = struct{}{}
+		}
 		h := sh.hist[ch.Key]
 		var head Entry
 		if len(h) > 0 {
