@@ -38,6 +38,10 @@ var (
 	ErrFeedGap = errors.New("codes: feed records pruned past the cursor")
 	// ErrBadNote: Publish with an empty or oversized topic or body.
 	ErrBadNote = errors.New("codes: invalid note")
+	// ErrUnavailable is wrapped by a store's errors when it cannot reach
+	// its database (refused, reset, timed out): nothing was done, and the
+	// call may succeed later. Servers answer 503 for it.
+	ErrUnavailable = errors.New("codes: store unavailable")
 )
 
 // Limits of notes.
