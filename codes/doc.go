@@ -42,6 +42,23 @@
 //	text, reused, err := tokens.Token(key, d.Colour, codes.MaskName(name), now)
 //	claims, err := verifier.Verify(text, now)
 //
+// Several processes over one database (codes/pgstore): a Store that is also
+// a Feed lists its commits in order, and each process's Registry follows
+// the others' writes, so every filter and cache stays current within the
+// time to read the feed, while the writing process reads its own writes at
+// once. The same feed carries notes (Feed.Publish): whatever else the
+// processes share, such as rule sets and risk areas, in the same order
+// everywhere.
+//
+//	reg, err := codes.Open(ctx, pg, codes.Config{Links: pg, OnFeed: apply})
+//	go reg.Follow(ctx)                    // until ctx ends; retries inside
+//	pos, err := pg.Publish(ctx, "rules/activate", body)
+//	err = reg.WaitFeed(ctx, pos)          // apply has seen it here too
+//
+// A Change with a RequestID is appended at most once per key, so a batch
+// (or a transcode) retried after a lost acknowledgement appends nothing
+// twice. Every store passes the conformance suite in codes/storetest.
+//
 // Daily statistics (Tally, Top) and CheckAnomalies cover the red/yellow
 // monitoring of tender 2.2.6-2.2.7, from plain values the caller supplies.
 //
@@ -61,7 +78,8 @@
 // # Concurrency
 //
 // Parsed identities, Phone, Key, Keyer, Registry, MemStore, Signer, Verifier
-// and TokenCache are safe for concurrent use. Tally is not (use one per
+// and TokenCache are safe for concurrent use; Follow runs once per
+// Registry, on a goroutine of its own. Tally is not (use one per
 // goroutine and Merge). Errors never contain a raw document number, phone
 // or name: they carry Mask-ed forms or pseudonymous keys.
 //
