@@ -301,3 +301,40 @@ func TestFollowNoFalseNegativesDuringRebuild(t *testing.T) {
 		require.Equal(t, Red, colourOf(t, b, randKey(1000+i)), "key %d", i)
 	}
 }
+
+// Two registries over one shared store, as two processes over one
+// database would hold them (memFeed stands in for codes/pgstore): b
+// follows the feed and serves a's transcode; a note published on the feed
+// reaches b's OnFeed in order.
+func ExampleRegistry_Follow() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	shared := newMemFeed()
+	a, _ := Open(ctx, shared, Config{CacheEntries: 1000})
+	defer a.Close()
+	b, _ := Open(ctx, shared, Config{CacheEntries: 1000, OnFeed: func(r FeedRecord) {
+		if r.IsNote() {
+			fmt.Printf("b applies %s %s\n", r.Topic, r.Body)
+		}
+	}})
+	defer b.Close()
+	go b.Follow(ctx)
+
+	key := randKey(42)
+	_, _ = a.Transcode(ctx, key, Transcode{Colour: Red, Actor: "op-17", Authorisation: "HZ-2022-0613-001",
+		Reason: "close contact", At: t0, RequestID: "HZ-2022-0613-001"})
+	pos, _ := shared.Publish(ctx, "rules/activate", []byte("v8"))
+	_ = b.WaitFeed(ctx, pos) // b has applied everything up to the note
+	st, _ := b.Lookup(ctx, key)
+	fmt.Println("b serves", st.Colour, "by", st.Cause.Actor)
+
+	// The same transcode sent again after a lost answer appends nothing.
+	_, _ = a.Transcode(ctx, key, Transcode{Colour: Red, Actor: "op-17", Authorisation: "HZ-2022-0613-001",
+		Reason: "close contact", At: t0, RequestID: "HZ-2022-0613-001"})
+	h, _ := b.History(ctx, key)
+	fmt.Println("entries:", len(h))
+	// Output:
+	// b applies rules/activate v8
+	// b serves red by op-17
+	// entries: 1
+}
