@@ -18,8 +18,24 @@ const module = "github.com/healthcode-sdk/healthcode"
 
 // sdkPackages are the independent packages of the SDK. None may import
 // another (directly or through anything else), nor net/http, nor testing
-// outside its _test files.
+// outside its _test files. The one exception is a test-support package
+// (see testSupport).
 var sdkPackages = []string{"rules", "codes", "contacttrace", "dedupe", "sla"}
+
+// testifyAssert is the package through which testify's require imports
+// net/http (for its HTTP assertions).
+const testifyAssert = "github.com/stretchr/testify/assert"
+
+// testSupport reports whether pkg is a test-support package: one whose
+// import path ends in "/storetest", such as codes/storetest, the
+// conformance suite that the stores' _test files run. Like
+// net/http/httptest, it exists to be imported by tests, so it imports
+// testing, and it asserts with testify, whose assert package imports
+// net/http. It may import those two (net/http only through testify) and is
+// bound by every other rule. A package that imports it outside its _test
+// files still breaks the testing rule: testing is then among its own
+// dependencies.
+func testSupport(pkg string) bool { return strings.HasSuffix(pkg, "/storetest") }
 
 // forbiddenModules belong to the servers and benchmarks; the root go.mod
 // must never require them, so that they never reach an SDK importer.
@@ -53,11 +69,13 @@ func violations(deps map[string][]string) []string {
 		if own == "" {
 			continue
 		}
+		support := testSupport(pkg)
+		httpViaTestify := support && slices.Contains(ds, testifyAssert)
 		for _, d := range ds {
 			switch {
-			case d == "net/http":
+			case d == "net/http" && !httpViaTestify:
 				out = append(out, fmt.Sprintf("%s imports net/http", pkg))
-			case d == "testing":
+			case d == "testing" && !support:
 				out = append(out, fmt.Sprintf("%s imports testing outside _test files", pkg))
 			case top(d) != "" && top(d) != own:
 				out = append(out, fmt.Sprintf("%s imports sibling %s", pkg, d))
@@ -69,6 +87,7 @@ func violations(deps map[string][]string) []string {
 }
 
 func TestViolationsCatchesEachRule(t *testing.T) {
+	testify := []string{testifyAssert, "github.com/stretchr/testify/require", "net/http", "net/http/httptest"}
 	got := violations(map[string][]string{
 		module + "/codes":           {"fmt", module + "/rules"},
 		module + "/codes/boltstore": {module + "/codes", "go.etcd.io/bbolt"},
@@ -76,11 +95,28 @@ func TestViolationsCatchesEachRule(t *testing.T) {
 		module + "/dedupe":          {"testing"},
 		module + "/rules":           {module + "/internal/synth", "cel.dev/cel-go/cel"},
 		module + "/examples/x":      {module + "/codes", module + "/rules", "net/http"},
+
+		// The test-support exception: testing, and net/http through testify.
+		module + "/codes/storetest": append([]string{"testing", module + "/codes"}, testify...),
+		// It hides nothing else: a sibling, net/http without testify.
+		module + "/rules/storetest":  {"testing", module + "/rules", module + "/sla"},
+		module + "/dedupe/storetest": {"testing", "net/http"},
+		// The whole last element must be storetest.
+		module + "/sla/storetestx":  {"testing"},
+		module + "/sla/mystoretest": {"testing"},
+		// Importing a storetest package outside _test files is caught.
+		module + "/contacttrace": append([]string{module + "/contacttrace/storetest", "testing"}, testify...),
 	})
 	require.Equal(t, []string{
 		module + "/codes imports sibling " + module + "/rules",
+		module + "/contacttrace imports net/http",
+		module + "/contacttrace imports testing outside _test files",
 		module + "/dedupe imports testing outside _test files",
+		module + "/dedupe/storetest imports net/http",
+		module + "/rules/storetest imports sibling " + module + "/sla",
 		module + "/sla imports net/http",
+		module + "/sla/mystoretest imports testing outside _test files",
+		module + "/sla/storetestx imports testing outside _test files",
 	}, got)
 }
 
