@@ -21,6 +21,10 @@
 //     previous entry. Positions only grow, so appends fill the last page.
 //   - heads: key -> 8-byte position of the key's last entry + its colour
 //     (25 bytes a key with the key itself), the only randomly written bucket.
+//   - requests: key + Change.RequestID -> 8-byte big-endian Seq of the entry
+//     the change appended (all ones if it appended nothing), written in the
+//     transaction of the change. Apply looks a change up here only when it
+//     has a RequestID, so batches without them pay nothing.
 //   - links indexed both ways (phone + person, person + phone -> role, time).
 //
 // Get reads heads then log; History walks a key's entries backwards through
@@ -57,6 +61,7 @@ import (
 var (
 	bucketHeads    = []byte("heads")
 	bucketLog      = []byte("log")
+	bucketRequests = []byte("requests")
 	bucketByPhone  = []byte("links_by_phone")
 	bucketByPerson = []byte("links_by_person")
 )
@@ -136,7 +141,7 @@ func Open(path string, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: open: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketHeads, bucketLog, bucketByPhone, bucketByPerson} {
+		for _, b := range [][]byte{bucketHeads, bucketLog, bucketRequests, bucketByPhone, bucketByPerson} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -322,7 +327,10 @@ func (a *arena) alloc(n int) []byte {
 // cancelled ctx part-way leaves the keys of the committed transactions
 // applied (each with all of its changes in the batch) and the others
 // untouched; retrying the batch is safe because a repeated rule decision
-// changes nothing.
+// changes nothing and a repeated change with a RequestID is a duplicate.
+// A key's RequestIDs are checked against the committed ones and the earlier
+// changes of the key in the batch; a repeat appends nothing and counts in
+// Applied.Duplicate.
 func (s *Store) Apply(ctx context.Context, changes []codes.Change) (codes.Applied, error) {
 	var total codes.Applied
 	if err := codes.ValidateChanges(changes); err != nil {
@@ -363,6 +371,7 @@ func (s *Store) Apply(ctx context.Context, changes []codes.Change) (codes.Applie
 		}
 		total.Changed += a.Changed
 		total.Unchanged += a.Unchanged
+		total.Duplicate += a.Duplicate
 	}
 	return total, nil
 }
@@ -445,9 +454,19 @@ type record struct {
 
 type prepared struct {
 	recs      []record
+	reqs      []request // RequestIDs to record, with or without an entry
 	unchanged int
+	duplicate int
 	err       error
 }
+
+// request is a row of the requests bucket prepared for writing: the key
+// followed by the RequestID, and the Seq of the entry the change appended
+// (noEntry if none).
+type request struct{ key, val []byte }
+
+// noEntry is the Seq of a request row whose change appended nothing.
+const noEntry = ^uint64(0)
 
 // prepareTx prepares one transaction's changes, given in key order, on all
 // cores: each worker owns a run of whole keys.
@@ -479,6 +498,7 @@ func (s *Store) write(out []prepared) (codes.Applied, error) {
 			return a, p.err
 		}
 		a.Unchanged += p.unchanged
+		a.Duplicate += p.duplicate
 	}
 	pos := s.pos
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -509,6 +529,17 @@ func (s *Store) write(out []prepared) (codes.Applied, error) {
 				a.Changed++
 			}
 		}
+		var reqs *bolt.Bucket // opened at the first RequestID
+		for _, p := range out {
+			for _, r := range p.reqs {
+				if reqs == nil {
+					reqs = tx.Bucket(bucketRequests)
+				}
+				if err := reqs.Put(r.key, r.val); err != nil {
+					return err
+				}
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -519,6 +550,10 @@ func (s *Store) write(out []prepared) (codes.Applied, error) {
 }
 
 // prepare advances the keys of one segment from their committed heads.
+// A change with a RequestID that the key already holds, committed or
+// earlier in the segment (a key's changes are all in one segment), is a
+// duplicate; the others have their RequestID recorded whether or not they
+// append an entry, as codes.MemStore does.
 func (s *Store) prepare(changes []codes.Change, seg []int) prepared {
 	p := prepared{recs: make([]record, 0, len(seg))}
 	p.err = s.db.View(func(tx *bolt.Tx) error {
@@ -529,8 +564,28 @@ func (s *Store) prepare(changes []codes.Change, seg []int) prepared {
 		var curKey *codes.Key
 		var exists bool
 		var committed uint64
+		var reqs *bolt.Bucket        // opened at the first RequestID
+		var seen map[string]struct{} // RequestIDs of seenKey earlier in the segment
+		var seenKey codes.Key
 		for _, i := range seg {
 			ch := &changes[i]
+			var req []byte // key + RequestID, if the change has one
+			if ch.RequestID != "" {
+				if reqs == nil {
+					reqs, seen = tx.Bucket(bucketRequests), map[string]struct{}{}
+				}
+				if seenKey != ch.Key {
+					clear(seen)
+					seenKey = ch.Key
+				}
+				req = mem.alloc(len(ch.Key) + len(ch.RequestID))
+				copy(req[copy(req, ch.Key[:]):], ch.RequestID)
+				if _, dup := seen[ch.RequestID]; dup || reqs.Get(req) != nil {
+					p.duplicate++
+					continue
+				}
+				seen[ch.RequestID] = struct{}{}
+			}
 			if curKey == nil || *curKey != ch.Key {
 				v, err := rd.peek(ch.Key)
 				if err != nil {
@@ -541,6 +596,7 @@ func (s *Store) prepare(changes []codes.Change, seg []int) prepared {
 					// changes anything; only a change needs the full entry.
 					if _, changed := codes.Advance(codes.Entry{State: headState(v)}, true, *ch); !changed {
 						p.unchanged++
+						p.addRequest(&mem, req, noEntry)
 						continue
 					}
 				}
@@ -553,17 +609,30 @@ func (s *Store) prepare(changes []codes.Change, seg []int) prepared {
 			next, changed := codes.Advance(cur, exists, *ch)
 			if !changed {
 				p.unchanged++
+				p.addRequest(&mem, req, noEntry)
 				continue
 			}
 			buf = codes.AppendEntry(buf[:0], &next)
 			val := mem.alloc(len(buf) + 8)
 			copy(val, buf)
 			p.recs = append(p.recs, record{key: &ch.Key, val: val, state: next.State, prevPos: committed})
+			p.addRequest(&mem, req, next.Seq)
 			cur, exists = next, true
 		}
 		return nil
 	})
 	return p
+}
+
+// addRequest records req (nil: the change has no RequestID) as made by the
+// entry with Seq seq.
+func (p *prepared) addRequest(mem *arena, req []byte, seq uint64) {
+	if req == nil {
+		return
+	}
+	val := mem.alloc(8)
+	binary.BigEndian.PutUint64(val, seq)
+	p.reqs = append(p.reqs, request{key: req, val: val})
 }
 
 // History implements codes.Store.
