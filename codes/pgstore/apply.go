@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
@@ -115,51 +113,47 @@ func compareSortKeys(a, b sortKey) int {
 }
 
 // sortedOrder returns the indexes of changes ordered by key, then by
-// index; large batches are sorted in parts on all cores and merged.
+// index. Keys are HMAC outputs, uniform over their range: a stable
+// counting sort on their top 16 bits leaves buckets of a few changes
+// each (at a million changes), which a comparison sort then finishes.
 func sortedOrder(changes []codes.Change) []int {
 	ks := make([]sortKey, len(changes))
 	for i := range changes {
 		k := &changes[i].Key
 		ks[i] = sortKey{binary.BigEndian.Uint64(k[:8]), binary.BigEndian.Uint64(k[8:]), i}
 	}
-	parts := min(runtime.GOMAXPROCS(0), 1+len(ks)/(1<<16))
-	size := (len(ks) + parts - 1) / parts
-	var runs [][]sortKey
-	var wg sync.WaitGroup
-	for start := 0; start < len(ks); start += size {
-		run := ks[start:min(start+size, len(ks))]
-		runs = append(runs, run)
-		wg.Go(func() { slices.SortFunc(run, compareSortKeys) })
-	}
-	wg.Wait()
-	for len(runs) > 1 {
-		var merged [][]sortKey
-		for j := 0; j < len(runs); j += 2 {
-			if j+1 == len(runs) {
-				merged = append(merged, runs[j])
-				continue
-			}
-			merged = append(merged, mergeRuns(runs[j], runs[j+1]))
-		}
-		runs = merged
-	}
 	order := make([]int, len(ks))
-	for i, k := range runs[0] {
+	if len(ks) < 1<<12 {
+		slices.SortFunc(ks, compareSortKeys)
+		for i, k := range ks {
+			order[i] = k.i
+		}
+		return order
+	}
+	const bits = 16
+	var start [1<<bits + 1]int
+	for i := range ks {
+		start[ks[i].hi>>(64-bits)+1]++
+	}
+	for b := 1; b < len(start); b++ {
+		start[b] += start[b-1]
+	}
+	sorted := make([]sortKey, len(ks))
+	next := start
+	for _, k := range ks {
+		b := k.hi >> (64 - bits)
+		sorted[next[b]] = k
+		next[b]++
+	}
+	for b := range 1 << bits {
+		if run := sorted[start[b]:start[b+1]]; len(run) > 1 {
+			slices.SortFunc(run, compareSortKeys)
+		}
+	}
+	for i, k := range sorted {
 		order[i] = k.i
 	}
 	return order
-}
-
-func mergeRuns(a, b []sortKey) []sortKey {
-	out := make([]sortKey, 0, len(a)+len(b))
-	for len(a) > 0 && len(b) > 0 {
-		if compareSortKeys(a[0], b[0]) <= 0 {
-			out, a = append(out, a[0]), a[1:]
-		} else {
-			out, b = append(out, b[0]), b[1:]
-		}
-	}
-	return append(append(out, a...), b...)
 }
 
 // head is a locked row of heads: all codes.Advance reads of a key's last
@@ -170,6 +164,25 @@ type head struct {
 	colour  codes.Colour
 	expires int64
 	hash    [32]byte
+}
+
+func (v *advancer) readHeads(rows pgx.Rows) error {
+	var err error
+	v.heads, err = readHeads(rows)
+	return err
+}
+
+func (v *advancer) readDups(rows pgx.Rows) error {
+	v.dups = map[reqKey]struct{}{}
+	for rows.Next() {
+		var k []byte
+		var id string
+		if err := rows.Scan(&k, &id); err != nil {
+			return err
+		}
+		v.dups[reqKey{codes.Key(k), id}] = struct{}{}
+	}
+	return rows.Err()
 }
 
 func readHeads(rows pgx.Rows) ([]head, error) {
@@ -224,6 +237,15 @@ func (c *headCols) add(key []byte, e *codes.Entry) {
 	c.colours = append(c.colours, int16(e.State.Colour))
 	c.expires = append(c.expires, exp)
 	c.hashes = append(c.hashes, c.arena[len(c.arena)-32:len(c.arena):len(c.arena)])
+}
+
+func (c *headCols) grow(n int) {
+	c.keys = make([][]byte, 0, n)
+	c.seqs = make([]int64, 0, n)
+	c.colours = make([]int16, 0, n)
+	c.expires = make([]int64, 0, n)
+	c.hashes = make([][]byte, 0, n)
+	c.arena = make([]byte, 0, 32*n)
 }
 
 func (c *headCols) args() []any { return []any{c.keys, c.seqs, c.colours, c.expires, c.hashes} }
@@ -350,32 +372,36 @@ func (s *Store) applyOnce(ctx context.Context, b *batch) (codes.Applied, error) 
 	}
 	defer s.rollback(conn)
 	v := &advancer{b: b}
+	bulk := len(b.changes) >= bulkChanges
 	read := &pgx.Batch{}
 	read.Queue("BEGIN")
-	read.Queue(s.q.lockHeads, b.keys).Query(func(rows pgx.Rows) error {
-		var err error
-		v.heads, err = readHeads(rows)
-		return err
-	})
+	if bulk {
+		// A million keys go faster through COPY than as an array
+		// parameter (both to encode and to decode).
+		read.Queue(s.q.stageKeys)
+		read.Queue(s.q.stageHeads)
+		if err := conn.SendBatch(c, read).Close(); err != nil {
+			return codes.Applied{}, err
+		}
+		if _, err := conn.CopyFrom(c, pgx.Identifier{"pg_temp", "batch_keys"}, []string{"key"}, &keySource{keys: b.keys}); err != nil {
+			return codes.Applied{}, err
+		}
+		read = &pgx.Batch{}
+		read.Queue(s.q.lockStaged).Query(v.readHeads)
+	} else {
+		read.Queue(s.q.lockHeads, b.keys).Query(v.readHeads)
+	}
 	if len(b.rids) > 0 {
-		read.Queue(s.q.dups, b.ridKeys, b.rids).Query(func(rows pgx.Rows) error {
-			v.dups = map[reqKey]struct{}{}
-			for rows.Next() {
-				var k []byte
-				var id string
-				if err := rows.Scan(&k, &id); err != nil {
-					return err
-				}
-				v.dups[reqKey{codes.Key(k), id}] = struct{}{}
-			}
-			return rows.Err()
-		})
+		read.Queue(s.q.dups, b.ridKeys, b.rids).Query(v.readDups)
 	}
 	if err := conn.SendBatch(c, read).Close(); err != nil {
 		return codes.Applied{}, err
 	}
+	v.newHeads.grow(len(b.keys) - len(v.heads))
+	v.updHeads.grow(len(v.heads))
+	v.feed = make([]byte, 0, 17*len(b.keys))
 	write := &pgx.Batch{}
-	if len(b.changes) < bulkChanges {
+	if !bulk {
 		s.queueSmall(write, v)
 	} else if err := s.copyBulk(ctx, conn, write, v); err != nil {
 		return codes.Applied{}, err
@@ -446,9 +472,6 @@ func (s *Store) copyBulk(ctx context.Context, conn *pgxpool.Conn, write *pgx.Bat
 	h := &v.updHeads
 	switch {
 	case len(h.keys) >= bulkChanges:
-		if _, err := conn.Exec(c, s.q.stageHeads); err != nil {
-			return err
-		}
 		if _, err := conn.CopyFrom(c, pgx.Identifier{"pg_temp", "heads_stage"}, headColumns, &headSource{cols: h}); err != nil {
 			return err
 		}
@@ -496,3 +519,18 @@ func (h *headSource) Values() ([]any, error) {
 }
 
 func (h *headSource) Err() error { return nil }
+
+type keySource struct {
+	keys [][]byte
+	i    int
+	vals [1]any
+}
+
+func (k *keySource) Next() bool { k.i++; return k.i <= len(k.keys) }
+
+func (k *keySource) Values() ([]any, error) {
+	k.vals[0] = k.keys[k.i-1]
+	return k.vals[:], nil
+}
+
+func (k *keySource) Err() error { return nil }

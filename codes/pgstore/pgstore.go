@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
@@ -212,9 +213,31 @@ func (s *Store) fail(ctx context.Context, op string, err error) error {
 		return nil
 	}
 	if ctx.Err() == nil && isTimeout(err) {
-		return fmt.Errorf("pgstore: %s: no answer from %s within QueryTimeout (%v): %w: %w", op, s.addr, s.cfg.QueryTimeout, context.DeadlineExceeded, err)
+		return fmt.Errorf("pgstore: %s: no answer from %s within QueryTimeout (%v): %w: %w: %w", op, s.addr, s.cfg.QueryTimeout, codes.ErrUnavailable, context.DeadlineExceeded, err)
+	}
+	if unreachable(err) {
+		return fmt.Errorf("pgstore: %s: %s: %w: %w", op, s.addr, codes.ErrUnavailable, err)
 	}
 	return fmt.Errorf("pgstore: %s: %w", op, err)
+}
+
+// unreachable reports whether err says the database could not be reached
+// or went away (refused, reset, shutting down, starting up), as against a
+// statement it refused: the call may succeed once it is back.
+func unreachable(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 57P01-57P03: admin shutdown,
+		// crash shutdown, cannot connect now (starting up).
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	// A connection the server closed: pgx reports it as "conn closed".
+	return strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "closed pool")
 }
 
 func isTimeout(err error) bool {

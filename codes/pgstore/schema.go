@@ -61,7 +61,7 @@ type queries struct {
 	bootstrap, version, setVersion string
 
 	get, history, scan                          string
-	lockHeads, dups                             string
+	lockHeads, dups, stageKeys, lockStaged      string
 	insHistory, insHeads, updHeads, insRequests string
 	stageHeads, updFromStage                    string
 	feedChanges, feedLinks, feedNote            string
@@ -100,7 +100,9 @@ INSERT INTO {s}.meta (name, value) VALUES ('schema_version', 0) ON CONFLICT (nam
 		history: fill(`SELECT entry FROM {s}.history WHERE key = $1 ORDER BY seq`),
 		scan:    fill(`SELECT key, colour FROM {s}.heads`),
 
-		lockHeads: fill(`SELECT key, seq, colour, expires, hash FROM {s}.heads WHERE key = ANY($1) ORDER BY key FOR UPDATE`),
+		lockHeads:  fill(`SELECT key, seq, colour, expires, hash FROM {s}.heads WHERE key = ANY($1) ORDER BY key FOR UPDATE`),
+		stageKeys:  `CREATE TEMPORARY TABLE batch_keys (key bytea NOT NULL) ON COMMIT DROP`,
+		lockStaged: fill(`SELECT h.key, h.seq, h.colour, h.expires, h.hash FROM pg_temp.batch_keys k JOIN {s}.heads h ON h.key = k.key ORDER BY h.key FOR UPDATE OF h`),
 		dups: fill(`SELECT q.key, q.rid FROM unnest($1::bytea[], $2::text[]) AS q(key, rid)
 WHERE EXISTS (SELECT 1 FROM {s}.history h WHERE h.key = q.key AND h.request_id = q.rid AND h.request_id IS NOT NULL)
    OR EXISTS (SELECT 1 FROM {s}.requests r WHERE r.key = q.key AND r.request_id = q.rid)`),
