@@ -63,6 +63,9 @@ func (a *App) handleTranscode(w http.ResponseWriter, r *http.Request, p serve.Pr
 	e, err := a.reg.Transcode(r.Context(), key, codes.Transcode{
 		Colour: col, Actor: p.Actor, Authorisation: req.Authorisation, Reason: req.Reason,
 		At: now, Expires: req.Expires,
+		// A client that lost our answer sends the same key again; the
+		// store records the transcode once.
+		RequestID: r.Header.Get("Idempotency-Key"),
 	})
 	var ce *codes.ChangeError
 	if errors.As(err, &ce) {
@@ -199,8 +202,13 @@ func (a *App) handleRulesUpload(w http.ResponseWriter, r *http.Request, _ serve.
 		badRequest(w, err)
 		return "", "rejected"
 	}
+	// Every node keeps the set as pending (shared in feed order); this
+	// one dry-runs it against its population.
+	if err := a.share(r.Context(), topicUpload, data); err != nil {
+		a.internal(w, "share rule set", err)
+		return c.Version(), "error"
+	}
 	a.mu.Lock()
-	a.pending[c.Version()] = c
 	pop := a.population
 	a.mu.Unlock()
 	rep, err := a.engine.DryRun(r.Context(), c, pop.All(), rules.DryRunConfig{})
@@ -246,17 +254,20 @@ func (a *App) handleRulesActivate(w http.ResponseWriter, r *http.Request, _ serv
 	}
 	a.mu.Lock()
 	c, ok := a.pending[req.Version]
-	if ok {
-		delete(a.pending, req.Version)
-	}
 	a.mu.Unlock()
 	if !ok {
 		serve.WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("healthcoded: no pending rule set with version %q (upload it first)", req.Version))
 		return req.Version, "unknown version"
 	}
 	now := a.now()
-	if err := a.engine.Swap(c, now); err != nil {
-		badRequest(w, err)
+	err := a.share(r.Context(), topicActivate, activateNote{Version: req.Version, At: now})
+	if errors.Is(err, errNoPending) {
+		// Another node activated it between our look and the note.
+		serve.WriteError(w, http.StatusConflict, "already_activated", fmt.Sprintf("healthcoded: rule set %q was activated meanwhile", req.Version))
+		return req.Version, "activated meanwhile"
+	}
+	if err != nil {
+		a.internal(w, "activate", err)
 		return req.Version, "refused"
 	}
 	state := "active"
@@ -268,9 +279,15 @@ func (a *App) handleRulesActivate(w http.ResponseWriter, r *http.Request, _ serv
 }
 
 func (a *App) handleRulesRollback(w http.ResponseWriter, r *http.Request, _ serve.Principal) (string, string) {
-	if err := a.engine.Rollback(); err != nil {
-		serve.WriteError(w, http.StatusConflict, "no_history", err.Error())
-		return "", "refused"
+	// Every node rolls back in feed order; one with nothing to roll back
+	// to refuses alike on every node.
+	if err := a.share(r.Context(), topicRollback, []byte{}); err != nil {
+		if errors.Is(err, rules.ErrNoPrevious) {
+			serve.WriteError(w, http.StatusConflict, "no_history", err.Error())
+			return "", "refused"
+		}
+		a.internal(w, "rollback", err)
+		return "", "error"
 	}
 	c := a.engine.Active(a.now())
 	out := map[string]any{"rolled_back": true}
@@ -307,7 +324,10 @@ func (a *App) handleRiskAreas(w http.ResponseWriter, r *http.Request, _ serve.Pr
 		badRequest(w, &fieldError{"areas", err})
 		return req.Version, "rejected"
 	}
-	a.engine.SetRiskAreas(ra)
+	if err := a.share(r.Context(), topicRiskAreas, riskAreasNote{Version: req.Version, Areas: areas}); err != nil {
+		a.internal(w, "risk areas", err)
+		return req.Version, "error"
+	}
 	serve.WriteJSON(w, http.StatusOK, map[string]any{"version": ra.Version(), "regions": ra.Len()})
 	return req.Version, fmt.Sprintf("%d regions", ra.Len())
 }

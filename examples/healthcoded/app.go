@@ -18,15 +18,25 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
-	"github.com/healthcode-sdk/healthcode/codes/boltstore"
 	"github.com/healthcode-sdk/healthcode/examples/internal/serve"
 	"github.com/healthcode-sdk/healthcode/rules"
 )
 
 // Config is everything healthcoded needs; flags fill it in main.
 type Config struct {
-	Addr       string
-	DataDir    string
+	Addr    string
+	DataDir string
+	// Store picks the code store: "" for the embedded bbolt file in
+	// DataDir, or a postgres:// (postgresql://) URL for codes/pgstore, which
+	// several healthcoded nodes share.
+	Store string
+	// StoreTimeout bounds every database statement (pgstore's
+	// QueryTimeout): a request that needs the database fails with 503
+	// within it rather than hang while the database is away.
+	StoreTimeout time.Duration
+	// KeysDir holds the keying secret and the token-signing key; "" means
+	// DataDir. Nodes that share a store must share these two files.
+	KeysDir    string
 	TokensFile string // admin tokens (JSON); "" = the embedded demo tokens
 	DemoPeople int    // synthetic people seeded on first start
 	DemoSeed   uint64
@@ -53,6 +63,7 @@ func DefaultConfig() Config {
 		Registry: codes.Config{CacheEntries: 1 << 16, ExpectedNonGreen: 1_000_000},
 		Limits:   serve.DefaultLimitConfig(),
 		TokenTTL: 5 * time.Minute, Grace: 10 * time.Second,
+		StoreTimeout: 2 * time.Second,
 	}
 }
 
@@ -64,7 +75,8 @@ type App struct {
 	cfg     Config
 	log     *slog.Logger
 	now     func() time.Time
-	store   *boltstore.Store
+	store   codeStore
+	feed    codes.Feed // nil: the store is this process's alone
 	links   *linkCache
 	reg     *codes.Registry
 	keyer   *codes.Keyer
@@ -82,6 +94,9 @@ type App struct {
 	mu         sync.Mutex
 	pending    map[string]*rules.Compiled // uploaded, compiled, not yet active; by version
 	population population                 // facts for dry runs (last seeded or bulk-evaluated)
+	noteErrs   map[uint64]error           // what applying each recent shared note gave, by feed position
+
+	stopFollow func() // ends the registry's Follow and waits for it
 
 	ready atomic.Bool
 
@@ -107,7 +122,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	a := &App{cfg: cfg, log: cfg.Logger, now: cfg.Now, pending: map[string]*rules.Compiled{}}
+	if cfg.KeysDir == "" {
+		cfg.KeysDir = cfg.DataDir
+	}
+	a := &App{cfg: cfg, log: cfg.Logger, now: cfg.Now, pending: map[string]*rules.Compiled{}, noteErrs: map[uint64]error{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -115,14 +133,14 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		}
 	}()
 
-	secret, err := readOrCreateKey(filepath.Join(cfg.DataDir, "keying.secret"), 32)
+	secret, err := readOrCreateKey(filepath.Join(cfg.KeysDir, "keying.secret"), 32)
 	if err != nil {
 		return nil, err
 	}
 	if a.keyer, err = codes.NewKeyer(codes.HMACSHA256, secret); err != nil {
 		return nil, err
 	}
-	seed, err := readOrCreateKey(filepath.Join(cfg.DataDir, "signing.ed25519"), ed25519.SeedSize)
+	seed, err := readOrCreateKey(filepath.Join(cfg.KeysDir, "signing.ed25519"), ed25519.SeedSize)
 	if err != nil {
 		return nil, err
 	}
@@ -147,12 +165,13 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 
-	if a.store, err = boltstore.Open(filepath.Join(cfg.DataDir, "codes.db"), boltstore.DefaultConfig()); err != nil {
+	if a.store, err = openStore(ctx, cfg); err != nil {
 		return nil, err
 	}
+	a.feed, _ = a.store.(codes.Feed)
 	a.links = newLinkCache(a.store, 1<<20)
 	rc := cfg.Registry
-	rc.Links, rc.Logger = a.links, a.log
+	rc.Links, rc.Logger, rc.OnFeed = a.links, a.log, a.onFeed
 	if a.reg, err = codes.Open(ctx, a.store, rc); err != nil {
 		return nil, err
 	}
@@ -176,6 +195,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.colours = newColourGauge(a.metrics)
 	registerLookupMetrics(a.metrics, a.reg)
+	if a.feed != nil {
+		registerFeedMetrics(a.metrics, a.reg)
+	}
 	if err := a.store.Scan(ctx, func(_ codes.Key, c codes.Colour) error {
 		a.colours.add(c, 1)
 		return nil
@@ -190,6 +212,18 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if err := a.seedDemo(ctx); err != nil {
 		return nil, fmt.Errorf("demo data: %w", err)
+	}
+	if err := a.replayNotes(ctx); err != nil {
+		return nil, err
+	}
+	if a.feed != nil {
+		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = a.reg.Follow(fctx) // returns when fctx ends; failures are retried inside
+		}()
+		a.stopFollow = func() { cancel(); <-done }
 	}
 	ok = true
 	a.ready.Store(true)
@@ -221,6 +255,9 @@ func (a *App) Flush(ctx context.Context) error {
 // opened App.
 func (a *App) Close() error {
 	var errs []error
+	if a.stopFollow != nil {
+		a.stopFollow()
+	}
 	if a.reg != nil {
 		a.reg.Close()
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -34,6 +35,15 @@ func (a *App) seedDemo(ctx context.Context) error {
 	first := errors.Is(err, os.ErrNotExist)
 	if err != nil && !first {
 		return err
+	}
+	if first && a.feed != nil {
+		// A shared store is seeded once, by the first node; later nodes
+		// (their own data directories, the same keys) find it full.
+		empty, err := storeEmpty(ctx, a.store)
+		if err != nil {
+			return err
+		}
+		first = empty
 	}
 	start := time.Now()
 	today := a.now()
@@ -78,6 +88,22 @@ func (a *App) seedDemo(ctx context.Context) error {
 		return err
 	}
 	a.engine.SetRiskAreas(areas)
+	if first && a.feed != nil {
+		// Every node of the cluster evaluates with the seeding node's areas.
+		list := g.RiskAreas(40, today)
+		n := riskAreasNote{Version: areas.Version(), Areas: make([]rules.RiskArea, len(list))}
+		for i, r := range list {
+			n.Areas[i] = rules.RiskArea{Region: r.Region, Level: r.Level}
+		}
+		body, err := json.Marshal(n)
+		if err != nil {
+			return err
+		}
+		// Set here already; this node's follower applies it again later.
+		if _, err := a.feed.Publish(ctx, topicRiskAreas, body); err != nil {
+			return err
+		}
+	}
 
 	var last []rules.Facts
 	var lastDecisions []rules.Decision
@@ -179,4 +205,15 @@ func slicesSeq[T any](s []T) iter.Seq[T] {
 			}
 		}
 	}
+}
+
+var errFound = errors.New("found a key")
+
+// storeEmpty reports whether the store holds no code yet.
+func storeEmpty(ctx context.Context, s codes.Store) (bool, error) {
+	err := s.Scan(ctx, func(codes.Key, codes.Colour) error { return errFound })
+	if errors.Is(err, errFound) {
+		return false, nil
+	}
+	return err == nil, err
 }

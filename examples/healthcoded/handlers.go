@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -306,6 +307,14 @@ func (a *App) handleScan(w http.ResponseWriter, r *http.Request) {
 // internal logs an unexpected failure (never with personal data: errors
 // from the SDK mask identities) and answers 500.
 func (a *App) internal(w http.ResponseWriter, what string, err error) {
+	if errors.Is(err, codes.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		// The database is away or too slow: say so at once and when to
+		// come back, rather than hold the client (and a slot) for longer.
+		a.log.Warn("store unavailable", "op", what, "err", err)
+		w.Header().Set("Retry-After", "1")
+		serve.WriteError(w, http.StatusServiceUnavailable, "store_unavailable", "healthcoded: "+what+": the code store is unavailable, retry shortly")
+		return
+	}
 	a.log.Error("request failed", "op", what, "err", err)
 	serve.WriteError(w, http.StatusInternalServerError, "internal", "healthcoded: "+what+" failed")
 }

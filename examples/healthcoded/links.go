@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"github.com/healthcode-sdk/healthcode/codes"
-	"github.com/healthcode-sdk/healthcode/codes/boltstore"
 )
 
 // linkCache is the codes.LinkStore the registry reads: the store's links
@@ -16,7 +15,7 @@ import (
 // stale. At most max persons are cached; past that, reads go to the store.
 // Safe for concurrent use.
 type linkCache struct {
-	store *boltstore.Store
+	store codeStore
 	max   int
 
 	mu       sync.RWMutex
@@ -26,7 +25,7 @@ type linkCache struct {
 
 var _ codes.LinkStore = (*linkCache)(nil)
 
-func newLinkCache(s *boltstore.Store, max int) *linkCache {
+func newLinkCache(s codeStore, max int) *linkCache {
 	return &linkCache{store: s, max: max, byPerson: map[codes.Key][]codes.Link{}}
 }
 

@@ -176,3 +176,23 @@ func registerLookupMetrics(m *serve.Metrics, reg *codes.Registry) {
 }
 
 func (c *colourGauge) add(col codes.Colour, n float64) { c.g.WithLabelValues(col.String()).Add(n) }
+
+// registerFeedMetrics exports the registry's progress along a shared
+// store's change feed: how far it has read, how late the last record was
+// applied, and the failed reads it retried.
+func registerFeedMetrics(m *serve.Metrics, reg *codes.Registry) {
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "healthcoded", Name: "feed_position",
+			Help: "Position of the last change-feed record this node has applied."},
+			func() float64 { return float64(reg.FeedStats().Pos) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "healthcoded", Name: "feed_lag_seconds",
+			Help: "From the commit of the last feed record applied to its application on this node."},
+			func() float64 { return reg.FeedStats().Lag.Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "healthcoded", Name: "feed_errors_total",
+			Help: "Failed reads of the change feed, each retried."},
+			func() float64 { return float64(reg.FeedStats().Errors) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "healthcoded", Name: "feed_reloads_total",
+			Help: "Full reloads after the feed was pruned past this node's position."},
+			func() float64 { return float64(reg.FeedStats().Resyncs) }),
+	)
+}
