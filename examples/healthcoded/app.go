@@ -125,6 +125,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.KeysDir == "" {
 		cfg.KeysDir = cfg.DataDir
 	}
+	if err := os.MkdirAll(cfg.KeysDir, 0o700); err != nil {
+		return nil, fmt.Errorf("keys dir: %w", err)
+	}
 	a := &App{cfg: cfg, log: cfg.Logger, now: cfg.Now, pending: map[string]*rules.Compiled{}, noteErrs: map[uint64]error{}}
 	ok := false
 	defer func() {
