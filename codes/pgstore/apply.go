@@ -187,8 +187,11 @@ func (v *advancer) readDups(rows pgx.Rows) error {
 
 func readHeads(rows pgx.Rows) ([]head, error) {
 	var out []head
-	raw := binaryFormat(rows)
-	for rows.Next() {
+	raw := false
+	for n := 0; rows.Next(); n++ {
+		if n == 0 {
+			raw = binaryFormat(rows)
+		}
 		var h head
 		var key, hash []byte
 		var seq, exp int64

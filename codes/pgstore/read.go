@@ -45,8 +45,11 @@ func (s *Store) History(ctx context.Context, key codes.Key) ([]codes.Entry, erro
 	}
 	defer rows.Close()
 	var out []codes.Entry
-	raw := binaryFormat(rows)
+	raw := false
 	for rows.Next() {
+		if out == nil {
+			raw = binaryFormat(rows)
+		}
 		var b []byte
 		if raw {
 			b = rows.RawValues()[0]
@@ -85,8 +88,11 @@ func (s *Store) Scan(ctx context.Context, fn func(codes.Key, codes.Colour) error
 	}
 	defer rows.Close()
 	n := 0
-	raw := binaryFormat(rows)
+	raw := false
 	for rows.Next() {
+		if n == 0 {
+			raw = binaryFormat(rows)
+		}
 		if n++; n%scanCheck == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -122,7 +128,8 @@ func (s *Store) Scan(ctx context.Context, fn func(codes.Key, codes.Colour) error
 	return nil
 }
 
-// binaryFormat reports whether every column of rows comes in binary
+// binaryFormat reports whether every column of rows (on which Next
+// returned true) comes in binary
 // format, which RawValues then returns as is (bytea: the bytes; integers:
 // big-endian). A DSN that picks the simple protocol gets text instead.
 func binaryFormat(rows pgx.Rows) bool {
