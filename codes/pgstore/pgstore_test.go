@@ -695,3 +695,17 @@ func TestOwnerRace(t *testing.T) {
 		require.Equal(t, 1, failed, "round %d", round)
 	}
 }
+
+// TestExample runs Example against the test database, in a schema of its
+// own that it drops afterwards.
+func TestExample(t *testing.T) {
+	testDSN(t)
+	conn := rawConn(t)
+	drop := func() {
+		_, err := conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS healthcode_example CASCADE")
+		require.NoError(t, err)
+	}
+	drop()
+	t.Cleanup(drop)
+	Example()
+}
