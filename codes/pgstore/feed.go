@@ -201,8 +201,8 @@ func (s *Store) WaitFeed(ctx context.Context, after uint64) error {
 }
 
 // listenPing is how long the listener waits for a notification before it
-// checks its connection.
-const listenPing = 30 * time.Second
+// checks its connection; a variable for the tests.
+var listenPing = 30 * time.Second
 
 func (s *Store) listen() {
 	backoff := time.Duration(0)
