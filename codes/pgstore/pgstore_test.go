@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	mrand "math/rand/v2"
 	"os"
 	"slices"
@@ -708,4 +709,74 @@ func TestExample(t *testing.T) {
 	drop()
 	t.Cleanup(drop)
 	Example()
+}
+
+// TestBulkRace: bulk batches (the COPY path) from two Stores racing on the
+// same keys, new at first: conflicts are retried, nothing forks, every
+// acknowledged change is in its key's history once.
+func TestBulkRace(t *testing.T) {
+	ctx := context.Background()
+	schema := freshSchema(t)
+	var log bytes.Buffer
+	var logMu sync.Mutex
+	cfg := pgstore.Config{Logger: slog.New(slog.NewTextHandler(&lockedWriter{&logMu, &log}, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	stores := []*pgstore.Store{openSchema(t, schema, cfg), openSchema(t, schema, cfg)}
+	const keys, writers, rounds = 1000, 4, 3
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		s := stores[w%2]
+		wg.Go(func() {
+			for r := range rounds {
+				batch := make([]codes.Change, 0, 2*keys)
+				for k := range keys {
+					for c := range 2 {
+						ch := manual(key(k), codes.Red, t0.Add(time.Duration(r)*time.Hour), "")
+						ch.State.Reason = fmt.Sprintf("w%d r%d c%d", w, r, c)
+						batch = append(batch, ch)
+					}
+				}
+				a, err := s.Apply(ctx, batch)
+				if err == nil && a.Changed != len(batch) {
+					err = fmt.Errorf("applied %+v", a)
+				}
+				if err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	logMu.Lock()
+	t.Logf("%d transactions retried after a conflict", strings.Count(log.String(), "retrying"))
+	logMu.Unlock()
+	for k := range keys {
+		h, err := stores[k%2].History(ctx, key(k))
+		require.NoError(t, err)
+		require.NoError(t, codes.VerifyHistory(key(k), h, nil))
+		require.Len(t, h, writers*rounds*2)
+		seen := map[string]bool{}
+		for i, e := range h {
+			require.False(t, seen[e.State.Reason], "key %d: %q twice", k, e.State.Reason)
+			seen[e.State.Reason] = true
+			if i%2 == 1 { // a batch's two changes of a key stay together, in order
+				require.Equal(t, strings.Replace(h[i-1].State.Reason, "c0", "c1", 1), e.State.Reason)
+			}
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
