@@ -152,36 +152,11 @@ type lookupRunner struct {
 }
 
 func newLookup(ctx context.Context, n int, mode lookupMode) (*lookupRunner, error) {
-	keyer, err := codes.NewKeyer(codes.HMACSHA256, secret)
+	keys, want, changes, err := lookupPopulation(n)
 	if err != nil {
 		return nil, err
 	}
-	r := &lookupRunner{mode: mode}
-	g := synth.New(1)
-	store := codes.NewMemStore()
-	var changes []codes.Change
-	for i, p := range g.People(n) {
-		id, err := codes.Parse(p.DocNumber)
-		if err != nil {
-			return nil, fmt.Errorf("person %d: %w", i, err)
-		}
-		k := keyer.Document(id)
-		c := codes.Green
-		switch i % 20 {
-		case 3:
-			c = codes.Red
-		case 11:
-			c = codes.Yellow
-		}
-		r.keys = append(r.keys, k)
-		r.want = append(r.want, c)
-		if c != codes.Green {
-			changes = append(changes, codes.Change{Key: k, State: codes.State{Colour: c, Reason: "bench",
-				Cause: codes.Cause{RuleID: "bench", RuleVersion: "1"}, Since: t0}})
-		}
-	}
-	// Shuffle the probe order so neighbouring lookups do not share cache lines.
-	shuffle(r.keys, r.want)
+	r := &lookupRunner{mode: mode, keys: keys, want: want}
 	if mode == lookupMap {
 		r.m = make(map[codes.Key]codes.Colour, n)
 		for i, k := range r.keys {
@@ -189,10 +164,12 @@ func newLookup(ctx context.Context, n int, mode lookupMode) (*lookupRunner, erro
 		}
 		return r, nil
 	}
-	if _, err := store.Apply(ctx, changes); err != nil {
+	store := codes.NewMemStore()
+	ng := nonGreen(changes)
+	if _, err := store.Apply(ctx, ng); err != nil {
 		return nil, err
 	}
-	r.reg, err = codes.Open(ctx, store, codes.Config{ExpectedNonGreen: uint(len(changes))})
+	r.reg, err = codes.Open(ctx, store, codes.Config{ExpectedNonGreen: uint(len(ng))})
 	if err != nil {
 		return nil, err
 	}
@@ -202,6 +179,51 @@ func newLookup(ctx context.Context, n int, mode lookupMode) (*lookupRunner, erro
 		}
 	}
 	return r, nil
+}
+
+// lookupPopulation keys n synth people and decides their colours (one in
+// ten non-green: 5 % red, 5 % yellow). It returns the keys and colours in a
+// shuffled probe order, so neighbouring lookups do not share cache lines,
+// and every person's rule decision in generation order.
+func lookupPopulation(n int) ([]codes.Key, []codes.Colour, []codes.Change, error) {
+	keyer, err := codes.NewKeyer(codes.HMACSHA256, secret)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	keys := make([]codes.Key, 0, n)
+	want := make([]codes.Colour, 0, n)
+	changes := make([]codes.Change, 0, n)
+	for i, p := range synth.New(1).People(n) {
+		id, err := codes.Parse(p.DocNumber)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("person %d: %w", i, err)
+		}
+		k := keyer.Document(id)
+		c := codes.Green
+		switch i % 20 {
+		case 3:
+			c = codes.Red
+		case 11:
+			c = codes.Yellow
+		}
+		keys = append(keys, k)
+		want = append(want, c)
+		changes = append(changes, codes.Change{Key: k, State: codes.State{Colour: c, Reason: "bench",
+			Cause: codes.Cause{RuleID: "bench", RuleVersion: "1"}, Since: t0}})
+	}
+	shuffle(keys, want)
+	return keys, want, changes, nil
+}
+
+// nonGreen returns the changes that are not green.
+func nonGreen(changes []codes.Change) []codes.Change {
+	var out []codes.Change
+	for _, c := range changes {
+		if c.State.Colour != codes.Green {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // shuffle permutes keys and want together with a fixed xorshift sequence.
