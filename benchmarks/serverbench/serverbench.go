@@ -31,6 +31,7 @@ type Config struct {
 	Overload   time.Duration // length of the 3x overload
 	BulkPeople int           // people in the kill -9 bulk upload (several 10 000-change batches)
 	BadRules   time.Duration // length of the bad-rules-under-load run
+	Cluster    time.Duration // length of the server/cluster run
 	// Env is added to healthcoded's environment (GOGC, GOMEMLIMIT, ...);
 	// the generator's own is left as it is.
 	Env []string
@@ -40,9 +41,9 @@ type Config struct {
 // few seconds for CI; Full is what the figures are stated at.
 func ConfigFor(s bench.Scale) Config {
 	if s == bench.Full {
-		return Config{DemoPeople: 10_000, Workers: 64, Step: 5 * time.Second, Rounds: 5, Overload: 60 * time.Second, BulkPeople: 50_000, BadRules: 10 * time.Second}
+		return Config{DemoPeople: 10_000, Workers: 64, Step: 5 * time.Second, Rounds: 5, Overload: 60 * time.Second, BulkPeople: 50_000, BadRules: 10 * time.Second, Cluster: 60 * time.Second}
 	}
-	return Config{DemoPeople: 1_000, Workers: 32, Step: 500 * time.Millisecond, Rounds: 1, Overload: 2 * time.Second, BulkPeople: 25_000, BadRules: time.Second}
+	return Config{DemoPeople: 1_000, Workers: 32, Step: 500 * time.Millisecond, Rounds: 1, Overload: 2 * time.Second, BulkPeople: 25_000, BadRules: time.Second, Cluster: 2 * time.Second}
 }
 
 // Workloads returns the server scenarios at scale s.
