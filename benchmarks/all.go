@@ -29,3 +29,15 @@ func All(s bench.Scale) []bench.Workload {
 	ws = append(ws, serverbench.Workloads(s)...)
 	return ws
 }
+
+// Postgres returns the workloads that need a PostgreSQL server, at scale s,
+// against the server dsn names: the codes workloads over codes/pgstore,
+// each subject in a schema of its own, and the healthcoded clusters, each
+// in a database of its own (so dsn's user must be allowed to create
+// databases). With an empty dsn they can be listed but not run.
+func Postgres(s bench.Scale, dsn string) []bench.Workload {
+	var ws []bench.Workload
+	ws = append(ws, codesbench.PostgresWorkloads(s, dsn)...)
+	ws = append(ws, serverbench.PostgresWorkloads(s, dsn)...)
+	return ws
+}

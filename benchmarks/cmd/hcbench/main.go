@@ -4,6 +4,10 @@
 //
 //	go run ./benchmarks/cmd/hcbench                      # every workload, small scale
 //	go run ./benchmarks/cmd/hcbench -scale full -run codes/ -o benchmarks/REPORT.md
+//
+// Workloads over PostgreSQL (codes/*-pg, server/cluster, server/nodes) run
+// against the server that -postgres or $HEALTHCODE_TEST_POSTGRES names;
+// without one they are left out with a note.
 package main
 
 import (
@@ -16,6 +20,8 @@ import (
 	"os/signal"
 	"regexp"
 	"runtime/pprof"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/benchmarks"
@@ -43,6 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		asJSON  = fs.Bool("json", false, "print JSON instead of markdown")
 		list    = fs.Bool("list", false, "list workloads and subjects, run nothing")
 		cpuProf = fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
+		pgDSN   = fs.String("postgres", os.Getenv("HEALTHCODE_TEST_POSTGRES"), "postgres:// URL of a database the PostgreSQL workloads may create schemas and databases from (default $HEALTHCODE_TEST_POSTGRES); empty leaves them out")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -60,8 +67,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		opts.Filter = re
 	}
 	ws := benchmarks.All(sc)
+	pg := benchmarks.Postgres(sc, *pgDSN)
+	var leftOut []string
+	if *pgDSN != "" {
+		ws = append(ws, pg...)
+	} else {
+		for _, w := range pg {
+			if opts.Filter == nil || opts.Filter.MatchString(w.Name) {
+				leftOut = append(leftOut, w.Name)
+			}
+		}
+	}
+	if len(leftOut) > 0 {
+		fmt.Fprintf(stderr, "hcbench: no PostgreSQL (-postgres or $HEALTHCODE_TEST_POSTGRES): leaving out %s\n", strings.Join(leftOut, ", "))
+	}
 	if *list {
-		for _, w := range ws {
+		listed := ws
+		if *pgDSN == "" {
+			listed = append(slices.Clone(ws), pg...) // listed, not run
+		}
+		for _, w := range listed {
 			if opts.Filter != nil && !opts.Filter.MatchString(w.Name) {
 				continue
 			}
@@ -88,6 +113,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if len(rep.Results) == 0 {
+		if len(leftOut) > 0 {
+			return nil // the note said why
+		}
 		return errors.New("no workload matched -run")
 	}
 	if *asJSON {
