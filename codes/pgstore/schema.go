@@ -101,7 +101,7 @@ INSERT INTO {s}.meta (name, value) VALUES ('schema_version', 0) ON CONFLICT (nam
 		scan:    fill(`SELECT key, colour FROM {s}.heads`),
 
 		lockHeads:  fill(`SELECT key, seq, colour, expires, hash FROM {s}.heads WHERE key = ANY($1) ORDER BY key FOR UPDATE`),
-		stageKeys:  `CREATE TEMPORARY TABLE batch_keys (key bytea NOT NULL) ON COMMIT DROP`,
+		stageKeys:  `CREATE TEMPORARY TABLE IF NOT EXISTS batch_keys (key bytea NOT NULL) ON COMMIT DELETE ROWS`,
 		lockStaged: fill(`SELECT h.key, h.seq, h.colour, h.expires, h.hash FROM pg_temp.batch_keys k JOIN {s}.heads h ON h.key = k.key ORDER BY h.key FOR UPDATE OF h`),
 		dups: fill(`SELECT q.key, q.rid FROM unnest($1::bytea[], $2::text[]) AS q(key, rid)
 WHERE EXISTS (SELECT 1 FROM {s}.history h WHERE h.key = q.key AND h.request_id = q.rid AND h.request_id IS NOT NULL)
@@ -111,7 +111,7 @@ WHERE EXISTS (SELECT 1 FROM {s}.history h WHERE h.key = q.key AND h.request_id =
 		updHeads:    fill(`UPDATE {s}.heads h SET seq = u.seq, colour = u.colour, expires = u.expires, hash = u.hash FROM ` + heads + ` AS u(key, seq, colour, expires, hash) WHERE h.key = u.key`),
 		insRequests: fill(`INSERT INTO {s}.requests (key, request_id) SELECT * FROM unnest($1::bytea[], $2::text[])`),
 
-		stageHeads:   fill(`CREATE TEMPORARY TABLE heads_stage (LIKE {s}.heads) ON COMMIT DROP`),
+		stageHeads:   `CREATE TEMPORARY TABLE IF NOT EXISTS heads_stage (key bytea NOT NULL, seq bigint NOT NULL, colour smallint NOT NULL, expires bigint NOT NULL, hash bytea NOT NULL) ON COMMIT DELETE ROWS`,
 		updFromStage: fill(`UPDATE {s}.heads h SET seq = u.seq, colour = u.colour, expires = u.expires, hash = u.hash FROM pg_temp.heads_stage u WHERE h.key = u.key`),
 
 		feedChanges: feed("WITH ", "true", "NULL, NULL, $1::bytea, NULL"),
