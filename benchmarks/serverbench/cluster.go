@@ -42,15 +42,16 @@ func PostgresWorkloads(s bench.Scale, dsn string) []bench.Workload {
 	return []bench.Workload{
 		{
 			Name: "server/cluster", Unit: "run",
-			Doc: fmt.Sprintf("Two healthcoded nodes over one PostgreSQL database, sharing -keys, for %v: open-loop lookups at %d/s in all (half to each node), and a transcode on node a every %v (a green person each, red and yellow by turns) after whose acknowledgement node b is polled every %v until it serves the new colour: propagation = a's answer to b's first answer with the new colour; not within %v is a failure. Every lookup's colour checked.",
+			Doc: fmt.Sprintf("Two healthcoded nodes over one PostgreSQL database, sharing -keys, for %v: open-loop lookups at %d/s in all (half to each node), and a transcode on node a every %v (a green person each, red and yellow by turns) after whose acknowledgement node b is polled every %v until it serves the new colour: propagation = a's answer to b's first answer with the new colour; not within %v is a failure. Every lookup's colour checked. Baseline: the same nodes and lookups without the transcodes, for the lookups' latency. CPU shares as in server/nodes.",
 				cfg.Cluster, clusterRate, transcodeEvery, pollEvery, propagateLimit),
-			Subjects: []bench.Subject{{Name: "healthcoded-x2-pg", Setup: func(ctx context.Context) (bench.Runner, error) {
-				c, err := startCluster(ctx, bins, cfg, dsn, 2)
-				if err != nil {
-					return nil, err
-				}
-				return &clusterRunner{cluster: c, cfg: cfg}, nil
-			}}},
+			Subjects: []bench.Subject{
+				{Name: "healthcoded-x2-pg", Role: bench.Primary, Setup: func(ctx context.Context) (bench.Runner, error) {
+					return newClusterRunner(ctx, bins, cfg, dsn, true)
+				}},
+				{Name: "no-transcodes", Role: bench.Baseline, Setup: func(ctx context.Context) (bench.Runner, error) {
+					return newClusterRunner(ctx, bins, cfg, dsn, false)
+				}},
+			},
 		},
 		{
 			Name: "server/nodes", Unit: "lookup",
@@ -200,9 +201,18 @@ func (c *cluster) warm(ctx context.Context, workers int) error {
 
 type clusterRunner struct {
 	*cluster
-	cfg     Config
-	next    int // next person of the population to transcode
-	metrics []bench.Metric
+	cfg       Config
+	transcode bool // false: the lookups alone
+	next      int  // next person of the population to transcode
+	metrics   []bench.Metric
+}
+
+func newClusterRunner(ctx context.Context, bins *binaries, cfg Config, dsn string, transcode bool) (*clusterRunner, error) {
+	c, err := startCluster(ctx, bins, cfg, dsn, 2)
+	if err != nil {
+		return nil, err
+	}
+	return &clusterRunner{cluster: c, cfg: cfg, transcode: transcode}, nil
 }
 
 func (r *clusterRunner) Metrics() []bench.Metric { return r.metrics }
@@ -226,6 +236,7 @@ type propagation struct {
 func (r *clusterRunner) once(ctx context.Context) error {
 	a, b := r.nodes[0], r.nodes[1]
 	d := r.cfg.Cluster
+	before := sampleCPU(r.pids())
 	var wg sync.WaitGroup
 	lookups := make([]loadgen.Result, len(r.nodes))
 	lookupErrs := make([]error, len(r.nodes))
@@ -248,6 +259,9 @@ func (r *clusterRunner) once(ctx context.Context) error {
 		case <-end:
 		case <-ctx.Done():
 		case <-tick.C:
+			if !r.transcode {
+				continue
+			}
 			id, err := r.nextGreen()
 			if err != nil {
 				tick.Stop()
@@ -272,6 +286,7 @@ func (r *clusterRunner) once(ctx context.Context) error {
 	tick.Stop()
 	pw.Wait()
 	wg.Wait()
+	cpu := sampleCPU(r.pids()).shares(before)
 	if err := errors.Join(lookupErrs...); err != nil {
 		return err
 	}
@@ -299,20 +314,37 @@ func (r *clusterRunner) once(ctx context.Context) error {
 		}
 		return ms(took[min(len(took)-1, max(0, int(f*float64(len(took))+0.5)-1))])
 	}
-	r.metrics = []bench.Metric{
-		{Name: "transcodes", Value: float64(len(props)), Unit: "on a"},
-		{Name: "propagation-p50", Value: q(.5), Unit: "ms"},
-		{Name: "propagation-p99", Value: q(.99), Unit: "ms"},
-		{Name: "propagation-max", Value: q(1), Unit: "ms"},
-		{Name: "propagation-failed", Value: float64(failed), Unit: "over " + propagateLimit.String()},
+	r.metrics = nil
+	if r.transcode {
+		r.metrics = []bench.Metric{
+			{Name: "transcodes", Value: float64(len(props)), Unit: "on a"},
+			{Name: "propagation-p50", Value: q(.5), Unit: "ms"},
+			{Name: "propagation-p99", Value: q(.99), Unit: "ms"},
+			{Name: "propagation-max", Value: q(1), Unit: "ms"},
+			{Name: "propagation-failed", Value: float64(failed), Unit: "over " + propagateLimit.String()},
+		}
 	}
 	var thr float64
 	for i, res := range lookups {
-		r.metrics = append(r.metrics, latencyMetrics(fmt.Sprintf("lookups-%c-", 'a'+i), res)[:2]...)
+		node := fmt.Sprintf("lookups-%c-", 'a'+i)
+		r.metrics = append(r.metrics, latencyMetrics(node, res)[:2]...)
+		r.metrics = append(r.metrics,
+			bench.Metric{Name: node + "stalls", Value: float64(res.Stalls), Unit: "over " + loadgen.StallGap.String()},
+			bench.Metric{Name: node + "longest-stall", Value: ms(res.LongestStall), Unit: "ms"})
 		thr += res.Throughput
 	}
 	r.metrics = append(r.metrics, bench.Metric{Name: "lookups", Value: thr, Unit: "req/s"})
+	r.metrics = append(r.metrics, cpu...)
 	return nil
+}
+
+// pids are the nodes' process ids.
+func (c *cluster) pids() []int {
+	var out []int
+	for _, t := range c.nodes {
+		out = append(out, t.p.cmd.Process.Pid)
+	}
+	return out
 }
 
 // nextGreen returns the next person seeded green, never one used before.
@@ -405,10 +437,7 @@ func (r *nodesRunner) Metrics() []bench.Metric { return r.metrics }
 // Run sends n lookups, split over the nodes, each node's share by its own
 // closed loop of Workers/len(nodes) connections, all at once.
 func (r *nodesRunner) Run(ctx context.Context, n int) error {
-	var pids []int
-	for _, t := range r.nodes {
-		pids = append(pids, t.p.cmd.Process.Pid)
-	}
+	pids := r.pids()
 	before := sampleCPU(pids)
 	results := make([]loadgen.Result, len(r.nodes))
 	errs := make([]error, len(r.nodes))
