@@ -49,7 +49,7 @@ func PostgresWorkloads(s bench.Scale, dsn string) []bench.Workload {
 		{
 			Name: "codes/lookup-pg",
 			Unit: "lookup",
-			Doc: fmt.Sprintf("codes/lookup's key stream (%d keyed synth people, 10 %% non-green, uniform, all cores) through codes.Registry.Lookup with healthcoded's Registry config (CacheEntries 1<<16, ExpectedNonGreen 1e6), over pgstore vs over boltstore; population bulk-loaded through Apply and every key looked up once before the clock starts. store-reads: share of the timed lookups that missed filter and cache (goal < 5 %%)",
+			Doc: fmt.Sprintf("codes/lookup's key stream (%d keyed synth people, 10 %% non-green, each key once a pass in a fixed shuffled order, all cores) through codes.Registry.Lookup with healthcoded's Registry config (CacheEntries 1<<16, ExpectedNonGreen 1e6), over pgstore vs over boltstore; population bulk-loaded through Apply and every key looked up once before the clock starts. store-reads: share of the timed lookups that missed filter and cache (goal < 5 %%)",
 				sz.people),
 			Subjects: []bench.Subject{
 				{Name: "pgstore", Role: bench.Primary, Parallel: true, Setup: func(ctx context.Context) (bench.Runner, error) {
