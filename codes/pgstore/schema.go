@@ -14,7 +14,7 @@ CREATE TABLE {s}.heads (
 	colour  smallint NOT NULL,
 	expires bigint   NOT NULL, -- Unix nanoseconds; 0: none
 	hash    bytea    NOT NULL
-);
+) WITH (fillfactor = 70); -- room on each page for HOT updates: a new head changes no indexed column
 CREATE TABLE {s}.history (
 	key        bytea  NOT NULL,
 	seq        bigint NOT NULL,
