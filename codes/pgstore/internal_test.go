@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/internal/testenv"
 	"github.com/stretchr/testify/require"
 )
 
@@ -49,10 +49,7 @@ func TestSortedOrder(t *testing.T) {
 // TestListenerIdlePing: an idle listener checks its connection and keeps
 // it, and still relays notifications after.
 func TestListenerIdlePing(t *testing.T) {
-	dsn := os.Getenv("HEALTHCODE_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("HEALTHCODE_TEST_POSTGRES not set: no PostgreSQL to test against")
-	}
+	dsn := testenv.Postgres(t)
 	old := listenPing
 	listenPing = 50 * time.Millisecond
 	t.Cleanup(func() { listenPing = old })

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,20 +21,16 @@ import (
 	"github.com/healthcode-sdk/healthcode/codes"
 	"github.com/healthcode-sdk/healthcode/codes/pgstore"
 	"github.com/healthcode-sdk/healthcode/codes/storetest"
+	"github.com/healthcode-sdk/healthcode/internal/testenv"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 )
 
-const dsnVar = "HEALTHCODE_TEST_POSTGRES"
-
-// testDSN returns the database to test against, or skips t.
+// testDSN returns the database to test against, or skips t (fails it
+// under CI=true).
 func testDSN(t testing.TB) string {
 	t.Helper()
-	dsn := os.Getenv(dsnVar)
-	if dsn == "" {
-		t.Skip("HEALTHCODE_TEST_POSTGRES not set: no PostgreSQL to test against")
-	}
-	return dsn
+	return testenv.Postgres(t)
 }
 
 // freshSchema names a new schema, dropped when t ends.

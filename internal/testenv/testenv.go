@@ -17,10 +17,16 @@ const (
 )
 
 // Postgres returns the PostgreSQL URL tests use, or skips t.
-func Postgres(t testing.TB) string { return need(t, PostgresVar, "PostgreSQL") }
+func Postgres(t testing.TB) string {
+	t.Helper()
+	return need(t, PostgresVar, "PostgreSQL")
+}
 
 // MySQL returns the MySQL-wire DSN tests use, or skips t.
-func MySQL(t testing.TB) string { return need(t, MySQLVar, "MySQL") }
+func MySQL(t testing.TB) string {
+	t.Helper()
+	return need(t, MySQLVar, "MySQL")
+}
 
 // Require skips t, or fails it under CI, when ok is false: for a
 // dependency other than a server (a browser, a binary), named in what.
