@@ -1,0 +1,976 @@
+package mysqlstore_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/codes/mysqlstore"
+	"github.com/healthcode-sdk/healthcode/codes/storetest"
+	"github.com/healthcode-sdk/healthcode/internal/testenv"
+	"github.com/stretchr/testify/require"
+)
+
+// baseConfig is the server's DSN as the driver reads it, or skips t.
+func baseConfig(t testing.TB) *mysql.Config {
+	t.Helper()
+	dsn := testenv.MySQL(t)
+	mc, err := mysql.ParseDSN(strings.TrimPrefix(dsn, "mysql://"))
+	require.NoError(t, err, testenv.MySQLVar)
+	return mc
+}
+
+// adminDB is a connection pool outside any Store on the database dsn
+// names, closed when t ends.
+func adminDB(t testing.TB, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("mysql", dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// freshDB creates a database of its own for t, dropped when t ends, and
+// returns a DSN naming it.
+func freshDB(t testing.TB) string {
+	t.Helper()
+	mc := baseConfig(t)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "hc_t_" + hex.EncodeToString(b[:])
+	admin := adminDB(t, mc.FormatDSN())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := admin.ExecContext(ctx, "CREATE DATABASE "+name)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	mc.DBName = name
+	return mc.FormatDSN()
+}
+
+// dsns remembers the DSN each Store of the tests was opened with, so
+// that a test can open a second handle on its data.
+var dsns sync.Map // *mysqlstore.Store -> string
+
+// openDSN opens a Store, closed when t ends (before its database is
+// dropped).
+func openDSN(t testing.TB, dsn string, cfg mysqlstore.Config) *mysqlstore.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := mysqlstore.Open(ctx, dsn, cfg)
+	require.NoError(t, err)
+	dsns.Store(s, dsn)
+	t.Cleanup(func() {
+		require.NoError(t, s.Close())
+		dsns.Delete(s)
+	})
+	return s
+}
+
+// openFresh opens a Store on a fresh database.
+func openFresh(t testing.TB, cfg mysqlstore.Config) *mysqlstore.Store {
+	t.Helper()
+	return openDSN(t, freshDB(t), cfg)
+}
+
+// reopen opens a second Store, with its own pool, on the data of s.
+func reopen(t testing.TB, s *mysqlstore.Store, cfg mysqlstore.Config) *mysqlstore.Store {
+	t.Helper()
+	dsn, ok := dsns.Load(s)
+	require.True(t, ok)
+	cfg.TablePrefix = s.TablePrefix()
+	return openDSN(t, dsn.(string), cfg)
+}
+
+var t0 = time.Date(2022, 6, 13, 9, 0, 0, 0, time.UTC)
+
+func key(i int) codes.Key {
+	s := sha256.Sum256([]byte(strconv.Itoa(i)))
+	return codes.Key(s[:16])
+}
+
+func rule(k codes.Key, c codes.Colour, at time.Time) codes.Change {
+	return codes.Change{Key: k, State: codes.State{Colour: c, Reason: "close contact",
+		Cause: codes.Cause{RuleID: "contact-close", RuleVersion: "v7"}, Since: at}}
+}
+
+func manual(k codes.Key, c codes.Colour, at time.Time, rid string) codes.Change {
+	return codes.Change{Key: k, RequestID: rid, State: codes.State{Colour: c, Reason: "hospital discharge",
+		Cause: codes.Cause{Actor: "op-17", Authorisation: "form-2291"}, Since: at}}
+}
+
+func TestConformance(t *testing.T) {
+	testenv.MySQL(t)
+	storetest.Run(t, storetest.Config{
+		Open: func(t *testing.T) codes.Store { return openFresh(t, mysqlstore.Config{}) },
+		Reopen: func(t *testing.T, s codes.Store) codes.Store {
+			return reopen(t, s.(*mysqlstore.Store), mysqlstore.Config{})
+		},
+	})
+}
+
+var regConfig = codes.Config{ExpectedNonGreen: 1 << 12, CacheEntries: 1 << 12, FeedPoll: 100 * time.Millisecond}
+
+func openRegistry(t testing.TB, s codes.Store) *codes.Registry {
+	t.Helper()
+	reg, err := codes.Open(context.Background(), s, regConfig)
+	require.NoError(t, err)
+	t.Cleanup(reg.Close)
+	return reg
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		cfg   mysqlstore.Config
+		field string // "" when valid
+	}{
+		{mysqlstore.Config{}, ""},
+		{mysqlstore.DefaultConfig(), ""},
+		{mysqlstore.Config{TablePrefix: "tenant_7_", Retries: -1}, ""},
+		{mysqlstore.Config{TablePrefix: "Upper"}, "Config.TablePrefix"},
+		{mysqlstore.Config{TablePrefix: "7days"}, "Config.TablePrefix"},
+		{mysqlstore.Config{TablePrefix: "x`; DROP TABLE y; --"}, "Config.TablePrefix"},
+		{mysqlstore.Config{TablePrefix: strings.Repeat("p", 33)}, "Config.TablePrefix"},
+		{mysqlstore.Config{MaxConns: -1}, "Config.MaxConns"},
+		{mysqlstore.Config{QueryTimeout: -time.Second}, "Config.QueryTimeout"},
+		{mysqlstore.Config{FeedPollInterval: -time.Millisecond}, "Config.FeedPollInterval"},
+		{mysqlstore.Config{FeedRetention: -time.Hour}, "Config.FeedRetention"},
+	}
+	for _, tt := range tests {
+		err := tt.cfg.Validate()
+		if tt.field == "" {
+			require.NoError(t, err, "%+v", tt.cfg)
+			continue
+		}
+		require.ErrorContains(t, err, tt.field)
+		_, err = mysqlstore.Open(context.Background(), "root@tcp(127.0.0.1:1)/x", tt.cfg)
+		require.ErrorContains(t, err, tt.field, "Open validates first")
+	}
+}
+
+// TestBadDSN needs no database: nothing listens on port 1.
+func TestBadDSN(t *testing.T) {
+	for _, dsn := range []string{
+		"healthcode:secret-pw@tcp(127.0.0.1:1)/test",
+		"mysql://healthcode:secret-pw@tcp(127.0.0.1:1)/test",
+		"mysql://healthcode:secret-pw@127.0.0.1:1/test",
+	} {
+		start := time.Now()
+		s, err := mysqlstore.Open(context.Background(), dsn, mysqlstore.Config{QueryTimeout: 2 * time.Second})
+		require.Nil(t, s, dsn)
+		require.ErrorContains(t, err, "mysqlstore: connect 127.0.0.1:1", dsn)
+		require.ErrorIs(t, err, codes.ErrUnavailable, dsn)
+		require.NotContains(t, err.Error(), "secret-pw", dsn)
+		require.Less(t, time.Since(start), 3*time.Second, dsn)
+	}
+	for _, dsn := range []string{
+		"healthcode:secret-pw@tcp(127.0.0.1:1",          // no closing bracket
+		"healthcode:secret-pw@tcp(127.0.0.1:1)/test?timeout=soon", // bad parameter
+		"mysql://healthcode:secret-pw@[bad/test",
+		"healthcode:secret-pw@tcp(127.0.0.1:1)/", // no database
+		"mysql://healthcode:secret-pw@127.0.0.1:1/",
+	} {
+		s, err := mysqlstore.Open(context.Background(), dsn, mysqlstore.Config{})
+		require.Nil(t, s, dsn)
+		require.ErrorContains(t, err, "mysqlstore: DSN", dsn)
+		require.NotContains(t, err.Error(), "secret-pw", dsn)
+	}
+}
+
+// TestDSNForms: the forms Open accepts reach the same database.
+func TestDSNForms(t *testing.T) {
+	dsn := freshDB(t)
+	mc, err := mysql.ParseDSN(dsn)
+	require.NoError(t, err)
+	url := "mysql://" + mc.User
+	if mc.Passwd != "" {
+		url += ":" + mc.Passwd
+	}
+	url += "@" + mc.Addr + "/" + mc.DBName
+	ctx := context.Background()
+	first := openDSN(t, dsn, mysqlstore.Config{})
+	_, err = first.Apply(ctx, []codes.Change{rule(key(1), codes.Red, t0)})
+	require.NoError(t, err)
+	for _, form := range []string{"mysql://" + dsn, url} {
+		s := openDSN(t, form, mysqlstore.Config{})
+		e, ok, err := s.Get(ctx, key(1))
+		require.NoError(t, err, form)
+		require.True(t, ok, form)
+		require.Equal(t, codes.Red, e.State.Colour)
+	}
+}
+
+func TestMigrations(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshDB(t)
+	s := openDSN(t, dsn, mysqlstore.Config{})
+	_, err := s.Apply(ctx, []codes.Change{rule(key(1), codes.Red, t0)})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
+	// Idempotent: reopening migrates nothing and keeps the data.
+	s = openDSN(t, dsn, mysqlstore.Config{})
+	e, ok, err := s.Get(ctx, key(1))
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, codes.Red, e.State.Colour)
+	pos, err := s.FeedPos(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), pos, "reopening keeps the feed counter")
+	require.NoError(t, s.Close())
+
+	admin := adminDB(t, dsn)
+	var v int
+	require.NoError(t, admin.QueryRowContext(ctx, "SELECT value FROM hc_meta WHERE name = 'schema_version'").Scan(&v))
+	require.Equal(t, 1, v)
+
+	// A half-done migration (the process died after some statements:
+	// MySQL commits DDL one statement at a time) is finished.
+	_, err = admin.ExecContext(ctx, "UPDATE hc_meta SET value = 0 WHERE name = 'schema_version'")
+	require.NoError(t, err)
+	s = openDSN(t, dsn, mysqlstore.Config{})
+	e, ok, err = s.Get(ctx, key(1))
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, codes.Red, e.State.Colour)
+	require.NoError(t, s.Close())
+
+	// Tables migrated by newer code are refused, naming both versions.
+	_, err = admin.ExecContext(ctx, "UPDATE hc_meta SET value = 99 WHERE name = 'schema_version'")
+	require.NoError(t, err)
+	_, err = mysqlstore.Open(ctx, dsn, mysqlstore.Config{})
+	require.ErrorIs(t, err, mysqlstore.ErrSchemaTooNew)
+	require.ErrorContains(t, err, "version 99")
+	require.ErrorContains(t, err, "up to 1")
+
+	// Another prefix in the same database is a store of its own.
+	other := openDSN(t, dsn, mysqlstore.Config{TablePrefix: "other_"})
+	_, ok, err = other.Get(ctx, key(1))
+	require.NoError(t, err)
+	require.False(t, ok)
+}
+
+// TestConcurrentOpen: nodes starting at once on a new database take turns
+// under the migration lock instead of racing to create the tables.
+func TestConcurrentOpen(t *testing.T) {
+	dsn := freshDB(t)
+	const nodes = 6
+	errs := make([]error, nodes)
+	var wg sync.WaitGroup
+	for i := range nodes {
+		wg.Go(func() {
+			s, err := mysqlstore.Open(context.Background(), dsn, mysqlstore.Config{})
+			if err == nil {
+				err = s.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+}
+
+// TestTwoNodesNoFork: two Stores with their own pools, a Registry on each,
+// 8 goroutines per node transcoding the same 100 persons at once. Every
+// history verifies and holds exactly the acknowledged transcodes.
+func TestTwoNodesNoFork(t *testing.T) {
+	a := openFresh(t, mysqlstore.Config{})
+	stores := []*mysqlstore.Store{a, reopen(t, a, mysqlstore.Config{})}
+	const persons, perNode = 100, 8
+	acked := make([][persons]int, len(stores)*perNode)
+	errs := make([]error, len(acked))
+	var wg sync.WaitGroup
+	for n, s := range stores {
+		reg := openRegistry(t, s)
+		for g := range perNode {
+			w := n*perNode + g
+			wg.Go(func() {
+				for p := range persons {
+					_, err := reg.Transcode(context.Background(), key(p), codes.Transcode{
+						Colour: codes.Colour(w%3) * codes.Yellow, Actor: "op-" + strconv.Itoa(w), Authorisation: "form-1",
+						Reason: "writer " + strconv.Itoa(w), At: t0.Add(time.Duration(w) * time.Minute)})
+					if err != nil {
+						errs[w] = err
+						return
+					}
+					acked[w][p]++
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	ctx := context.Background()
+	for p := range persons {
+		want := map[string]int{}
+		total := 0
+		for w := range acked {
+			want["writer "+strconv.Itoa(w)] += acked[w][p]
+			total += acked[w][p]
+		}
+		for _, s := range stores {
+			h, err := s.History(ctx, key(p))
+			require.NoError(t, err)
+			head, ok, err := s.Get(ctx, key(p))
+			require.NoError(t, err)
+			require.True(t, ok)
+			require.NoError(t, codes.VerifyHistory(key(p), h, &head))
+			require.Len(t, h, total, "person %d: one entry per acknowledged transcode", p)
+			got := map[string]int{}
+			for _, e := range h {
+				got[e.State.Reason]++
+			}
+			require.Equal(t, want, got)
+		}
+	}
+}
+
+// bulkBatch is n random changes over keys [0, keys): rule decisions of
+// random colours and expiries, manual transcodes, some with RequestIDs
+// drawn from a small set so that they repeat within and across batches.
+func bulkBatch(r *mrand.Rand, n, keys int, at time.Time) []codes.Change {
+	out := make([]codes.Change, n)
+	for i := range out {
+		k := key(r.IntN(keys))
+		at := at.Add(time.Duration(i) * time.Second)
+		switch r.IntN(10) {
+		case 0:
+			out[i] = manual(k, codes.Colour(r.IntN(3))*codes.Yellow, at, "")
+		case 1:
+			out[i] = manual(k, codes.Red, at, "req-"+strconv.Itoa(r.IntN(50)))
+		case 2:
+			out[i] = rule(k, codes.Yellow, at)
+			out[i].RequestID = "rule-" + strconv.Itoa(r.IntN(50))
+		default:
+			out[i] = rule(k, codes.Colour(r.IntN(3))*codes.Yellow, at)
+			if r.IntN(4) == 0 {
+				out[i].State.Expires = at.Add(time.Duration(1+r.IntN(48)) * time.Hour)
+			}
+		}
+	}
+	return out
+}
+
+// requireSameAsMem checks s against the oracle mem over keys [0, keys).
+func requireSameAsMem(t *testing.T, mem *codes.MemStore, s codes.Store, keys int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := range keys {
+		want, err := mem.History(ctx, key(i))
+		require.NoError(t, err)
+		got, err := s.History(ctx, key(i))
+		require.NoError(t, err)
+		if len(want) == 0 {
+			require.Empty(t, got)
+			continue
+		}
+		require.Equal(t, want, got, "key %d", i)
+		head, ok, err := s.Get(ctx, key(i))
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, want[len(want)-1], head)
+	}
+	scan := func(st codes.Store) map[codes.Key]codes.Colour {
+		m := map[codes.Key]codes.Colour{}
+		require.NoError(t, st.Scan(ctx, func(k codes.Key, c codes.Colour) error { m[k] = c; return nil }))
+		return m
+	}
+	require.Equal(t, scan(mem), scan(s))
+}
+
+// TestBulkMatchesMemStore checks large batches (several statements and
+// round trips each) against codes.MemStore, the oracle: the same batches
+// (new and existing keys, several changes per key, duplicate RequestIDs
+// within and across batches) give the same counts, histories and scan.
+func TestBulkMatchesMemStore(t *testing.T) {
+	ctx := context.Background()
+	s := openFresh(t, mysqlstore.Config{})
+	mem := codes.NewMemStore()
+	r := mrand.New(mrand.NewPCG(7, 11))
+	const keys = 15_000
+	batches := [][]codes.Change{
+		bulkBatch(r, 20_000, keys/2, t0),                 // new keys, many repeated within the batch
+		bulkBatch(r, 20_000, keys, t0.Add(48*time.Hour)), // half existing, half new
+		bulkBatch(r, 300, keys, t0.Add(96*time.Hour)),    // a small batch on the same data
+		bulkBatch(r, 5_000, keys, t0.Add(120*time.Hour)),
+	}
+	var resent []codes.Change
+	for i, b := range batches {
+		// Send again some changes with RequestIDs of this batch and of the
+		// last: repeats within and across batches.
+		b = append(b, resent...)
+		resent = resent[:0]
+		for _, ch := range b {
+			if ch.RequestID != "" && len(resent) < 100 {
+				resent = append(resent, ch)
+			}
+		}
+		b = append(b, resent...)
+		want, err := mem.Apply(ctx, b)
+		require.NoError(t, err)
+		got, err := s.Apply(ctx, b)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "batch %d", i)
+		require.Positive(t, got.Duplicate, "batch %d has duplicates", i)
+	}
+	requireSameAsMem(t, mem, s, keys)
+}
+
+// TestFeedGapless: writers on two Stores append records while a reader
+// follows; the reader never sees a gap and ends with every record.
+func TestFeedGapless(t *testing.T) {
+	ctx := context.Background()
+	a := openFresh(t, mysqlstore.Config{})
+	b := reopen(t, a, mysqlstore.Config{})
+	const writers, each = 8, 25
+	var target atomic.Uint64 // the last position, once the writers are done
+	var readErr error
+	var read []codes.FeedRecord
+	var rg sync.WaitGroup
+	rg.Go(func() {
+		var after uint64
+		for t := target.Load(); t == 0 || after < t; t = target.Load() {
+			recs, err := b.ReadFeed(ctx, after, 7)
+			if err != nil {
+				readErr = err
+				return
+			}
+			for _, r := range recs {
+				if r.Pos != after+1 {
+					readErr = fmt.Errorf("read position %d after %d", r.Pos, after)
+					return
+				}
+				after = r.Pos
+			}
+			read = append(read, recs...)
+		}
+	})
+	var wg sync.WaitGroup
+	for w := range writers {
+		s := []*mysqlstore.Store{a, b}[w%2]
+		wg.Go(func() {
+			for i := range each {
+				var err error
+				switch i % 5 {
+				case 0:
+					_, err = s.Publish(ctx, "rules", []byte("v"+strconv.Itoa(i)))
+				case 1:
+					err = s.Link(ctx, codes.Link{Phone: key(1e6 + w*100 + i), Person: key(w*100 + i), Role: codes.RoleOwner, Since: t0})
+				default:
+					_, err = s.Apply(ctx, []codes.Change{rule(key(w*100+i), codes.Red, t0)})
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	pos, err := a.FeedPos(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(writers*each), pos)
+	target.Store(pos)
+	rg.Wait()
+	require.NoError(t, readErr)
+	require.Equal(t, writers*each, len(read))
+	var notes, links, changes int
+	for _, r := range read {
+		switch {
+		case r.IsNote():
+			notes++
+		case len(r.Links) == 1:
+			links++
+		case len(r.Changes) == 1 && r.Changes[0].Colour == codes.Red:
+			changes++
+		default:
+			t.Fatalf("unexpected record %+v", r)
+		}
+	}
+	require.Equal(t, []int{writers * 5, writers * 5, writers * 15}, []int{notes, links, changes})
+}
+
+// TestWaitFeed: a write through one Store wakes a WaitFeed on another
+// within a second, and a write under another prefix does not.
+func TestWaitFeed(t *testing.T) {
+	ctx := context.Background()
+	a := openFresh(t, mysqlstore.Config{})
+	b := reopen(t, a, mysqlstore.Config{})
+	dsn, _ := dsns.Load(a)
+	other := openDSN(t, dsn.(string), mysqlstore.Config{TablePrefix: "other_"})
+	woke := make(chan time.Time, 1)
+	go func() {
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := a.WaitFeed(wctx, 0); err != nil {
+			t.Error(err)
+		}
+		woke <- time.Now()
+	}()
+	time.Sleep(100 * time.Millisecond)
+	_, err := other.Apply(ctx, []codes.Change{rule(key(1), codes.Red, t0)})
+	require.NoError(t, err)
+	select {
+	case <-woke:
+		t.Fatal("woken by a write under another prefix")
+	case <-time.After(300 * time.Millisecond):
+	}
+	wrote := time.Now()
+	_, err = b.Apply(ctx, []codes.Change{rule(key(1), codes.Red, t0)})
+	require.NoError(t, err)
+	at := <-woke
+	require.Less(t, at.Sub(wrote), time.Second)
+
+	// Already past: at once.
+	wctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	require.NoError(t, a.WaitFeed(wctx, 0))
+	// Nothing new: until ctx ends.
+	wctx, cancel = context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, a.WaitFeed(wctx, 1), context.DeadlineExceeded)
+}
+
+// TestFeedPropagation measures how long a record committed through one
+// Store takes to wake a WaitFeed on another: the p99 must be well within
+// a second.
+func TestFeedPropagation(t *testing.T) {
+	ctx := context.Background()
+	a := openFresh(t, mysqlstore.Config{})
+	b := reopen(t, a, mysqlstore.Config{})
+	const n = 50
+	lags := make([]time.Duration, 0, n)
+	for i := range n {
+		pos, err := b.FeedPos(ctx)
+		require.NoError(t, err)
+		done := make(chan time.Time, 1)
+		go func() {
+			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			for {
+				if err := b.WaitFeed(wctx, pos); err != nil {
+					t.Error(err)
+					done <- time.Time{}
+					return
+				}
+				recs, err := b.ReadFeed(wctx, pos, 1)
+				if err == nil && len(recs) > 0 {
+					done <- time.Now()
+					return
+				}
+			}
+		}()
+		time.Sleep(time.Duration(mrand.IntN(30)) * time.Millisecond)
+		start := time.Now()
+		_, err = a.Apply(ctx, []codes.Change{manual(key(i), codes.Red, t0, "")})
+		require.NoError(t, err)
+		lags = append(lags, (<-done).Sub(start))
+	}
+	slices.Sort(lags)
+	p50, p99 := lags[n/2], lags[n*99/100]
+	t.Logf("feed propagation between two Stores: p50 %v, p99 %v (FeedPollInterval 20 ms)", p50, p99)
+	require.Less(t, p99, time.Second)
+}
+
+// TestFollow: a Registry following store B serves a transcode made
+// through a Registry on store A.
+func TestFollow(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := openFresh(t, mysqlstore.Config{})
+	b := reopen(t, a, mysqlstore.Config{})
+	regA, regB := openRegistry(t, a), openRegistry(t, b)
+	k := key(42)
+	st, err := regB.Lookup(ctx, k)
+	require.NoError(t, err)
+	require.Equal(t, codes.Green, st.Colour) // cached as green, if at all
+	followed := make(chan error, 1)
+	go func() { followed <- regB.Follow(ctx) }()
+	_, err = regA.Transcode(ctx, k, codes.Transcode{Colour: codes.Red, Actor: "op-1", Authorisation: "form-9", Reason: "positive test", At: t0})
+	require.NoError(t, err)
+	start := time.Now()
+	deadline := start.Add(10 * time.Second)
+	for {
+		st, err := regB.Lookup(ctx, k)
+		require.NoError(t, err)
+		if st.Colour == codes.Red {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "registry B still serves %v after 10 s", st.Colour)
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("registry B served the transcode %v after registry A acknowledged it", time.Since(start))
+	cancel()
+	require.ErrorIs(t, <-followed, context.Canceled)
+}
+
+// TestQueryTimeout: a call without a deadline whose row another
+// transaction holds fails after about QueryTimeout instead of hanging,
+// with an error matching codes.ErrUnavailable and
+// context.DeadlineExceeded; and the Store works again once the row is
+// free.
+func TestQueryTimeout(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshDB(t)
+	s := openDSN(t, dsn, mysqlstore.Config{QueryTimeout: 500 * time.Millisecond, Retries: 2})
+	_, err := s.Apply(ctx, []codes.Change{rule(key(1), codes.Red, t0)})
+	require.NoError(t, err)
+	admin := adminDB(t, dsn)
+	tx, err := admin.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	k := key(1)
+	_, err = tx.ExecContext(ctx, "SELECT 1 FROM hc_heads WHERE `key` = ? FOR UPDATE", k[:])
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = s.Apply(ctx, []codes.Change{rule(key(1), codes.Yellow, t0.Add(time.Hour))})
+	took := time.Since(start)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, codes.ErrUnavailable)
+	require.ErrorContains(t, err, "QueryTimeout")
+	require.Less(t, took, 2*time.Second)
+	require.GreaterOrEqual(t, took, 400*time.Millisecond)
+	require.NoError(t, tx.Rollback())
+	// The server may still hold the timed-out transaction's locks for up
+	// to its lock wait timeout (1 s here); the retries see it through.
+	a, err := s.Apply(ctx, []codes.Change{rule(key(1), codes.Yellow, t0.Add(time.Hour))})
+	require.NoError(t, err)
+	require.Equal(t, 1, a.Changed)
+
+	// A ctx of the caller's that ends first is reported as such.
+	tx, err = admin.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, "SELECT 1 FROM hc_heads WHERE `key` = ? FOR UPDATE", k[:])
+	require.NoError(t, err)
+	cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	_, err = s.Apply(cctx, []codes.Change{rule(key(1), codes.Red, t0.Add(2*time.Hour))})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NotErrorIs(t, err, codes.ErrUnavailable)
+}
+
+// TestServerGone: a Store whose server stops answering (here: its
+// connections are killed) fails calls with codes.ErrUnavailable, then
+// works again without being reopened.
+func TestServerGone(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshDB(t)
+	s := openDSN(t, dsn, mysqlstore.Config{})
+	_, err := s.Apply(ctx, []codes.Change{rule(key(1), codes.Red, t0)})
+	require.NoError(t, err)
+	admin := adminDB(t, dsn)
+	mc, err := mysql.ParseDSN(dsn)
+	require.NoError(t, err)
+	rows, err := admin.QueryContext(ctx, "SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()", mc.DBName)
+	require.NoError(t, err)
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		require.NoError(t, rows.Scan(&id))
+		ids = append(ids, id)
+	}
+	require.NoError(t, rows.Err())
+	require.NotEmpty(t, ids)
+	for _, id := range ids {
+		_, _ = admin.ExecContext(ctx, "KILL "+strconv.FormatInt(id, 10))
+	}
+	// The pool notices dead connections and dials new ones.
+	e, ok, err := s.Get(ctx, key(1))
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, codes.Red, e.State.Colour)
+	a, err := s.Apply(ctx, []codes.Change{rule(key(1), codes.Yellow, t0.Add(time.Hour))})
+	require.NoError(t, err)
+	require.Equal(t, 1, a.Changed)
+}
+
+// TestPruneFeed: pruning drops code and link records up to a position,
+// never notes; a reader behind it gets codes.ErrFeedGap, and Follow
+// recovers by reloading.
+func TestPruneFeed(t *testing.T) {
+	ctx := context.Background()
+	s := openFresh(t, mysqlstore.Config{})
+	_, err := s.Apply(ctx, []codes.Change{rule(key(1), codes.Red, t0)})
+	require.NoError(t, err)
+	note, err := s.Publish(ctx, "rules", []byte("v1"))
+	require.NoError(t, err)
+	require.NoError(t, s.Link(ctx, codes.Link{Phone: key(100), Person: key(1), Role: codes.RoleOwner, Since: t0}))
+	n, err := s.PruneFeed(ctx, time.Now().Add(-time.Hour))
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing is an hour old")
+	n, err = s.PruneFeed(ctx, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, int64(2), n)
+	_, err = s.ReadFeed(ctx, 0, 10)
+	require.ErrorIs(t, err, codes.ErrFeedGap)
+	recs, err := s.ReadFeed(ctx, 3, 10)
+	require.NoError(t, err)
+	require.Empty(t, recs)
+	notes, err := s.Notes(ctx, 0, 3)
+	require.NoError(t, err)
+	require.Len(t, notes, 1)
+	require.Equal(t, note, notes[0].Pos)
+	require.Equal(t, []byte("v1"), notes[0].Body)
+
+	// A Registry behind the cut reloads and carries on.
+	reg, err := codes.Open(ctx, s, regConfig)
+	require.NoError(t, err)
+	defer reg.Close()
+	_, err = s.Apply(ctx, []codes.Change{rule(key(2), codes.Red, t0)})
+	require.NoError(t, err)
+	_, err = s.PruneFeed(ctx, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { _ = reg.Follow(fctx) }()
+	require.NoError(t, reg.WaitFeed(ctx, 4))
+	require.Equal(t, uint64(1), reg.FeedStats().Resyncs)
+}
+
+// TestFeedRetention: the background pruner cuts old records.
+func TestFeedRetention(t *testing.T) {
+	ctx := context.Background()
+	s := openFresh(t, mysqlstore.Config{FeedRetention: time.Millisecond})
+	_, err := s.Apply(ctx, []codes.Change{rule(key(1), codes.Red, t0)})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		_, err := s.ReadFeed(ctx, 0, 1)
+		return errors.Is(err, codes.ErrFeedGap)
+	}, 10*time.Second, 50*time.Millisecond)
+}
+
+func TestLinkAll(t *testing.T) {
+	ctx := context.Background()
+	s := openFresh(t, mysqlstore.Config{})
+	phone, p1, p2, p3 := key(100), key(1), key(2), key(3)
+	require.NoError(t, s.Link(ctx, codes.Link{Phone: phone, Person: p1, Role: codes.RoleOwner, Since: t0}))
+	before, err := s.FeedPos(ctx)
+	require.NoError(t, err)
+
+	err = s.LinkAll(ctx, []codes.Link{
+		{Phone: key(101), Person: p2, Role: codes.RoleOwner, Since: t0},
+		{Phone: phone, Person: p3, Role: codes.RoleOwner, Since: t0},
+	})
+	require.ErrorIs(t, err, codes.ErrPhoneOwned)
+	require.ErrorContains(t, err, "link 1")
+	err = s.LinkAll(ctx, []codes.Link{{Phone: phone, Person: p2, Role: 9}})
+	require.ErrorIs(t, err, codes.ErrBadLink)
+	require.ErrorContains(t, err, "link 0")
+	got, err := s.PhonesOf(ctx, p2)
+	require.NoError(t, err)
+	require.Empty(t, got, "a refused batch writes nothing")
+
+	// In order: the owner turned proxy frees the phone for another.
+	require.NoError(t, s.LinkAll(ctx, []codes.Link{
+		{Phone: phone, Person: p1, Role: codes.RoleProxy, Since: t0},
+		{Phone: phone, Person: p2, Role: codes.RoleOwner, Since: t0},
+		{Phone: phone, Person: p3, Role: codes.RoleProxy},
+		{Phone: phone, Person: p3, Role: codes.RoleProxy, Since: t0.Add(time.Hour)},
+	}))
+	got, err = s.PersonsOf(ctx, phone)
+	require.NoError(t, err)
+	want := []codes.Link{
+		{Phone: phone, Person: p1, Role: codes.RoleProxy, Since: t0},
+		{Phone: phone, Person: p2, Role: codes.RoleOwner, Since: t0},
+		{Phone: phone, Person: p3, Role: codes.RoleProxy, Since: t0.Add(time.Hour)},
+	}
+	slices.SortFunc(want, func(a, b codes.Link) int { return bytes.Compare(a.Person[:], b.Person[:]) })
+	require.Equal(t, want, got)
+	recs, err := s.ReadFeed(ctx, before, 10)
+	require.NoError(t, err)
+	require.Len(t, recs, 1, "one record for the batch")
+	require.ElementsMatch(t, []codes.Key{p1, p2, p3}, recs[0].Links)
+
+	// A large load, checked against codes.MemStore.
+	mem := codes.NewMemStore()
+	var load []codes.Link
+	for i := range 20_000 {
+		l := codes.Link{Phone: key(1_000_000 + i/3), Person: key(2_000_000 + i), Role: codes.RoleProxy, Since: t0}
+		if i%3 == 0 {
+			l.Role = codes.RoleOwner
+		}
+		load = append(load, l)
+		require.NoError(t, mem.Link(ctx, l))
+	}
+	require.NoError(t, s.LinkAll(ctx, load))
+	for i := 0; i < len(load); i += 97 {
+		want, err := mem.PersonsOf(ctx, load[i].Phone)
+		require.NoError(t, err)
+		got, err := s.PersonsOf(ctx, load[i].Phone)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+		want, err = mem.PhonesOf(ctx, load[i].Person)
+		require.NoError(t, err)
+		got, err = s.PhonesOf(ctx, load[i].Person)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+}
+
+// TestOwnerRace: two nodes linking different owners to one phone at once:
+// exactly one wins, through Link and through LinkAll.
+func TestOwnerRace(t *testing.T) {
+	ctx := context.Background()
+	a := openFresh(t, mysqlstore.Config{})
+	b := reopen(t, a, mysqlstore.Config{})
+	for round := range 20 {
+		phone := key(1000 + round)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i, s := range []*mysqlstore.Store{a, b} {
+			wg.Go(func() {
+				l := codes.Link{Phone: phone, Person: key(i), Role: codes.RoleOwner, Since: t0}
+				if round%2 == 0 {
+					errs[i] = s.Link(ctx, l)
+				} else {
+					errs[i] = s.LinkAll(ctx, []codes.Link{l})
+				}
+			})
+		}
+		wg.Wait()
+		failed := 0
+		for _, err := range errs {
+			if err != nil {
+				require.ErrorIs(t, err, codes.ErrPhoneOwned)
+				failed++
+			}
+		}
+		require.Equal(t, 1, failed, "round %d", round)
+		owners, err := a.PersonsOf(ctx, phone)
+		require.NoError(t, err)
+		require.Len(t, owners, 1)
+	}
+}
+
+// TestBulkRace: bulk batches from two Stores racing on the same keys,
+// new at first: conflicts are retried, nothing forks, every acknowledged
+// change is in its key's history once.
+func TestBulkRace(t *testing.T) {
+	ctx := context.Background()
+	var log bytes.Buffer
+	var logMu sync.Mutex
+	cfg := mysqlstore.Config{Logger: slog.New(slog.NewTextHandler(&lockedWriter{&logMu, &log}, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	a := openFresh(t, cfg)
+	stores := []*mysqlstore.Store{a, reopen(t, a, cfg)}
+	const keys, writers, rounds = 1000, 4, 3
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		s := stores[w%2]
+		wg.Go(func() {
+			for r := range rounds {
+				batch := make([]codes.Change, 0, 2*keys)
+				for k := range keys {
+					for c := range 2 {
+						ch := manual(key(k), codes.Red, t0.Add(time.Duration(r)*time.Hour), "")
+						ch.State.Reason = fmt.Sprintf("w%d r%d c%d", w, r, c)
+						batch = append(batch, ch)
+					}
+				}
+				a, err := s.Apply(ctx, batch)
+				if err == nil && a.Changed != len(batch) {
+					err = fmt.Errorf("applied %+v", a)
+				}
+				if err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	logMu.Lock()
+	t.Logf("%d transactions retried after a conflict", strings.Count(log.String(), "retrying"))
+	logMu.Unlock()
+	for k := range keys {
+		h, err := stores[k%2].History(ctx, key(k))
+		require.NoError(t, err)
+		require.NoError(t, codes.VerifyHistory(key(k), h, nil))
+		require.Len(t, h, writers*rounds*2)
+		seen := map[string]bool{}
+		for i, e := range h {
+			require.False(t, seen[e.State.Reason], "key %d: %q twice", k, e.State.Reason)
+			seen[e.State.Reason] = true
+			if i%2 == 1 { // a batch's two changes of a key stay together, in order
+				require.Equal(t, strings.Replace(h[i-1].State.Reason, "c0", "c1", 1), e.State.Reason)
+			}
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// TestLargeNote: a note of codes.MaxNoteBody bytes goes through when the
+// server's max_allowed_packet allows it, comes back whole, and the
+// records around it are not disturbed.
+func TestLargeNote(t *testing.T) {
+	ctx := context.Background()
+	s := openFresh(t, mysqlstore.Config{})
+	body := make([]byte, codes.MaxNoteBody)
+	for i := range body {
+		body[i] = byte(i * 7)
+	}
+	pos, err := s.Publish(ctx, "risk-areas", body)
+	if err != nil {
+		// A server whose max_allowed_packet is under 8 MiB refuses it,
+		// saying why.
+		require.ErrorContains(t, err, "max_allowed_packet")
+		t.Logf("refused: %v", err)
+		return
+	}
+	notes, err := s.Notes(ctx, 0, pos)
+	require.NoError(t, err)
+	require.Len(t, notes, 1)
+	require.Equal(t, "risk-areas", notes[0].Topic)
+	require.True(t, bytes.Equal(body, notes[0].Body))
+	recs, err := s.ReadFeed(ctx, 0, 10)
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	require.True(t, bytes.Equal(body, recs[0].Body))
+}
+
+// TestExample runs Example against the test database, in a database of
+// its own that it drops afterwards.
+func TestExample(t *testing.T) {
+	t.Setenv(testenv.MySQLVar, freshDB(t))
+	Example()
+}
