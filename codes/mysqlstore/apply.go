@@ -468,7 +468,7 @@ func (s *Store) writeFeed(w *writer, col string, packed []byte, unit int) error 
 	var row script
 	for i := range k {
 		row.reset()
-		row.str("(LAST_INSERT_ID()-").int(int64(k-1-i)).str(",").str(nowMicros).str(",").hex(packed[i*per : min(len(packed), (i+1)*per)]).str(")")
+		row.str("(LAST_INSERT_ID()-").int(int64(k - 1 - i)).str(",").str(nowMicros).str(",").hex(packed[i*per : min(len(packed), (i+1)*per)]).str(")")
 		if err := w.row(row.b); err != nil {
 			return err
 		}

@@ -187,7 +187,7 @@ func TestBadDSN(t *testing.T) {
 		require.Less(t, time.Since(start), 3*time.Second, dsn)
 	}
 	for _, dsn := range []string{
-		"healthcode:secret-pw@tcp(127.0.0.1:1",          // no closing bracket
+		"healthcode:secret-pw@tcp(127.0.0.1:1",                    // no closing bracket
 		"healthcode:secret-pw@tcp(127.0.0.1:1)/test?timeout=soon", // bad parameter
 		"mysql://healthcode:secret-pw@[bad/test",
 		"healthcode:secret-pw@tcp(127.0.0.1:1)/", // no database

@@ -74,7 +74,7 @@ var migrations = [][]string{
 
 // tables are the quoted names of one prefix's tables.
 type tables struct {
-	prefix                                     string
+	prefix                                      string
 	meta, heads, history, requests, feed, links string
 }
 
@@ -83,7 +83,6 @@ func newTables(prefix string) tables {
 	return tables{prefix: prefix, meta: q("meta"), heads: q("heads"), history: q("history"),
 		requests: q("requests"), feed: q("feed"), links: q("links")}
 }
-
 
 // bootstrap creates the meta table, which records the version.
 const bootstrap = `CREATE TABLE IF NOT EXISTS {p}meta (
