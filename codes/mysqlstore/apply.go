@@ -18,7 +18,7 @@ import (
 //
 // Apply sorts the batch by key (a key's changes keep their batch order),
 // locks the heads of its keys in key order (SELECT ... ORDER BY key FOR
-// UPDATE, 4096 keys a statement), reads which of its RequestIDs the store
+// UPDATE, 4096 keys a statement, several statements a round trip), reads which of its RequestIDs the store
 // already holds, chains the entries with codes.Advance in Go, and writes
 // history rows, heads and the feed record in multi-row statements sized
 // to the server's max_allowed_packet. A small batch takes two round
@@ -156,8 +156,12 @@ type head struct {
 	hash    [32]byte
 }
 
-// lockChunk is how many keys one locking SELECT names.
-const lockChunk = 4096
+// inChunk is how many keys one SELECT's IN list names: 4096, or fewer
+// if statements must be shorter.
+func (s *Store) inChunk() int { return max(16, min(4096, s.maxStmt/40)) }
+
+// ridChunk is how many (key, RequestID) pairs one SELECT names.
+func (s *Store) ridChunk() int { return max(8, min(2048, s.maxStmt/600)) }
 
 // reader builds SELECTs into round trips of at most Store.maxPacket
 // bytes, each with the function that reads its result set, and sends a
@@ -221,7 +225,7 @@ func (s *Store) readBatch(ctx context.Context, t *tx, b *batch, v *advancer) err
 		}
 		return nil
 	}
-	for keys := range slices.Chunk(b.keys, lockChunk) {
+	for keys := range slices.Chunk(b.keys, s.inChunk()) {
 		q.reset()
 		q.str("SELECT `key`, seq, colour, expires, hash FROM ").str(s.t.heads).str(" WHERE `key` IN (")
 		for i := range keys {
@@ -248,7 +252,7 @@ func (s *Store) readBatch(ctx context.Context, t *tx, b *batch, v *advancer) err
 		}
 		return nil
 	}
-	for rids := range slices.Chunk(b.rids, lockChunk/2) {
+	for rids := range slices.Chunk(b.rids, s.ridChunk()) {
 		if v.dups == nil {
 			v.dups = map[reqKey]struct{}{}
 		}

@@ -174,7 +174,7 @@ func (s *Store) linkAllOnce(ctx context.Context, links []codes.Link) (refused, e
 		}
 		return nil
 	}
-	for chunk := range slices.Chunk(phones, lockChunk) {
+	for chunk := range slices.Chunk(phones, s.inChunk()) {
 		q.reset()
 		q.str("SELECT phone, person, role FROM ").str(s.t.links).str(" WHERE phone IN (")
 		for i := range chunk {
