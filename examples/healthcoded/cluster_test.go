@@ -20,12 +20,29 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// wires are the shared stores healthcoded runs on: each returns the
+// -store URL of a fresh database, dropped when the test ends.
+var wires = []struct {
+	name  string
+	fresh func(testing.TB) string
+}{
+	{"postgres", testenv.PostgresDB},
+	{"mysql", func(t testing.TB) string { return "mysql://" + testenv.MySQLDB(t) }},
+}
+
+// eachWire runs f once per shared store, as a subtest.
+func eachWire(t *testing.T, f func(t *testing.T, fresh func(testing.TB) string)) {
+	for _, w := range wires {
+		t.Run(w.name, func(t *testing.T) { f(t, w.fresh) })
+	}
+}
+
 // twoNodes starts two healthcoded nodes in this process over one fresh
-// PostgreSQL database, sharing their keys as the README says: a seeds
-// the demo population, b finds it there.
-func twoNodes(t *testing.T) (a, b *server) {
+// database, sharing their keys as the README says: a seeds the demo
+// population, b finds it there.
+func twoNodes(t *testing.T, fresh func(testing.TB) string) (a, b *server) {
 	t.Helper()
-	db := testenv.PostgresDB(t)
+	db := fresh(t)
 	keys := t.TempDir()
 	a = start(t, t.TempDir(), "-store", db, "-keys", keys)
 	b = start(t, t.TempDir(), "-store", db, "-keys", keys)
@@ -55,7 +72,11 @@ func (s *server) colour(id string) string {
 }
 
 func TestClusterTranscodeOnOneNodeIsSeenOnTheOther(t *testing.T) {
-	a, b := twoNodes(t)
+	eachWire(t, testTranscodeSeen)
+}
+
+func testTranscodeSeen(t *testing.T, fresh func(testing.TB) string) {
+	a, b := twoNodes(t, fresh)
 	id, _ := a.person("green")
 	require.Equal(t, "green", a.colour(id))
 	require.Equal(t, "green", b.colour(id), "b shares a's codes and keys")
@@ -86,7 +107,11 @@ func TestClusterTranscodeOnOneNodeIsSeenOnTheOther(t *testing.T) {
 }
 
 func TestClusterRuleActivationReachesEveryNode(t *testing.T) {
-	a, b := twoNodes(t)
+	eachWire(t, testActivationReaches)
+}
+
+func testActivationReaches(t *testing.T, fresh func(testing.TB) string) {
+	a, b := twoNodes(t, fresh)
 	set := `id: cluster
 version: c-1
 default: green
@@ -147,7 +172,7 @@ func TestClusterBadStoreURL(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "127.0.0.1:1", "the error names host and port")
 	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-data", t.TempDir(),
-		"-store", "mysql://root:secret@127.0.0.1/x"}, io.Discard, &stderr)
+		"-store", "redis://root:secret@127.0.0.1/x"}, io.Discard, &stderr)
 	require.ErrorContains(t, err, "-store")
 	require.NotContains(t, err.Error(), "secret", "no password in the message")
 }
@@ -202,8 +227,11 @@ func (p *proc) post(t *testing.T, path, token, body string) (int, []byte) {
 // keeps serving; after a restarts, every change a acknowledged is there,
 // on both nodes, and every history verifies.
 func TestClusterKillNineDuringBulkEvaluation(t *testing.T) {
-	db := testenv.PostgresDB(t)
 	bin := buildHealthcoded(t)
+	eachWire(t, func(t *testing.T, fresh func(testing.TB) string) { testKillNine(t, bin, fresh(t)) })
+}
+
+func testKillNine(t *testing.T, bin, db string) {
 	keys, dataA, dataB := t.TempDir(), t.TempDir(), t.TempDir()
 	a := startProc(t, bin, "-data", dataA, "-keys", keys, "-store", db, "-demo-people", "200")
 	b := startProc(t, bin, "-data", dataB, "-keys", keys, "-store", db, "-demo-people", "200")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/healthcode-sdk/healthcode/codes"
 	"github.com/healthcode-sdk/healthcode/codes/boltstore"
+	"github.com/healthcode-sdk/healthcode/codes/mysqlstore"
 	"github.com/healthcode-sdk/healthcode/codes/pgstore"
 )
 
@@ -21,7 +22,8 @@ type codeStore interface {
 }
 
 // openStore opens the store cfg.Store names: the embedded bbolt file by
-// default, codes/pgstore for a postgres:// URL.
+// default, codes/pgstore for a postgres:// URL, codes/mysqlstore (TiDB,
+// OceanBase, MariaDB, MySQL) for mysql://user@tcp(host:port)/db.
 func openStore(ctx context.Context, cfg Config) (codeStore, error) {
 	switch {
 	case cfg.Store == "":
@@ -34,8 +36,12 @@ func openStore(ctx context.Context, cfg Config) (codeStore, error) {
 			return nil, err
 		}
 		return pgStore{s}, nil
+	case strings.HasPrefix(cfg.Store, "mysql://"):
+		mc := mysqlstore.DefaultConfig()
+		mc.QueryTimeout, mc.Logger = cfg.StoreTimeout, cfg.Logger
+		return mysqlstore.Open(ctx, cfg.Store, mc)
 	}
-	return nil, fmt.Errorf("-store: want empty (the embedded bbolt file) or a postgres:// URL, got %q", redactDSN(cfg.Store))
+	return nil, fmt.Errorf("-store: want empty (the embedded bbolt file), a postgres:// URL or mysql://user@tcp(host:port)/db, got %q", redactDSN(cfg.Store))
 }
 
 // pgStore gives pgstore's Close the error result codeStore asks for.
