@@ -392,12 +392,17 @@ func (s *Store) applyOnce(ctx context.Context, b *batch) (codes.Applied, error) 
 		return codes.Applied{}, err
 	}
 	w := s.newWriter(ctx, t)
-	var row script
+	defer w.wait()
+	if n := len(b.changes); n > 64 {
+		w.q.b = make([]byte, 0, min(s.maxPacket, n*512))
+	}
 	w.begin("INSERT INTO "+s.t.history+" (`key`, seq, entry, request_id) VALUES ", "")
 	for v.next() {
-		row.reset()
-		row.str("(").hex(v.rowKey[:]).str(",").int(v.rowSeq).str(",").hex(v.rowEntry).str(",").hexOrNull(v.rowRID).str(")")
-		if err := w.row(row.b); err != nil {
+		var rid any
+		if v.rowRID != "" {
+			rid = []byte(v.rowRID)
+		}
+		if err := w.values(v.rowKey[:], v.rowSeq, v.rowEntry, rid); err != nil {
 			return codes.Applied{}, err
 		}
 	}
@@ -422,23 +427,23 @@ func (s *Store) applyOnce(ctx context.Context, b *batch) (codes.Applied, error) 
 			if !e.State.Expires.IsZero() {
 				exp = e.State.Expires.UnixNano()
 			}
-			row.reset()
-			row.str("(").hex(e.Key[:]).str(",").int(int64(e.Seq)).str(",").int(int64(e.State.Colour)).str(",").int(exp).str(",").hex(e.Hash[:]).str(")")
-			if err := w.row(row.b); err != nil {
+			if err := w.values(e.Key[:], int64(e.Seq), int64(e.State.Colour), exp, e.Hash[:]); err != nil {
 				return codes.Applied{}, err
 			}
 		}
 	}
 	w.begin("INSERT INTO "+s.t.requests+" (`key`, request_id) VALUES ", "")
-	for _, rk := range v.reqs {
-		row.reset()
-		row.str("(").hex(rk.key[:]).str(",").hexOrNull(rk.id).str(")")
-		if err := w.row(row.b); err != nil {
+	for i := range v.reqs {
+		if err := w.values(v.reqs[i].key[:], []byte(v.reqs[i].id)); err != nil {
 			return codes.Applied{}, err
 		}
 	}
+	w.end()
 	if s.beforeFeed != nil {
 		if err := w.send(); err != nil {
+			return codes.Applied{}, err
+		}
+		if err := w.wait(); err != nil {
 			return codes.Applied{}, err
 		}
 		s.beforeFeed()

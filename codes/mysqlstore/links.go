@@ -51,6 +51,7 @@ func (s *Store) Link(ctx context.Context, l codes.Link) error {
 		}
 		defer t.close()
 		w := s.newWriter(ctx, t)
+		defer w.wait()
 		var q script
 		q.str(beginTx).str("DELETE FROM ").str(s.t.links).str(" WHERE phone = ").hex(l.Phone[:]).str(" AND person = ").hex(l.Person[:]).
 			str(";INSERT INTO ").str(s.t.links).str(" (phone, person, role, since) VALUES ")
@@ -95,6 +96,7 @@ func (s *Store) Unlink(ctx context.Context, phone, person codes.Key) error {
 			return t.commit(ctx, 0, "ROLLBACK")
 		}
 		w := s.newWriter(ctx, t)
+		defer w.wait()
 		if err := s.writeFeed(w, "links", person[:], 16); err != nil {
 			return err
 		}
@@ -218,6 +220,7 @@ func (s *Store) linkAllOnce(ctx context.Context, links []codes.Link) (refused, e
 		}
 	}
 	w := s.newWriter(ctx, t)
+	defer w.wait()
 	var row script
 	for _, role := range []codes.Role{codes.RoleProxy, codes.RoleOwner} {
 		for _, l := range final {

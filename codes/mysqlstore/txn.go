@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -80,6 +81,9 @@ func (s *Store) takeConn(ctx context.Context) (*tx, error) {
 // exec sends sql (one or more statements) in one round trip, bounded by
 // QueryTimeout per 100 000 rows it carries.
 func (t *tx) exec(ctx context.Context, rows int, sql string) error {
+	if len(sql) > t.s.maxPacket+64<<10 {
+		return fmt.Errorf("mysqlstore: a round trip of %d bytes, over max_allowed_packet: %w", len(sql), errOversize)
+	}
 	t.open = true
 	c, cancel := t.s.boundRows(ctx, rows)
 	defer cancel()
@@ -102,6 +106,9 @@ func (t *tx) commit(ctx context.Context, rows int, sql string) error {
 // INSERT, COMMIT) may stand anywhere; an error of any statement is
 // returned, and the statements after it did not run.
 func (t *tx) query(ctx context.Context, rows int, sql string, sets ...func(*sql.Rows) error) error {
+	if len(sql) > t.s.maxPacket+64<<10 {
+		return fmt.Errorf("mysqlstore: a round trip of %d bytes, over max_allowed_packet: %w", len(sql), errOversize)
+	}
 	t.open = true
 	c, cancel := t.s.boundRows(ctx, rows)
 	defer cancel()
@@ -156,11 +163,20 @@ func (t *tx) close() {
 	_ = t.conn.Close()
 }
 
+// errOversize: a bug, a round trip the store built too long.
+var errOversize = errors.New("statement too long")
+
 // writer builds a transaction's writes into round trips of at most
 // Store.maxPacket bytes, each holding whole statements of at most
-// Store.maxStmt bytes, and sends a round trip when the next would not
-// fit. A multi-row statement is begun with its prefix and suffix, its
-// rows added one by one, and cut in several when it grows too long.
+// Store.maxStmt bytes. A multi-row statement is begun with its prefix and
+// suffix, its rows added one by one, and cut in several when it grows too
+// long.
+//
+// A full round trip goes to a sender goroutine, which runs it on the
+// transaction's connection while the caller builds the next one, so a
+// bulk Apply computes entries and encodes rows while the server inserts
+// the previous ones. The caller touches the connection again only after
+// wait, which stops the sender; commit sends the last round trip itself.
 type writer struct {
 	s   *Store
 	t   *tx
@@ -172,6 +188,18 @@ type writer struct {
 	prefix, suffix string
 	stmtStart      int // offset in q.b of the statement being built
 	stmtRows       int // its rows; 0: none begun
+
+	scratch script // a row being rendered
+
+	trips chan roundTrip // to the sender; nil until the first send
+	free  chan []byte    // buffers the sender is done with
+	done  chan error     // the sender's outcome, once it stops
+	err   error          // the sender's error, once known
+}
+
+type roundTrip struct {
+	sql  []byte
+	rows int
 }
 
 func (s *Store) newWriter(ctx context.Context, t *tx) *writer {
@@ -187,7 +215,8 @@ func (w *writer) begin(prefix, suffix string) {
 
 // row adds one row (its text, as "(...)") to the statement begun.
 func (w *writer) row(r []byte) error {
-	if w.stmtRows > 0 && len(w.q.b)-w.stmtStart+1+len(r)+len(w.suffix) > w.s.maxStmt {
+	if w.stmtRows > 0 && (len(w.q.b)-w.stmtStart+1+len(r)+len(w.suffix) > w.s.maxStmt ||
+		len(w.q.b)+1+len(r)+len(w.suffix)+1 > w.s.maxPacket) {
 		w.end()
 	}
 	if w.stmtRows == 0 {
@@ -218,6 +247,35 @@ func (w *writer) end() {
 	}
 }
 
+// values adds a row of values to the statement begun: []byte as a
+// hexadecimal literal, int64 in decimal, nil as NULL.
+func (w *writer) values(vals ...any) error {
+	w.scratch.reset()
+	renderRow(&w.scratch, vals)
+	return w.row(w.scratch.b)
+}
+
+// renderRow writes a row of values as text.
+func renderRow(q *script, vals []any) {
+	q.str("(")
+	for i, v := range vals {
+		if i > 0 {
+			q.str(",")
+		}
+		switch v := v.(type) {
+		case nil:
+			q.str("NULL")
+		case []byte:
+			q.hex(v)
+		case int64:
+			q.int(v)
+		default:
+			panic(fmt.Sprintf("mysqlstore: value of type %T", v))
+		}
+	}
+	q.str(")")
+}
+
 // stmt adds a whole statement.
 func (w *writer) stmt(sql string) error {
 	w.end()
@@ -230,24 +288,82 @@ func (w *writer) stmt(sql string) error {
 	return nil
 }
 
-// send sends the round trip built so far.
+// send hands the round trip built so far to the sender, and takes a
+// buffer for the next. It returns the sender's error, if it has failed.
 func (w *writer) send() error {
 	w.end()
+	if w.err != nil {
+		return w.err
+	}
 	if len(w.q.b) == 0 {
 		return nil
 	}
-	err := w.t.exec(w.ctx, w.rows, w.q.String())
-	w.q.reset()
+	if err := w.hand(roundTrip{sql: w.q.b, rows: w.rows}); err != nil {
+		return err
+	}
+	select {
+	case b := <-w.free:
+		w.q.b = b[:0]
+	default:
+		w.q.b = make([]byte, 0, cap(w.q.b))
+	}
 	w.rows = 0
-	return err
+	return nil
 }
 
-// commit adds COMMIT and sends the last round trip.
+// hand gives rt to the sender, starting it if need be.
+func (w *writer) hand(rt roundTrip) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.trips == nil {
+		w.trips, w.free, w.done = make(chan roundTrip), make(chan []byte, 2), make(chan error, 1)
+		go w.sender()
+	}
+	select {
+	case w.trips <- rt:
+		return nil
+	case err := <-w.done:
+		w.err, w.trips = err, nil
+		return err
+	}
+}
+
+func (w *writer) sender() {
+	for rt := range w.trips {
+		if err := w.t.exec(w.ctx, rt.rows, string(rt.sql)); err != nil {
+			w.done <- err
+			return
+		}
+		w.free <- rt.sql
+	}
+	w.done <- nil
+}
+
+// wait stops the sender, once every round trip handed to it has run or
+// one has failed, and returns its error. The caller may use the
+// connection after it.
+func (w *writer) wait() error {
+	if w.trips != nil {
+		close(w.trips)
+		w.trips = nil
+		if err := <-w.done; err != nil && w.err == nil {
+			w.err = err
+		}
+	}
+	return w.err
+}
+
+// commit adds COMMIT and sends the last round trip, once the sender has
+// sent the others.
 func (w *writer) commit() error {
 	if err := w.stmt("COMMIT"); err != nil {
 		return err
 	}
 	w.end()
+	if err := w.wait(); err != nil {
+		return err
+	}
 	err := w.t.commit(w.ctx, w.rows, w.q.String())
 	w.q.reset()
 	w.rows = 0
