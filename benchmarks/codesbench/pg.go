@@ -60,16 +60,16 @@ func PostgresWorkloads(s bench.Scale, dsn string) []bench.Workload {
 				sz.people),
 			Subjects: []bench.Subject{
 				{Name: "pgstore", Role: bench.Primary, Parallel: true, Setup: func(ctx context.Context) (bench.Runner, error) {
-					return newStoreLookup(ctx, sz.people, "pg", dsn, sizedConfig)
+					return newStoreLookup(ctx, sz.people, pgOpener(dsn), sizedConfig)
 				}},
 				{Name: "boltstore", Role: bench.Baseline, Parallel: true, Setup: func(ctx context.Context) (bench.Runner, error) {
-					return newStoreLookup(ctx, sz.people, "bolt", dsn, sizedConfig)
+					return newStoreLookup(ctx, sz.people, openBolt, sizedConfig)
 				}},
 				{Name: "pgstore-small", Role: bench.Primary, Parallel: true, Setup: func(ctx context.Context) (bench.Runner, error) {
-					return newStoreLookup(ctx, sz.people, "pg", dsn, smallConfig)
+					return newStoreLookup(ctx, sz.people, pgOpener(dsn), smallConfig)
 				}},
 				{Name: "boltstore-small", Role: bench.Peer, Parallel: true, Setup: func(ctx context.Context) (bench.Runner, error) {
-					return newStoreLookup(ctx, sz.people, "bolt", dsn, smallConfig)
+					return newStoreLookup(ctx, sz.people, openBolt, smallConfig)
 				}},
 			},
 		},
@@ -158,7 +158,39 @@ type storeLookup struct {
 	cleanup []func() error
 }
 
-func newStoreLookup(ctx context.Context, n int, kind, dsn string, cfg codes.Config) (_ *storeLookup, err error) {
+// storeOpener opens a fresh, empty store for one subject and returns it
+// with what closes it and removes its data.
+type storeOpener func(ctx context.Context) (codes.Store, func() error, error)
+
+// pgOpener opens pgstores, each in a schema of its own.
+func pgOpener(dsn string) storeOpener {
+	return func(ctx context.Context) (codes.Store, func() error, error) {
+		sch, err := newPGSchema(dsn)
+		if err != nil {
+			return nil, nil, err
+		}
+		ps, err := sch.open(ctx)
+		if err != nil {
+			return nil, nil, errors.Join(err, sch.drop())
+		}
+		return ps, func() error { ps.Close(); return sch.drop() }, nil
+	}
+}
+
+// openBolt opens a boltstore in a temporary directory.
+func openBolt(context.Context) (codes.Store, func() error, error) {
+	dir, err := os.MkdirTemp("", "codesbench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	bs, err := boltstore.Open(filepath.Join(dir, "codes.db"), boltstore.DefaultConfig())
+	if err != nil {
+		return nil, nil, errors.Join(err, os.RemoveAll(dir))
+	}
+	return bs, func() error { return errors.Join(bs.Close(), os.RemoveAll(dir)) }, nil
+}
+
+func newStoreLookup(ctx context.Context, n int, open storeOpener, cfg codes.Config) (_ *storeLookup, err error) {
 	keys, want, changes, err := lookupPopulation(n)
 	if err != nil {
 		return nil, err
@@ -169,34 +201,11 @@ func newStoreLookup(ctx context.Context, n int, kind, dsn string, cfg codes.Conf
 			_ = r.Close()
 		}
 	}()
-	var store codes.Store
-	switch kind {
-	case "pg":
-		sch, err := newPGSchema(dsn)
-		if err != nil {
-			return nil, err
-		}
-		ps, err := sch.open(ctx)
-		if err != nil {
-			return nil, err
-		}
-		r.cleanup = append(r.cleanup, func() error { ps.Close(); return sch.drop() })
-		store = ps
-	case "bolt":
-		dir, err := os.MkdirTemp("", "codesbench-")
-		if err != nil {
-			return nil, err
-		}
-		r.cleanup = append(r.cleanup, func() error { return os.RemoveAll(dir) })
-		bs, err := boltstore.Open(filepath.Join(dir, "codes.db"), boltstore.DefaultConfig())
-		if err != nil {
-			return nil, err
-		}
-		r.cleanup = append(r.cleanup, bs.Close)
-		store = bs
-	default:
-		return nil, errors.New("codesbench: unknown store kind")
+	store, closeStore, err := open(ctx)
+	if err != nil {
+		return nil, err
 	}
+	r.cleanup = append(r.cleanup, closeStore)
 	// Every person's decision, as a seeding evaluation sends them: the
 	// green ones append nothing.
 	a, err := store.Apply(ctx, changes)
@@ -300,20 +309,16 @@ func newPGApply(ctx context.Context, dsn string, n int, kind pgApplyKind) (_ *pg
 	if err != nil {
 		return nil, err
 	}
-	r := &pgApply{kind: kind, schema: sch, changes: make([]codes.Change, n)}
+	r := &pgApply{kind: kind, schema: sch, changes: redChanges(n)}
 	defer func() {
 		if err != nil {
 			_ = r.Close()
 		}
 	}()
-	for i := range r.changes {
-		r.changes[i] = codes.Change{Key: benchKey(uint64(i)), State: codes.State{Colour: codes.Red, Reason: "close contact",
-			Cause: codes.Cause{RuleID: "contact-close", RuleVersion: "2022.06.1"}, Since: t0}}
-	}
 	if kind == applyCopy || kind == applyCopyKeyed {
 		r.rows = make([][]any, n)
 		for i := range r.changes {
-			e, _ := codes.Advance(codes.Entry{}, false, r.changes[i])
+			e := firstEntry(r.changes[i])
 			r.rows[i] = []any{e.Key[:], int64(e.Seq), codes.AppendEntry(nil, &e)}
 		}
 		pk := ""
@@ -343,6 +348,48 @@ func newPGApply(ctx context.Context, dsn string, n int, kind pgApplyKind) (_ *pg
 	}
 	r.first = uint64(n)
 	return r, nil
+}
+
+// redChanges returns n rule decisions turning keys 0..n-1 red: the batch
+// of the bulk-apply workloads.
+func redChanges(n int) []codes.Change {
+	changes := make([]codes.Change, n)
+	for i := range changes {
+		changes[i] = codes.Change{Key: benchKey(uint64(i)), State: codes.State{Colour: codes.Red, Reason: "close contact",
+			Cause: codes.Cause{RuleID: "contact-close", RuleVersion: "2022.06.1"}, Since: t0}}
+	}
+	return changes
+}
+
+// firstEntry is the history entry a change appends to a new key: the
+// floors' rows.
+func firstEntry(ch codes.Change) codes.Entry {
+	e, _ := codes.Advance(codes.Entry{}, false, ch)
+	return e
+}
+
+// nextNewKeys gives changes the keys first.. (never used before).
+func nextNewKeys(changes []codes.Change, first uint64) {
+	for i := range changes {
+		changes[i].Key = benchKey(first + uint64(i))
+	}
+}
+
+// checkApplied checks that an Apply of changes changed every key, and
+// reads key changes[gen%len] back: its head is the entry just written.
+func checkApplied(ctx context.Context, s codes.Store, changes []codes.Change, a codes.Applied, gen int, want codes.Colour, wantSeq uint64) error {
+	nc := len(changes)
+	if a.Changed != nc || a.Unchanged != 0 {
+		return wrong("%d changed and %d unchanged, want %d and 0", a.Changed, a.Unchanged, nc)
+	}
+	e, ok, err := s.Get(ctx, changes[gen%nc].Key)
+	if err != nil {
+		return err
+	}
+	if !ok || e.State.Colour != want || e.Seq != wantSeq {
+		return wrong("key read back: found %v, %v at seq %d, want %v at seq %d", ok, e.State.Colour, e.Seq, want, wantSeq)
+	}
+	return nil
 }
 
 func (r *pgApply) table() pgx.Identifier { return pgx.Identifier{r.schema.name, "copy_floor"} }
@@ -398,9 +445,7 @@ func (r *pgApply) batch(ctx context.Context) error {
 	want := codes.Red
 	switch r.kind {
 	case applyNewKeys:
-		for i := range r.changes {
-			r.changes[i].Key = benchKey(r.first + uint64(i))
-		}
+		nextNewKeys(r.changes, r.first)
 		r.first += uint64(nc)
 	case applyExisting:
 		// Setup made every key red (seq 0); batch g turns them yellow
@@ -418,19 +463,7 @@ func (r *pgApply) batch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if a.Changed != nc || a.Unchanged != 0 {
-		return wrong("%d changed and %d unchanged, want %d and 0", a.Changed, a.Unchanged, nc)
-	}
-	// One key read back: its head is the entry just written.
-	k := r.changes[r.gen%nc].Key
-	e, ok, err := r.store.Get(ctx, k)
-	if err != nil {
-		return err
-	}
-	if !ok || e.State.Colour != want || e.Seq != wantSeq {
-		return wrong("key read back: found %v, %v at seq %d, want %v at seq %d", ok, e.State.Colour, e.Seq, want, wantSeq)
-	}
-	return nil
+	return checkApplied(ctx, r.store, r.changes, a, r.gen, want, wantSeq)
 }
 
 func (r *pgApply) Metrics() []bench.Metric {
