@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/benchmarks/bench"
+	"github.com/healthcode-sdk/healthcode/benchmarks/internal/benchdb"
 	"github.com/healthcode-sdk/healthcode/benchmarks/loadgen"
 	"github.com/jackc/pgx/v5"
 )
@@ -40,47 +41,77 @@ func PostgresWorkloads(s bench.Scale, dsn string) []bench.Workload {
 	cfg := ConfigFor(s)
 	bins := &binaries{}
 	return []bench.Workload{
-		{
-			Name: "server/cluster", Unit: "run",
-			Doc: fmt.Sprintf("Two healthcoded nodes over one PostgreSQL database, sharing -keys, for %v: open-loop lookups at %d/s in all (half to each node), and a transcode on node a every %v (a green person each, red and yellow by turns) after whose acknowledgement node b is polled every %v until it serves the new colour: propagation = a's answer to b's first answer with the new colour; not within %v is a failure. Every lookup's colour checked. Caches warmed first. Baseline: the same nodes and lookups without the transcodes, for the lookups' latency. CPU shares as in server/nodes.",
-				cfg.Cluster, clusterRate, transcodeEvery, pollEvery, propagateLimit),
-			Subjects: []bench.Subject{
-				{Name: "healthcoded-x2-pg", Role: bench.Primary, Setup: func(ctx context.Context) (bench.Runner, error) {
-					return newClusterRunner(ctx, bins, cfg, dsn, true)
-				}},
-				{Name: "no-transcodes", Role: bench.Baseline, Setup: func(ctx context.Context) (bench.Runner, error) {
-					return newClusterRunner(ctx, bins, cfg, dsn, false)
-				}},
-			},
-		},
+		clusterWorkload("server/cluster", postgresServer, bins, cfg, dsn),
 		{
 			Name: "server/nodes", Unit: "lookup",
 			Doc: fmt.Sprintf("Closed-loop POST /v1/code (%d workers in all, split over the nodes; every colour checked) against one healthcoded over PostgreSQL, two over the same database (their sum), and one over its embedded bbolt file; caches warmed first. CPU shares are of the machine's CPU time over the timed run (wall x %d CPUs): every postgres process, the healthcoded processes, this generator, and the rest of the machine's busy time (other processes).",
 				cfg.Workers, runtime.NumCPU()),
 			Subjects: []bench.Subject{
 				{Name: "healthcoded-x2-pg", Role: bench.Primary, Setup: func(ctx context.Context) (bench.Runner, error) {
-					return newNodes(ctx, bins, cfg, dsn, 2)
+					return newNodes(ctx, bins, cfg, postgresServer, dsn, 2)
 				}},
 				{Name: "healthcoded-x1-pg", Role: bench.Baseline, Setup: func(ctx context.Context) (bench.Runner, error) {
-					return newNodes(ctx, bins, cfg, dsn, 1)
+					return newNodes(ctx, bins, cfg, postgresServer, dsn, 1)
 				}},
 				{Name: "healthcoded-x1-bbolt", Role: bench.Baseline, Setup: func(ctx context.Context) (bench.Runner, error) {
-					return newNodes(ctx, bins, cfg, "", 1)
+					return newNodes(ctx, bins, cfg, postgresServer, "", 1)
 				}},
 			},
 		},
 	}
 }
 
-// ----- a database of one's own -----
-
-type database struct {
-	admin, url, name string
+// MySQLWorkloads returns the cluster scenario of healthcoded over a
+// MySQL-wire server (MySQL, MariaDB) at scale s, against the server dsn
+// names (go-sql-driver form, with or without mysql://): each subject
+// creates a database of its own there and drops it when it closes. The
+// workloads can be listed with an empty dsn; their Setup then fails.
+func MySQLWorkloads(s bench.Scale, dsn string) []bench.Workload {
+	return []bench.Workload{clusterWorkload("server/cluster-mysql", mysqlServer, &binaries{}, ConfigFor(s), dsn)}
 }
 
-// createDatabase creates a fresh database on the server dsn names and
-// returns it; drop removes it.
-func createDatabase(ctx context.Context, dsn string) (*database, error) {
+// clusterWorkload is the server/cluster scenario over the server kind k.
+func clusterWorkload(name string, k *dbServer, bins *binaries, cfg Config, dsn string) bench.Workload {
+	return bench.Workload{
+		Name: name, Unit: "run",
+		Doc: fmt.Sprintf("Two healthcoded nodes over one %s database, sharing -keys, for %v: open-loop lookups at %d/s in all (half to each node), and a transcode on node a every %v (a green person each, red and yellow by turns) after whose acknowledgement node b is polled every %v until it serves the new colour: propagation = a's answer to b's first answer with the new colour; not within %v is a failure. Every lookup's colour checked. Caches warmed first. Baseline: the same nodes and lookups without the transcodes, for the lookups' latency. CPU shares as in server/nodes (cpu-%s: the database server's processes).",
+			k.what, cfg.Cluster, clusterRate, transcodeEvery, pollEvery, propagateLimit, k.label),
+		Subjects: []bench.Subject{
+			{Name: "healthcoded-x2-" + k.short, Role: bench.Primary, Setup: func(ctx context.Context) (bench.Runner, error) {
+				return newClusterRunner(ctx, bins, cfg, k, dsn, true)
+			}},
+			{Name: "no-transcodes", Role: bench.Baseline, Setup: func(ctx context.Context) (bench.Runner, error) {
+				return newClusterRunner(ctx, bins, cfg, k, dsn, false)
+			}},
+		},
+	}
+}
+
+// ----- a database of one's own -----
+
+// dbServer is a kind of database server the nodes can share.
+type dbServer struct {
+	what   string   // in docs and errors
+	short  string   // in subject names
+	label  string   // in the CPU share's name, cpu-<label>
+	comms  []string // its processes' names, for the CPU share
+	create func(ctx context.Context, dsn string) (*database, error)
+}
+
+var (
+	postgresServer = &dbServer{what: "PostgreSQL", short: "pg", label: "postgres", comms: []string{"postgres"}, create: createPostgres}
+	mysqlServer    = &dbServer{what: "MySQL-wire (MariaDB, MySQL)", short: "mysql", label: "mysql", comms: []string{"mariadbd", "mysqld"}, create: createMySQL}
+)
+
+// database is a fresh database; drop removes it.
+type database struct {
+	url  string // healthcoded's -store
+	drop func() error
+}
+
+// createPostgres creates a fresh database on the PostgreSQL server dsn
+// names.
+func createPostgres(ctx context.Context, dsn string) (*database, error) {
 	if dsn == "" {
 		return nil, errors.New("serverbench: no PostgreSQL: set HEALTHCODE_TEST_POSTGRES or hcbench -postgres")
 	}
@@ -90,32 +121,37 @@ func createDatabase(ctx context.Context, dsn string) (*database, error) {
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	d := &database{admin: dsn, name: "hcb_" + hex.EncodeToString(b[:])}
-	if err := d.exec(ctx, "CREATE DATABASE "+d.name); err != nil {
-		return nil, fmt.Errorf("serverbench: create database: %w", err)
-	}
-	u.Path = "/" + d.name
-	d.url = u.String()
-	return d, nil
-}
-
-func (d *database) exec(ctx context.Context, sql string) error {
-	conn, err := pgx.Connect(ctx, d.admin)
-	if err != nil {
+	name := "hcb_" + hex.EncodeToString(b[:])
+	exec := func(ctx context.Context, sql string) error {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, sql)
 		return err
 	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, sql)
-	return err
+	if err := exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return nil, fmt.Errorf("serverbench: create database: %w", err)
+	}
+	u.Path = "/" + name
+	return &database{url: u.String(), drop: func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			return fmt.Errorf("serverbench: drop database %s: %w", name, err)
+		}
+		return nil
+	}}, nil
 }
 
-func (d *database) drop() error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := d.exec(ctx, "DROP DATABASE IF EXISTS "+d.name+" WITH (FORCE)"); err != nil {
-		return fmt.Errorf("serverbench: drop database %s: %w", d.name, err)
+// createMySQL creates a fresh database on the MySQL-wire server dsn names.
+func createMySQL(ctx context.Context, dsn string) (*database, error) {
+	d, err := benchdb.CreateMySQL(ctx, dsn)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	return &database{url: "mysql://" + d.DSN(), drop: d.Drop}, nil
 }
 
 // ----- nodes -----
@@ -124,12 +160,13 @@ func (d *database) drop() error {
 // directory (n = 1 and dsn "" is one node over its bbolt file).
 type cluster struct {
 	nodes []*target
+	kind  *dbServer
 	db    *database
 	keys  string
 }
 
-func startCluster(ctx context.Context, bins *binaries, cfg Config, dsn string, n int) (c *cluster, err error) {
-	c = &cluster{}
+func startCluster(ctx context.Context, bins *binaries, cfg Config, k *dbServer, dsn string, n int) (c *cluster, err error) {
+	c = &cluster{kind: k}
 	defer func() {
 		if err != nil {
 			_ = c.Close()
@@ -137,7 +174,7 @@ func startCluster(ctx context.Context, bins *binaries, cfg Config, dsn string, n
 	}()
 	var extra []string
 	if dsn != "" {
-		if c.db, err = createDatabase(ctx, dsn); err != nil {
+		if c.db, err = k.create(ctx, dsn); err != nil {
 			return nil, err
 		}
 		if c.keys, err = os.MkdirTemp("", "serverbench-keys-"); err != nil {
@@ -207,13 +244,13 @@ type clusterRunner struct {
 	metrics   []bench.Metric
 }
 
-func newClusterRunner(ctx context.Context, bins *binaries, cfg Config, dsn string, transcode bool) (*clusterRunner, error) {
-	c, err := startCluster(ctx, bins, cfg, dsn, 2)
+func newClusterRunner(ctx context.Context, bins *binaries, cfg Config, k *dbServer, dsn string, transcode bool) (*clusterRunner, error) {
+	c, err := startCluster(ctx, bins, cfg, k, dsn, 2)
 	if err != nil {
 		return nil, err
 	}
 	// Warm caches, as in server/nodes: cold, the first pass over the
-	// population reads every non-green person from PostgreSQL, and those
+	// population reads every non-green person from the database, and those
 	// reads (slow while the disk is busy) set the lookups' p99.
 	if err := c.warm(ctx, rampConns); err != nil {
 		_ = c.Close()
@@ -243,7 +280,7 @@ type propagation struct {
 func (r *clusterRunner) once(ctx context.Context) error {
 	a, b := r.nodes[0], r.nodes[1]
 	d := r.cfg.Cluster
-	before := sampleCPU(r.pids())
+	before := r.sampleCPU()
 	var wg sync.WaitGroup
 	lookups := make([]loadgen.Result, len(r.nodes))
 	lookupErrs := make([]error, len(r.nodes))
@@ -293,7 +330,7 @@ func (r *clusterRunner) once(ctx context.Context) error {
 	tick.Stop()
 	pw.Wait()
 	wg.Wait()
-	cpu := sampleCPU(r.pids()).shares(before)
+	cpu := r.sampleCPU().shares(before)
 	if err := errors.Join(lookupErrs...); err != nil {
 		return err
 	}
@@ -427,8 +464,8 @@ type nodesRunner struct {
 	metrics []bench.Metric
 }
 
-func newNodes(ctx context.Context, bins *binaries, cfg Config, dsn string, n int) (bench.Runner, error) {
-	c, err := startCluster(ctx, bins, cfg, dsn, n)
+func newNodes(ctx context.Context, bins *binaries, cfg Config, k *dbServer, dsn string, n int) (bench.Runner, error) {
+	c, err := startCluster(ctx, bins, cfg, k, dsn, n)
 	if err != nil {
 		return nil, err
 	}
@@ -444,8 +481,7 @@ func (r *nodesRunner) Metrics() []bench.Metric { return r.metrics }
 // Run sends n lookups, split over the nodes, each node's share by its own
 // closed loop of Workers/len(nodes) connections, all at once.
 func (r *nodesRunner) Run(ctx context.Context, n int) error {
-	pids := r.pids()
-	before := sampleCPU(pids)
+	before := r.sampleCPU()
 	results := make([]loadgen.Result, len(r.nodes))
 	errs := make([]error, len(r.nodes))
 	var wg sync.WaitGroup
@@ -465,7 +501,7 @@ func (r *nodesRunner) Run(ctx context.Context, n int) error {
 		})
 	}
 	wg.Wait()
-	after := sampleCPU(pids)
+	after := r.sampleCPU()
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -482,18 +518,26 @@ func (r *nodesRunner) Run(ctx context.Context, n int) error {
 // every Linux the benchmarks run on (getconf CLK_TCK).
 const clockTicks = 100
 
-// cpuSample is the CPU time used so far by every postgres process (by
-// pid), by the given healthcoded processes and by this process.
+// cpuSample is the CPU time used so far by every process of the database
+// server (by pid), by the given healthcoded processes and by this process.
 type cpuSample struct {
-	at       time.Time
-	postgres map[int]time.Duration
-	servers  time.Duration
-	self     time.Duration
-	busy     time.Duration // the machine's, all CPUs: what others ran shows as busy but none of the above
+	at      time.Time
+	label   string // the database's, for cpu-<label>
+	db      map[int]time.Duration
+	servers time.Duration
+	self    time.Duration
+	busy    time.Duration // the machine's, all CPUs: what others ran shows as busy but none of the above
 }
 
-func sampleCPU(servers []int) cpuSample {
-	s := cpuSample{at: time.Now(), postgres: map[int]time.Duration{}}
+// sampleCPU samples the nodes' and their database server's CPU time.
+func (c *cluster) sampleCPU() cpuSample {
+	return sampleCPU(c.pids(), c.kind.label, c.kind.comms)
+}
+
+// sampleCPU samples the servers' CPU time, and that of every process
+// named one of dbComms (the database server's, labelled label).
+func sampleCPU(servers []int, label string, dbComms []string) cpuSample {
+	s := cpuSample{at: time.Now(), label: label, db: map[int]time.Duration{}}
 	for _, pid := range servers {
 		s.servers += procCPU(pid)
 	}
@@ -506,31 +550,32 @@ func sampleCPU(servers []int) cpuSample {
 			continue
 		}
 		comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
-		if err != nil || strings.TrimSpace(string(comm)) != "postgres" {
+		if err != nil || !slices.Contains(dbComms, strings.TrimSpace(string(comm))) {
 			continue
 		}
-		s.postgres[pid] = procCPU(pid)
+		s.db[pid] = procCPU(pid)
 	}
 	return s
 }
 
 // shares returns each party's share of the machine's CPU time from
-// before to s, in percent. A postgres process started since before counts
+// before to s, in percent. A database process started since before counts
 // whole; one that ended meanwhile is lost (connections are pooled, so
-// backends live as long as the nodes).
+// PostgreSQL's backends live as long as the nodes; MySQL's server is one
+// process).
 func (s cpuSample) shares(before cpuSample) []bench.Metric {
 	avail := s.at.Sub(before.at).Seconds() * float64(runtime.NumCPU())
-	var pg time.Duration
-	for pid, t := range s.postgres {
-		pg += t - before.postgres[pid]
+	var db time.Duration
+	for pid, t := range s.db {
+		db += t - before.db[pid]
 	}
 	pct := func(d time.Duration) float64 { return 100 * d.Seconds() / avail }
 	hc, self := s.servers-before.servers, s.self-before.self
 	return []bench.Metric{
-		{Name: "cpu-postgres", Value: pct(pg), Unit: "%"},
+		{Name: "cpu-" + s.label, Value: pct(db), Unit: "%"},
 		{Name: "cpu-healthcoded", Value: pct(hc), Unit: "%"},
 		{Name: "cpu-generator", Value: pct(self), Unit: "%"},
-		{Name: "cpu-other", Value: max(0, pct(s.busy-before.busy-pg-hc-self)), Unit: "%"},
+		{Name: "cpu-other", Value: max(0, pct(s.busy-before.busy-db-hc-self)), Unit: "%"},
 	}
 }
 
