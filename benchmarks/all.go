@@ -41,3 +41,16 @@ func Postgres(s bench.Scale, dsn string) []bench.Workload {
 	ws = append(ws, serverbench.PostgresWorkloads(s, dsn)...)
 	return ws
 }
+
+// MySQL returns the workloads that need a MySQL-wire server (MySQL,
+// MariaDB), at scale s, against the server dsn names (go-sql-driver form
+// user@tcp(host:port)/db, with or without mysql://): the codes workloads
+// over codes/mysqlstore and the healthcoded cluster, each subject in a
+// database of its own (so dsn's user must be allowed to create
+// databases). With an empty dsn they can be listed but not run.
+func MySQL(s bench.Scale, dsn string) []bench.Workload {
+	var ws []bench.Workload
+	ws = append(ws, codesbench.MySQLWorkloads(s, dsn)...)
+	ws = append(ws, serverbench.MySQLWorkloads(s, dsn)...)
+	return ws
+}

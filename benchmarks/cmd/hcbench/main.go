@@ -6,8 +6,10 @@
 //	go run ./benchmarks/cmd/hcbench -scale full -run codes/ -o benchmarks/REPORT.md
 //
 // Workloads over PostgreSQL (codes/*-pg, server/cluster, server/nodes) run
-// against the server that -postgres or $HEALTHCODE_TEST_POSTGRES names;
-// without one they are left out with a note.
+// against the server that -postgres or $HEALTHCODE_TEST_POSTGRES names,
+// those over a MySQL-wire server (codes/*-mysql, server/cluster-mysql)
+// against the one -mysql or $HEALTHCODE_TEST_MYSQL names; without one they
+// are left out with a note.
 package main
 
 import (
@@ -49,6 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		asJSON  = fs.Bool("json", false, "print JSON instead of markdown")
 		list    = fs.Bool("list", false, "list workloads and subjects, run nothing")
 		cpuProf = fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
+		myDSN   = fs.String("mysql", os.Getenv("HEALTHCODE_TEST_MYSQL"), "DSN (user@tcp(host:port)/db, with or without mysql://) of a MySQL or MariaDB server the MySQL workloads may create databases on (default $HEALTHCODE_TEST_MYSQL); empty leaves them out")
 		pgDSN   = fs.String("postgres", os.Getenv("HEALTHCODE_TEST_POSTGRES"), "postgres:// URL of a database the PostgreSQL workloads may create schemas and databases from (default $HEALTHCODE_TEST_POSTGRES); empty leaves them out")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -67,26 +70,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		opts.Filter = re
 	}
 	ws := benchmarks.All(sc)
-	pg := benchmarks.Postgres(sc, *pgDSN)
-	var leftOut []string
-	if *pgDSN != "" {
-		ws = append(ws, pg...)
-	} else {
-		for _, w := range pg {
+	notes := 0 // workloads left out, with a note
+	// Workloads whose server is not named are listed, not run.
+	var listOnly []bench.Workload
+	for _, db := range []struct {
+		dsn, what string
+		ws        []bench.Workload
+	}{
+		{*pgDSN, "PostgreSQL (-postgres or $HEALTHCODE_TEST_POSTGRES)", benchmarks.Postgres(sc, *pgDSN)},
+		{*myDSN, "MySQL (-mysql or $HEALTHCODE_TEST_MYSQL)", benchmarks.MySQL(sc, *myDSN)},
+	} {
+		if db.dsn != "" {
+			ws = append(ws, db.ws...)
+			continue
+		}
+		listOnly = append(listOnly, db.ws...)
+		var leftOut []string
+		for _, w := range db.ws {
 			if opts.Filter == nil || opts.Filter.MatchString(w.Name) {
 				leftOut = append(leftOut, w.Name)
 			}
 		}
-	}
-	if len(leftOut) > 0 {
-		fmt.Fprintf(stderr, "hcbench: no PostgreSQL (-postgres or $HEALTHCODE_TEST_POSTGRES): leaving out %s\n", strings.Join(leftOut, ", "))
+		if len(leftOut) > 0 {
+			fmt.Fprintf(stderr, "hcbench: no %s: leaving out %s\n", db.what, strings.Join(leftOut, ", "))
+			notes++
+		}
 	}
 	if *list {
-		listed := ws
-		if *pgDSN == "" {
-			listed = append(slices.Clone(ws), pg...) // listed, not run
-		}
-		for _, w := range listed {
+		for _, w := range append(slices.Clone(ws), listOnly...) {
 			if opts.Filter != nil && !opts.Filter.MatchString(w.Name) {
 				continue
 			}
@@ -113,7 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if len(rep.Results) == 0 {
-		if len(leftOut) > 0 {
+		if notes > 0 {
 			return nil // the note said why
 		}
 		return errors.New("no workload matched -run")
