@@ -1,14 +1,12 @@
 package pgstore
 
 import (
-	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
-	"slices"
-	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/codes/internal/chain"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -57,142 +55,55 @@ func (s *Store) Apply(ctx context.Context, changes []codes.Change) (codes.Applie
 	return a, nil
 }
 
-type reqKey struct {
-	key codes.Key
-	id  string
-}
-
-// batch is a validated batch in key order.
+// batch is a validated batch in key order, with its keys and its
+// (key, RequestID) pairs as the statements' array parameters.
 type batch struct {
-	changes []codes.Change
-	order   []int    // indexes of changes by key, then by index
-	keys    [][]byte // distinct keys, in order
-	ridKeys [][]byte // distinct (key, RequestID) pairs of the batch
+	*chain.Batch
+	keys    [][]byte
+	ridKeys [][]byte
 	rids    []string
 }
 
 func newBatch(changes []codes.Change) *batch {
-	b := &batch{changes: changes, order: sortedOrder(changes)}
-	var seen map[reqKey]struct{}
-	for n, i := range b.order {
-		ch := &changes[i]
-		if n == 0 || ch.Key != changes[b.order[n-1]].Key {
-			b.keys = append(b.keys, ch.Key[:])
-		}
-		if ch.RequestID == "" {
-			continue
-		}
-		if seen == nil {
-			seen = map[reqKey]struct{}{}
-		}
-		rk := reqKey{ch.Key, ch.RequestID}
-		if _, ok := seen[rk]; !ok {
-			seen[rk] = struct{}{}
-			b.ridKeys = append(b.ridKeys, ch.Key[:])
-			b.rids = append(b.rids, ch.RequestID)
-		}
+	b := &batch{Batch: chain.NewBatch(changes)}
+	b.keys = make([][]byte, len(b.Keys))
+	for i := range b.Keys {
+		b.keys[i] = b.Keys[i][:]
+	}
+	for i := range b.RIDs {
+		b.ridKeys = append(b.ridKeys, b.RIDs[i].Key[:])
+		b.rids = append(b.rids, b.RIDs[i].ID)
 	}
 	return b
 }
 
-// sortKey is a key as two big-endian words (comparing them compares the
-// key's bytes, as PostgreSQL compares bytea) and the change's index.
-type sortKey struct {
-	hi, lo uint64
-	i      int
-}
-
-func compareSortKeys(a, b sortKey) int {
-	if c := cmp.Compare(a.hi, b.hi); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.lo, b.lo); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.i, b.i)
-}
-
-// sortedOrder returns the indexes of changes ordered by key, then by
-// index. Keys are HMAC outputs, uniform over their range: a stable
-// counting sort on their top 16 bits leaves buckets of a few changes
-// each (at a million changes), which a comparison sort then finishes.
-func sortedOrder(changes []codes.Change) []int {
-	ks := make([]sortKey, len(changes))
-	for i := range changes {
-		k := &changes[i].Key
-		ks[i] = sortKey{binary.BigEndian.Uint64(k[:8]), binary.BigEndian.Uint64(k[8:]), i}
-	}
-	order := make([]int, len(ks))
-	if len(ks) < 1<<12 {
-		slices.SortFunc(ks, compareSortKeys)
-		for i, k := range ks {
-			order[i] = k.i
-		}
-		return order
-	}
-	const bits = 16
-	var start [1<<bits + 1]int
-	for i := range ks {
-		start[ks[i].hi>>(64-bits)+1]++
-	}
-	for b := 1; b < len(start); b++ {
-		start[b] += start[b-1]
-	}
-	sorted := make([]sortKey, len(ks))
-	next := start
-	for _, k := range ks {
-		b := k.hi >> (64 - bits)
-		sorted[next[b]] = k
-		next[b]++
-	}
-	for b := range 1 << bits {
-		if run := sorted[start[b]:start[b+1]]; len(run) > 1 {
-			slices.SortFunc(run, compareSortKeys)
-		}
-	}
-	for i, k := range sorted {
-		order[i] = k.i
-	}
-	return order
-}
-
-// head is a locked row of heads: all codes.Advance reads of a key's last
-// entry (its Seq, Hash, Colour and Expires).
-type head struct {
-	key     codes.Key
-	seq     uint64
-	colour  codes.Colour
-	expires int64
-	hash    [32]byte
-}
-
 func (v *advancer) readHeads(rows pgx.Rows) error {
 	var err error
-	v.heads, err = readHeads(rows)
+	v.Heads, err = readHeads(rows)
 	return err
 }
 
 func (v *advancer) readDups(rows pgx.Rows) error {
-	v.dups = map[reqKey]struct{}{}
+	v.Dups = map[chain.ReqKey]struct{}{}
 	for rows.Next() {
 		var k []byte
 		var id string
 		if err := rows.Scan(&k, &id); err != nil {
 			return err
 		}
-		v.dups[reqKey{codes.Key(k), id}] = struct{}{}
+		v.Dups[chain.ReqKey{Key: codes.Key(k), ID: id}] = struct{}{}
 	}
 	return rows.Err()
 }
 
-func readHeads(rows pgx.Rows) ([]head, error) {
-	var out []head
+func readHeads(rows pgx.Rows) ([]chain.Head, error) {
+	var out []chain.Head
 	raw := false
 	for n := 0; rows.Next(); n++ {
 		if n == 0 {
 			raw = binaryFormat(rows)
 		}
-		var h head
+		var h chain.Head
 		var key, hash []byte
 		var seq, exp int64
 		var col int16
@@ -206,12 +117,12 @@ func readHeads(rows pgx.Rows) ([]head, error) {
 		} else if err := rows.Scan(&key, &seq, &col, &exp, &hash); err != nil {
 			return nil, err
 		}
-		if len(key) != len(h.key) || len(hash) != len(h.hash) || seq < 0 {
+		if len(key) != len(h.Key) || len(hash) != len(h.Hash) || seq < 0 {
 			return nil, fmt.Errorf("pgstore: heads: %w", codes.ErrCorrupt)
 		}
-		copy(h.key[:], key)
-		copy(h.hash[:], hash)
-		h.seq, h.colour, h.expires = uint64(seq), codes.Colour(col), exp
+		copy(h.Key[:], key)
+		copy(h.Hash[:], hash)
+		h.Seq, h.Colour, h.Expires = uint64(seq), codes.Colour(col), exp
 		out = append(out, h)
 	}
 	return out, rows.Err()
@@ -258,109 +169,24 @@ func (c *headCols) row(i int, vals []any) []any {
 	return append(vals[:0], c.keys[i], c.seqs[i], c.colours[i], c.expires[i], c.hashes[i])
 }
 
-// advancer walks a batch in key order from the locked heads, producing
-// one history row at a time (next) and collecting the new heads, the
-// RequestIDs of changes that appended nothing and the feed record.
+// advancer is one attempt's walk of the batch (chain.Walker) and the
+// heads it leaves to write, column by column.
 type advancer struct {
-	b     *batch
-	heads []head
-	dups  map[reqKey]struct{} // pairs the store holds
-	seen  map[reqKey]struct{} // pairs met in this batch
-
-	at      int        // next index into b.order
-	hi      int        // next head
-	key     *codes.Key // key of the current run
-	cur     codes.Entry
-	exists  bool // the key has an entry (committed or of this batch)
-	existed bool // the key had a committed head
-	changed bool // the batch appended to the key
-
-	// the history row next produced, valid until the next call
-	rowKey   []byte
-	rowSeq   int64
-	rowEntry []byte
-	rowRID   string
-
-	a                  codes.Applied
+	chain.Walker
 	newHeads, updHeads headCols
-	reqKeys            [][]byte
-	reqIDs             []string
-	feed               []byte // key + colour of each changed key
-	err                error
 }
 
-// next advances to the next history row; false at the end of the batch
-// or on an error (v.err).
-func (v *advancer) next() bool {
-	for v.at < len(v.b.order) && v.err == nil {
-		ch := &v.b.changes[v.b.order[v.at]]
-		if v.key == nil || *v.key != ch.Key {
-			v.flush()
-			v.start(&ch.Key)
-		}
-		v.at++
-		if ch.RequestID != "" {
-			rk := reqKey{ch.Key, ch.RequestID}
-			_, dup := v.dups[rk]
-			if _, again := v.seen[rk]; dup || again {
-				v.a.Duplicate++
-				continue
-			}
-			if v.seen == nil {
-				v.seen = map[reqKey]struct{}{}
-			}
-			v.seen[rk] = struct{}{}
-		}
-		next, changed := codes.Advance(v.cur, v.exists, *ch)
-		if !changed {
-			v.a.Unchanged++
-			if ch.RequestID != "" {
-				v.reqKeys = append(v.reqKeys, ch.Key[:])
-				v.reqIDs = append(v.reqIDs, ch.RequestID)
-			}
-			continue
-		}
-		v.a.Changed++
-		v.cur, v.exists, v.changed = next, true, true
-		v.rowEntry = codes.AppendEntry(v.rowEntry[:0], &next)
-		v.rowKey, v.rowSeq, v.rowRID = ch.Key[:], int64(next.Seq), ch.RequestID
-		return true
-	}
-	if v.err == nil && v.key != nil {
-		v.flush()
-		v.key = nil
-		if v.hi != len(v.heads) {
-			v.err = fmt.Errorf("pgstore: heads came back out of key order: %w", codes.ErrCorrupt)
+func newAdvancer(b *batch) *advancer {
+	v := &advancer{}
+	v.B, v.Prefix = b.Batch, "pgstore"
+	v.OnHead = func(key *codes.Key, last *codes.Entry, existed bool) {
+		if existed {
+			v.updHeads.add(key[:], last)
+		} else {
+			v.newHeads.add(key[:], last)
 		}
 	}
-	return false
-}
-
-func (v *advancer) start(k *codes.Key) {
-	v.key, v.changed = k, false
-	if v.hi < len(v.heads) && v.heads[v.hi].key == *k {
-		h := &v.heads[v.hi]
-		v.hi++
-		v.cur = codes.Entry{Key: *k, Seq: h.seq, Hash: h.hash, State: codes.State{Colour: h.colour}}
-		if h.expires != 0 {
-			v.cur.State.Expires = time.Unix(0, h.expires).UTC()
-		}
-		v.exists, v.existed = true, true
-		return
-	}
-	v.cur, v.exists, v.existed = codes.Entry{}, false, false
-}
-
-func (v *advancer) flush() {
-	if v.key == nil || !v.changed {
-		return
-	}
-	if v.existed {
-		v.updHeads.add(v.key[:], &v.cur)
-	} else {
-		v.newHeads.add(v.key[:], &v.cur)
-	}
-	v.feed = append(append(v.feed, v.key[:]...), byte(v.cur.State.Colour))
+	return v
 }
 
 func text(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }
@@ -374,8 +200,8 @@ func (s *Store) applyOnce(ctx context.Context, b *batch) (codes.Applied, error) 
 		return codes.Applied{}, err
 	}
 	defer s.rollback(conn)
-	v := &advancer{b: b}
-	bulk := len(b.changes) >= bulkChanges
+	v := newAdvancer(b)
+	bulk := len(b.Changes) >= bulkChanges
 	read := &pgx.Batch{}
 	read.Queue("BEGIN")
 	if bulk {
@@ -403,31 +229,35 @@ func (s *Store) applyOnce(ctx context.Context, b *batch) (codes.Applied, error) 
 	if err := conn.SendBatch(c, read).Close(); err != nil {
 		return codes.Applied{}, err
 	}
-	v.newHeads.grow(len(b.keys) - len(v.heads))
-	v.updHeads.grow(len(v.heads))
-	v.feed = make([]byte, 0, 17*len(b.keys))
+	v.newHeads.grow(len(b.keys) - len(v.Heads))
+	v.updHeads.grow(len(v.Heads))
+	v.Feed = make([]byte, 0, 17*len(b.keys))
 	write := &pgx.Batch{}
 	if !bulk {
 		s.queueSmall(write, v)
 	} else if err := s.copyBulk(ctx, conn, write, v); err != nil {
 		return codes.Applied{}, err
 	}
-	if v.err != nil {
-		return codes.Applied{}, v.err
+	if v.Err != nil {
+		return codes.Applied{}, v.Err
 	}
-	if len(v.reqKeys) > 0 {
-		write.Queue(s.q.insRequests, v.reqKeys, v.reqIDs)
+	if len(v.Reqs) > 0 {
+		keys, ids := make([][]byte, len(v.Reqs)), make([]string, len(v.Reqs))
+		for i := range v.Reqs {
+			keys[i], ids[i] = v.Reqs[i].Key[:], v.Reqs[i].ID
+		}
+		write.Queue(s.q.insRequests, keys, ids)
 	}
-	if v.a.Changed > 0 {
-		write.Queue(s.q.feedChanges, v.feed)
+	if v.Applied.Changed > 0 {
+		write.Queue(s.q.feedChanges, v.Feed)
 	}
 	write.Queue("COMMIT")
-	c2, cancel2 := s.bound(ctx, len(v.updHeads.keys)+len(v.reqKeys))
+	c2, cancel2 := s.bound(ctx, len(v.updHeads.keys)+len(v.Reqs))
 	defer cancel2()
 	if err := conn.SendBatch(c2, write).Close(); err != nil {
 		return codes.Applied{}, err
 	}
-	return v.a, nil
+	return v.Applied, nil
 }
 
 // queueSmall computes every entry and queues the writes as statements
@@ -437,13 +267,13 @@ func (s *Store) queueSmall(write *pgx.Batch, v *advancer) {
 	var seqs []int64
 	var rids []pgtype.Text
 	var arena []byte
-	for v.next() {
-		arena = append(arena, v.rowEntry...)
+	for v.Next() {
+		arena = append(arena, v.RowEntry...)
 		n := len(arena)
-		keys = append(keys, v.rowKey)
-		seqs = append(seqs, v.rowSeq)
-		entries = append(entries, arena[n-len(v.rowEntry):n:n])
-		rids = append(rids, text(v.rowRID))
+		keys = append(keys, v.RowKey[:])
+		seqs = append(seqs, v.RowSeq)
+		entries = append(entries, arena[n-len(v.RowEntry):n:n])
+		rids = append(rids, text(v.RowRID))
 	}
 	if len(keys) > 0 {
 		write.Queue(s.q.insHistory, keys, seqs, entries, rids)
@@ -461,14 +291,14 @@ func (s *Store) queueSmall(write *pgx.Batch, v *advancer) {
 // existing keys into a temporary table, and queues on write the UPDATE
 // that applies the latter.
 func (s *Store) copyBulk(ctx context.Context, conn *pgxpool.Conn, write *pgx.Batch, v *advancer) error {
-	n := len(v.b.changes)
+	n := len(v.B.Changes)
 	c, cancel := s.bound(ctx, n)
 	defer cancel()
 	if _, err := conn.CopyFrom(c, pgx.Identifier{s.cfg.Schema, "history"}, []string{"key", "seq", "entry", "request_id"}, &historySource{v: v}); err != nil {
 		return err
 	}
-	if v.err != nil {
-		return v.err
+	if v.Err != nil {
+		return v.Err
 	}
 	if h := &v.newHeads; len(h.keys) > 0 {
 		if _, err := conn.CopyFrom(c, pgx.Identifier{s.cfg.Schema, "heads"}, headColumns, &headSource{cols: h}); err != nil {
@@ -498,18 +328,18 @@ type historySource struct {
 	vals [4]any
 }
 
-func (h *historySource) Next() bool { return h.v.next() }
+func (h *historySource) Next() bool { return h.v.Next() }
 
 func (h *historySource) Values() ([]any, error) {
 	v := h.v
-	h.vals = [4]any{v.rowKey, v.rowSeq, v.rowEntry, nil}
-	if v.rowRID != "" {
-		h.vals[3] = v.rowRID
+	h.vals = [4]any{v.RowKey[:], v.RowSeq, v.RowEntry, nil}
+	if v.RowRID != "" {
+		h.vals[3] = v.RowRID
 	}
 	return h.vals[:], nil
 }
 
-func (h *historySource) Err() error { return h.v.err }
+func (h *historySource) Err() error { return h.v.Err }
 
 type headSource struct {
 	cols *headCols

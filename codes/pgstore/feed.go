@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/codes/internal/chain"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -66,32 +67,11 @@ func (s *Store) ReadFeed(ctx context.Context, after uint64, max int) ([]codes.Fe
 }
 
 func unpackRecord(pos int64, at time.Time, topic *string, body, changes, links []byte) (codes.FeedRecord, error) {
-	r := codes.FeedRecord{Pos: uint64(pos), At: at, Body: body}
+	var t string
 	if topic != nil {
-		r.Topic = *topic
-		if r.Body == nil {
-			r.Body = []byte{}
-		}
-		return r, nil
+		t = *topic
 	}
-	const change = 17
-	if len(changes)%change != 0 || len(links)%16 != 0 {
-		return r, fmt.Errorf("pgstore: feed record %d: %w", pos, codes.ErrCorrupt)
-	}
-	if len(changes) > 0 {
-		r.Changes = make([]codes.FeedChange, len(changes)/change)
-		for i := range r.Changes {
-			b := changes[i*change:]
-			r.Changes[i] = codes.FeedChange{Key: codes.Key(b[:16]), Colour: codes.Colour(b[16])}
-		}
-	}
-	if len(links) > 0 {
-		r.Links = make([]codes.Key, len(links)/16)
-		for i := range r.Links {
-			r.Links[i] = codes.Key(links[i*16:])
-		}
-	}
-	return r, nil
+	return chain.UnpackRecord("pgstore", uint64(pos), at, topic != nil, t, body, changes, links)
 }
 
 // Notes implements codes.Feed.
