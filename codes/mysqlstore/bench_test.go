@@ -125,11 +125,11 @@ func BenchmarkApply(b *testing.B) {
 	}
 }
 
-// settle waits, up to 20 s, until InnoDB has written most of its dirty
+// settle waits, up to 10 s, until InnoDB has written most of its dirty
 // pages, so that neither side of a comparison pays for the other's
 // writes. On an engine without the counter it returns at once.
 func settle(b *testing.B, s *Store) {
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		var name string
 		var dirty, total int64
@@ -142,7 +142,7 @@ func settle(b *testing.B, s *Store) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	b.Log("InnoDB still has many dirty pages after 20 s")
+	b.Log("InnoDB still has many dirty pages after 10 s")
 }
 
 // BenchmarkGet measures Get of existing keys: one round trip each.
