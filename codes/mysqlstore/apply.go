@@ -1,16 +1,14 @@
 package mysqlstore
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/codes/internal/chain"
 )
 
 // Apply implements codes.Store. The batch is one transaction: either every
@@ -48,113 +46,10 @@ func (s *Store) Apply(ctx context.Context, changes []codes.Change) (codes.Applie
 	return a, nil
 }
 
-type reqKey struct {
-	key codes.Key
-	id  string
-}
+// batch is a validated batch in key order (chain.Batch).
+type batch = chain.Batch
 
-// batch is a validated batch in key order.
-type batch struct {
-	changes []codes.Change
-	order   []int       // indexes of changes by key, then by index
-	keys    []codes.Key // distinct keys, in order
-	rids    []reqKey    // distinct (key, RequestID) pairs of the batch, in key order
-}
-
-func newBatch(changes []codes.Change) *batch {
-	b := &batch{changes: changes, order: sortedOrder(changes)}
-	var seen map[reqKey]struct{}
-	for n, i := range b.order {
-		ch := &changes[i]
-		if n == 0 || ch.Key != changes[b.order[n-1]].Key {
-			b.keys = append(b.keys, ch.Key)
-		}
-		if ch.RequestID == "" {
-			continue
-		}
-		if seen == nil {
-			seen = map[reqKey]struct{}{}
-		}
-		rk := reqKey{ch.Key, ch.RequestID}
-		if _, ok := seen[rk]; !ok {
-			seen[rk] = struct{}{}
-			b.rids = append(b.rids, rk)
-		}
-	}
-	return b
-}
-
-// sortKey is a key as two big-endian words (comparing them compares the
-// key's bytes, as the database compares VARBINARY) and the change's
-// index.
-type sortKey struct {
-	hi, lo uint64
-	i      int
-}
-
-func compareSortKeys(a, b sortKey) int {
-	if c := cmp.Compare(a.hi, b.hi); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.lo, b.lo); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.i, b.i)
-}
-
-// sortedOrder returns the indexes of changes ordered by key, then by
-// index. Keys are HMAC outputs, uniform over their range: a stable
-// counting sort on their top 16 bits leaves buckets of a few changes
-// each (at a million changes), which a comparison sort then finishes.
-func sortedOrder(changes []codes.Change) []int {
-	ks := make([]sortKey, len(changes))
-	for i := range changes {
-		k := &changes[i].Key
-		ks[i] = sortKey{binary.BigEndian.Uint64(k[:8]), binary.BigEndian.Uint64(k[8:]), i}
-	}
-	order := make([]int, len(ks))
-	if len(ks) < 1<<12 {
-		slices.SortFunc(ks, compareSortKeys)
-		for i, k := range ks {
-			order[i] = k.i
-		}
-		return order
-	}
-	const bits = 16
-	var start [1<<bits + 1]int
-	for i := range ks {
-		start[ks[i].hi>>(64-bits)+1]++
-	}
-	for b := 1; b < len(start); b++ {
-		start[b] += start[b-1]
-	}
-	sorted := make([]sortKey, len(ks))
-	next := start
-	for _, k := range ks {
-		b := k.hi >> (64 - bits)
-		sorted[next[b]] = k
-		next[b]++
-	}
-	for b := range 1 << bits {
-		if run := sorted[start[b]:start[b+1]]; len(run) > 1 {
-			slices.SortFunc(run, compareSortKeys)
-		}
-	}
-	for i, k := range sorted {
-		order[i] = k.i
-	}
-	return order
-}
-
-// head is a locked row of heads: all codes.Advance reads of a key's last
-// entry (its Seq, Hash, Colour and Expires).
-type head struct {
-	key     codes.Key
-	seq     uint64
-	colour  codes.Colour
-	expires int64
-	hash    [32]byte
-}
+func newBatch(changes []codes.Change) *batch { return chain.NewBatch(changes) }
 
 // inChunk is how many keys one SELECT's IN list names: 4096, or fewer
 // if statements must be shorter.
@@ -208,24 +103,24 @@ func (s *Store) readBatch(ctx context.Context, t *tx, b *batch, v *advancer) err
 	var q script
 	readHeads := func(rows *sql.Rows) error {
 		for rows.Next() {
-			var h head
+			var h chain.Head
 			var key, hash sql.RawBytes
 			var seq, exp int64
 			var col uint8
 			if err := rows.Scan(&key, &seq, &col, &exp, &hash); err != nil {
 				return err
 			}
-			if len(key) != len(h.key) || len(hash) != len(h.hash) || seq < 0 {
+			if len(key) != len(h.Key) || len(hash) != len(h.Hash) || seq < 0 {
 				return fmt.Errorf("mysqlstore: heads: %w", codes.ErrCorrupt)
 			}
-			copy(h.key[:], key)
-			copy(h.hash[:], hash)
-			h.seq, h.colour, h.expires = uint64(seq), codes.Colour(col), exp
-			v.heads = append(v.heads, h)
+			copy(h.Key[:], key)
+			copy(h.Hash[:], hash)
+			h.Seq, h.Colour, h.Expires = uint64(seq), codes.Colour(col), exp
+			v.Heads = append(v.Heads, h)
 		}
 		return nil
 	}
-	for keys := range slices.Chunk(b.keys, s.inChunk()) {
+	for keys := range slices.Chunk(b.Keys, s.inChunk()) {
 		q.reset()
 		q.str("SELECT `key`, seq, colour, expires, hash FROM ").str(s.t.heads).str(" WHERE `key` IN (")
 		for i := range keys {
@@ -248,13 +143,13 @@ func (s *Store) readBatch(ctx context.Context, t *tx, b *batch, v *advancer) err
 			if len(key) != 16 {
 				return fmt.Errorf("mysqlstore: request ids: %w", codes.ErrCorrupt)
 			}
-			v.dups[reqKey{codes.Key(key), string(id)}] = struct{}{}
+			v.Dups[chain.ReqKey{Key: codes.Key(key), ID: string(id)}] = struct{}{}
 		}
 		return nil
 	}
-	for rids := range slices.Chunk(b.rids, s.ridChunk()) {
-		if v.dups == nil {
-			v.dups = map[reqKey]struct{}{}
+	for rids := range slices.Chunk(b.RIDs, s.ridChunk()) {
+		if v.Dups == nil {
+			v.Dups = map[chain.ReqKey]struct{}{}
 		}
 		var in script
 		in.str(" WHERE (`key`, request_id) IN (")
@@ -262,7 +157,7 @@ func (s *Store) readBatch(ctx context.Context, t *tx, b *batch, v *advancer) err
 			if i > 0 {
 				in.str(",")
 			}
-			in.str("(").hex(rids[i].key[:]).str(",").hexOrNull(rids[i].id).str(")")
+			in.str("(").hex(rids[i].Key[:]).str(",").hexOrNull(rids[i].ID).str(")")
 		}
 		in.str(")")
 		q.reset()
@@ -275,109 +170,27 @@ func (s *Store) readBatch(ctx context.Context, t *tx, b *batch, v *advancer) err
 	return r.send()
 }
 
-// advancer walks a batch in key order from the locked heads, producing
-// one history row at a time (next) and collecting the new heads, the
-// RequestIDs of changes that appended nothing and the feed record.
+// advancer is one attempt's walk of the batch (chain.Walker) and the
+// heads it leaves to write: the last entry of each changed key, State
+// only as far as heads keep it.
 type advancer struct {
-	b     *batch
-	heads []head
-	dups  map[reqKey]struct{} // pairs the store holds
-	seen  map[reqKey]struct{} // pairs met in this batch
-
-	at      int        // next index into b.order
-	hi      int        // next head
-	key     *codes.Key // key of the current run
-	cur     codes.Entry
-	exists  bool // the key has an entry (committed or of this batch)
-	existed bool // the key had a committed head
-	changed bool // the batch appended to the key
-
-	// the history row next produced, valid until the next call
-	rowKey   *codes.Key
-	rowSeq   int64
-	rowEntry []byte
-	rowRID   string
-
-	a                  codes.Applied
-	newHeads, updHeads []codes.Entry // the last entry of each changed key, State only as far as heads keep it
-	reqs               []reqKey      // RequestIDs of changes that appended nothing
-	feed               []byte        // key + colour of each changed key
-	err                error
+	chain.Walker
+	newHeads, updHeads []codes.Entry
 }
 
-// next advances to the next history row; false at the end of the batch
-// or on an error (v.err).
-func (v *advancer) next() bool {
-	for v.at < len(v.b.order) && v.err == nil {
-		ch := &v.b.changes[v.b.order[v.at]]
-		if v.key == nil || *v.key != ch.Key {
-			v.flush()
-			v.start(&ch.Key)
-		}
-		v.at++
-		if ch.RequestID != "" {
-			rk := reqKey{ch.Key, ch.RequestID}
-			_, dup := v.dups[rk]
-			if _, again := v.seen[rk]; dup || again {
-				v.a.Duplicate++
-				continue
-			}
-			if v.seen == nil {
-				v.seen = map[reqKey]struct{}{}
-			}
-			v.seen[rk] = struct{}{}
-		}
-		next, changed := codes.Advance(v.cur, v.exists, *ch)
-		if !changed {
-			v.a.Unchanged++
-			if ch.RequestID != "" {
-				v.reqs = append(v.reqs, reqKey{ch.Key, ch.RequestID})
-			}
-			continue
-		}
-		v.a.Changed++
-		v.cur, v.exists, v.changed = next, true, true
-		v.rowEntry = codes.AppendEntry(v.rowEntry[:0], &next)
-		v.rowKey, v.rowSeq, v.rowRID = &ch.Key, int64(next.Seq), ch.RequestID
-		return true
-	}
-	if v.err == nil && v.key != nil {
-		v.flush()
-		v.key = nil
-		if v.hi != len(v.heads) {
-			v.err = fmt.Errorf("mysqlstore: heads came back out of key order: %w", codes.ErrCorrupt)
+func newAdvancer(b *batch) *advancer {
+	v := &advancer{}
+	v.B, v.Prefix = b, "mysqlstore"
+	v.OnHead = func(key *codes.Key, last *codes.Entry, existed bool) {
+		e := codes.Entry{Key: *key, Seq: last.Seq, Hash: last.Hash,
+			State: codes.State{Colour: last.State.Colour, Expires: last.State.Expires}}
+		if existed {
+			v.updHeads = append(v.updHeads, e)
+		} else {
+			v.newHeads = append(v.newHeads, e)
 		}
 	}
-	return false
-}
-
-func (v *advancer) start(k *codes.Key) {
-	v.key, v.changed = k, false
-	if v.hi < len(v.heads) && v.heads[v.hi].key == *k {
-		h := &v.heads[v.hi]
-		v.hi++
-		v.cur = codes.Entry{Key: *k, Seq: h.seq, Hash: h.hash, State: codes.State{Colour: h.colour}}
-		if h.expires != 0 {
-			v.cur.State.Expires = time.Unix(0, h.expires).UTC()
-		}
-		v.exists, v.existed = true, true
-		return
-	}
-	v.cur, v.exists, v.existed = codes.Entry{}, false, false
-}
-
-func (v *advancer) flush() {
-	if v.key == nil || !v.changed {
-		return
-	}
-	e := codes.Entry{Key: *v.key, Seq: v.cur.Seq, Hash: v.cur.Hash,
-		State: codes.State{Colour: v.cur.State.Colour, Expires: v.cur.State.Expires}}
-	if v.existed {
-		v.updHeads = append(v.updHeads, e)
-	} else {
-		v.newHeads = append(v.newHeads, e)
-	}
-	v.feed = append(append(v.feed, v.key[:]...), byte(v.cur.State.Colour))
+	return v
 }
 
 // applyOnce runs one attempt of Apply's transaction.
@@ -387,27 +200,27 @@ func (s *Store) applyOnce(ctx context.Context, b *batch) (codes.Applied, error) 
 		return codes.Applied{}, err
 	}
 	defer t.close()
-	v := &advancer{b: b}
+	v := newAdvancer(b)
 	if err := s.readBatch(ctx, t, b, v); err != nil {
 		return codes.Applied{}, err
 	}
 	w := s.newWriter(ctx, t)
 	defer w.wait()
-	if n := len(b.changes); n > 64 {
+	if n := len(b.Changes); n > 64 {
 		w.q.b = make([]byte, 0, min(s.maxPacket, n*512))
 	}
 	w.begin("INSERT INTO "+s.t.history+" (`key`, seq, entry, request_id) VALUES ", "")
-	for v.next() {
+	for v.Next() {
 		var rid any
-		if v.rowRID != "" {
-			rid = []byte(v.rowRID)
+		if v.RowRID != "" {
+			rid = []byte(v.RowRID)
 		}
-		if err := w.values(v.rowKey[:], v.rowSeq, v.rowEntry, rid); err != nil {
+		if err := w.values(v.RowKey[:], v.RowSeq, v.RowEntry, rid); err != nil {
 			return codes.Applied{}, err
 		}
 	}
-	if v.err != nil {
-		return codes.Applied{}, v.err
+	if v.Err != nil {
+		return codes.Applied{}, v.Err
 	}
 	// New keys get a plain INSERT, which fails on a duplicate key if
 	// another writer created the key meanwhile; the heads this
@@ -433,8 +246,8 @@ func (s *Store) applyOnce(ctx context.Context, b *batch) (codes.Applied, error) 
 		}
 	}
 	w.begin("INSERT INTO "+s.t.requests+" (`key`, request_id) VALUES ", "")
-	for i := range v.reqs {
-		if err := w.values(v.reqs[i].key[:], []byte(v.reqs[i].id)); err != nil {
+	for i := range v.Reqs {
+		if err := w.values(v.Reqs[i].Key[:], []byte(v.Reqs[i].ID)); err != nil {
 			return codes.Applied{}, err
 		}
 	}
@@ -448,15 +261,15 @@ func (s *Store) applyOnce(ctx context.Context, b *batch) (codes.Applied, error) 
 		}
 		s.beforeFeed()
 	}
-	if v.a.Changed > 0 {
-		if err := s.writeFeed(w, "changes", v.feed, 17); err != nil {
+	if v.Applied.Changed > 0 {
+		if err := s.writeFeed(w, "changes", v.Feed, 17); err != nil {
 			return codes.Applied{}, err
 		}
 	}
 	if err := w.commit(); err != nil {
 		return codes.Applied{}, err
 	}
-	return v.a, nil
+	return v.Applied, nil
 }
 
 // maxRecordItems bounds the changes (or persons) of one feed record: a

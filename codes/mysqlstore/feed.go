@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/codes/internal/chain"
 )
 
 // FeedPos implements codes.Feed: the position of the last committed record.
@@ -84,33 +85,7 @@ func (s *Store) ReadFeed(ctx context.Context, after uint64, max int) ([]codes.Fe
 }
 
 func unpackRecord(pos, at int64, topic, body, changes, links []byte) (codes.FeedRecord, error) {
-	r := codes.FeedRecord{Pos: uint64(pos), At: time.UnixMicro(at).UTC()}
-	if topic != nil {
-		r.Topic = string(topic)
-		r.Body = body
-		if r.Body == nil {
-			r.Body = []byte{}
-		}
-		return r, nil
-	}
-	const change = 17
-	if len(changes)%change != 0 || len(links)%16 != 0 {
-		return r, fmt.Errorf("mysqlstore: feed record %d: %w", pos, codes.ErrCorrupt)
-	}
-	if len(changes) > 0 {
-		r.Changes = make([]codes.FeedChange, len(changes)/change)
-		for i := range r.Changes {
-			b := changes[i*change:]
-			r.Changes[i] = codes.FeedChange{Key: codes.Key(b[:16]), Colour: codes.Colour(b[16])}
-		}
-	}
-	if len(links) > 0 {
-		r.Links = make([]codes.Key, len(links)/16)
-		for i := range r.Links {
-			r.Links[i] = codes.Key(links[i*16:])
-		}
-	}
-	return r, nil
+	return chain.UnpackRecord("mysqlstore", uint64(pos), time.UnixMicro(at).UTC(), topic != nil, string(topic), body, changes, links)
 }
 
 // Notes implements codes.Feed, reading through the index of notes.

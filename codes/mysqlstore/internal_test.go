@@ -1,7 +1,6 @@
 package mysqlstore
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -18,38 +17,6 @@ import (
 	"github.com/healthcode-sdk/healthcode/internal/testenv"
 	"github.com/stretchr/testify/require"
 )
-
-// TestSortedOrder checks the radix sort against a stable comparison sort,
-// the oracle, on batches with repeated keys and keys sharing their top
-// bits.
-func TestSortedOrder(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for _, n := range []int{0, 1, 7, 4095, 4096, 50_000} {
-		changes := make([]codes.Change, n)
-		for i := range changes {
-			var k codes.Key
-			for j := range k {
-				k[j] = byte(r.Uint32())
-			}
-			switch r.IntN(4) {
-			case 0:
-				if i > 0 {
-					k = changes[r.IntN(i)].Key // a repeat
-				}
-			case 1:
-				k[2] = 0 // the same top 16 bits as others, differing later
-				k[15] = byte(r.IntN(3))
-			}
-			changes[i].Key = k
-		}
-		want := make([]int, n)
-		for i := range want {
-			want[i] = i
-		}
-		slices.SortStableFunc(want, func(a, b int) int { return bytes.Compare(changes[a].Key[:], changes[b].Key[:]) })
-		require.Equal(t, want, sortedOrder(changes), "n=%d", n)
-	}
-}
 
 // TestParseDSN: the forms Open accepts, and what they mean to the driver.
 func TestParseDSN(t *testing.T) {
