@@ -89,7 +89,7 @@ func MySQLWorkloads(s bench.Scale, dsn string) []bench.Workload {
 // mysqlOpener opens mysqlstores, each in a database of its own.
 func mysqlOpener(dsn string) storeOpener {
 	return func(ctx context.Context) (codes.Store, func() error, error) {
-		db, err := benchdb.CreateMySQL(ctx, dsn)
+		db, err := benchdb.CreateMySQL(ctx, dsn, "hcb_codes_")
 		if err != nil {
 			return nil, nil, err
 		}
@@ -129,7 +129,7 @@ type mysqlApply struct {
 }
 
 func newMySQLApply(ctx context.Context, dsn string, n int, kind mysqlApplyKind) (_ *mysqlApply, err error) {
-	db, err := benchdb.CreateMySQL(ctx, dsn)
+	db, err := benchdb.CreateMySQL(ctx, dsn, "hcb_codes_")
 	if err != nil {
 		return nil, err
 	}

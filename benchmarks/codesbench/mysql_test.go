@@ -24,7 +24,7 @@ func BenchmarkCodesMySQL(b *testing.B) {
 func TestMySQLWorkloadsRun(t *testing.T) {
 	dsn := testenv.MySQL(t)
 	ctx := context.Background()
-	before, err := benchdb.Leftovers(ctx, dsn)
+	before, err := benchdb.Leftovers(ctx, dsn, "hcb_codes_")
 	require.NoError(t, err)
 	for _, w := range MySQLWorkloads(bench.Small, dsn) {
 		for _, s := range w.Subjects {
@@ -47,7 +47,7 @@ func TestMySQLWorkloadsRun(t *testing.T) {
 		}
 	}
 	// Nothing left behind (but what others' runs had made before).
-	after, err := benchdb.Leftovers(ctx, dsn)
+	after, err := benchdb.Leftovers(ctx, dsn, "hcb_codes_")
 	require.NoError(t, err)
 	require.Subset(t, before, after, "databases left behind")
 }

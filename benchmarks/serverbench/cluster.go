@@ -147,7 +147,7 @@ func createPostgres(ctx context.Context, dsn string) (*database, error) {
 
 // createMySQL creates a fresh database on the MySQL-wire server dsn names.
 func createMySQL(ctx context.Context, dsn string) (*database, error) {
-	d, err := benchdb.CreateMySQL(ctx, dsn)
+	d, err := benchdb.CreateMySQL(ctx, dsn, "hcb_srv_")
 	if err != nil {
 		return nil, err
 	}

@@ -21,17 +21,20 @@ import (
 // ErrNoMySQL is returned by CreateMySQL when no server is named.
 var ErrNoMySQL = errors.New("benchdb: no MySQL: set HEALTHCODE_TEST_MYSQL or hcbench -mysql")
 
-// MySQLDB is a fresh database hcb_<random> on a MySQL-wire server.
+// MySQLDB is a fresh database <prefix><random> on a MySQL-wire server.
 type MySQLDB struct {
 	Name  string
 	admin string // DSN of the server, database as given
 	cfg   *mysql.Config
 }
 
-// CreateMySQL creates a fresh database on the server dsn names
-// (go-sql-driver form user@tcp(host:port)/db, with or without a mysql://
-// prefix); its user must be allowed to create databases.
-func CreateMySQL(ctx context.Context, dsn string) (*MySQLDB, error) {
+// CreateMySQL creates a fresh database named prefix + 12 random hex digits
+// on the server dsn names (go-sql-driver form user@tcp(host:port)/db, with
+// or without a mysql:// prefix); its user must be allowed to create
+// databases. Each package's workloads use a prefix of their own, so that
+// a package's check for leftovers (Leftovers) does not count another's
+// databases while its tests run at the same time.
+func CreateMySQL(ctx context.Context, dsn, prefix string) (*MySQLDB, error) {
 	if dsn == "" {
 		return nil, ErrNoMySQL
 	}
@@ -41,7 +44,7 @@ func CreateMySQL(ctx context.Context, dsn string) (*MySQLDB, error) {
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	d := &MySQLDB{Name: "hcb_" + hex.EncodeToString(b[:]), admin: cfg.FormatDSN(), cfg: cfg}
+	d := &MySQLDB{Name: prefix + hex.EncodeToString(b[:]), admin: cfg.FormatDSN(), cfg: cfg}
 	if err := d.Exec(ctx, "CREATE DATABASE "+d.Name); err != nil {
 		return nil, fmt.Errorf("benchdb: create database: %w", err)
 	}
@@ -79,9 +82,9 @@ func (d *MySQLDB) Drop() error {
 	return nil
 }
 
-// Leftovers lists the hcb_ databases on the server dsn names, for tests
-// that check every workload dropped its own.
-func Leftovers(ctx context.Context, dsn string) ([]string, error) {
+// Leftovers lists the databases whose names start with prefix on the
+// server dsn names, for tests that check every workload dropped its own.
+func Leftovers(ctx context.Context, dsn, prefix string) ([]string, error) {
 	cfg, err := mysql.ParseDSN(strings.TrimPrefix(dsn, "mysql://"))
 	if err != nil {
 		return nil, err
@@ -91,7 +94,8 @@ func Leftovers(ctx context.Context, dsn string) ([]string, error) {
 		return nil, err
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(ctx, `SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'hcb\_%'`)
+	like := strings.ReplaceAll(prefix, "_", `\_`) + "%"
+	rows, err := db.QueryContext(ctx, `SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE ?`, like)
 	if err != nil {
 		return nil, err
 	}
