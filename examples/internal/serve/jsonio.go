@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"slices"
@@ -63,11 +64,16 @@ func DecodeJSON(r io.Reader, limit int64, v any) error {
 	if err != nil {
 		return &BodyError{Err: err}
 	}
+	// A UTF-8 byte order mark is the encoding's signature, which Windows
+	// tools write; RFC 8259 lets a parser ignore it.
+	data = bytes.TrimPrefix(data, utf8BOM)
 	if err := jsonv2.Unmarshal(data, v, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return bodyError(data, err)
 	}
 	return nil
 }
+
+var utf8BOM = []byte("\ufeff")
 
 // bodyBufs recycles request-body buffers; bodies up to maxPooledBody go
 // back, larger ones are left to the collector so a rare bulk upload does
@@ -206,6 +212,36 @@ func position(data []byte, off int64) (line, col int) {
 	line = bytes.Count(before, []byte{'\n'}) + 1
 	col = int(off) - (bytes.LastIndexByte(before, '\n') + 1) + 1
 	return line, col
+}
+
+// ErrMediaType is the error CheckContentType wraps: the server answers
+// 415 Unsupported Media Type.
+var ErrMediaType = errors.New("unsupported media type")
+
+// CheckContentType refuses a request body the server would misread: a
+// media type that is not JSON, NDJSON, YAML or plain text (a multipart form,
+// XML), or a charset other than UTF-8. No Content-Type is accepted, and so
+// is application/x-www-form-urlencoded, which curl -d sends by default.
+func CheckContentType(h http.Header) error {
+	ct := h.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return fmt.Errorf("%w: Content-Type %q: %v", ErrMediaType, ct, err)
+	}
+	switch {
+	case mt == "application/json", strings.HasSuffix(mt, "+json"), mt == "application/x-ndjson", mt == "application/jsonl",
+		mt == "application/yaml", mt == "application/x-yaml", mt == "text/yaml", mt == "text/x-yaml",
+		mt == "text/plain", mt == "application/x-www-form-urlencoded":
+	default:
+		return fmt.Errorf("%w: Content-Type %q: want application/json (or NDJSON, YAML, text/plain)", ErrMediaType, mt)
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return fmt.Errorf("%w: Content-Type charset %q: want utf-8", ErrMediaType, cs)
+	}
+	return nil
 }
 
 // WriteJSON writes v as JSON with status.
