@@ -262,7 +262,7 @@ func (c *Calendar) dayIndex(ns int64) (int, error) {
 	if ns < c.dayStart[0] || ns >= c.dayStart[n] {
 		y := time.Unix(0, ns).In(c.loc).Year()
 		first, last := c.holidays.Years()
-		return 0, fmt.Errorf("%w: %d (calendar %q has %d-%d)", ErrNoCalendarData, y, c.name, first, last)
+		return 0, fmt.Errorf("%w: %d (calendar %q has %d-%d; %s)", ErrNoCalendarData, y, c.name, first, last, addYearHint)
 	}
 	// Days are 24h except across DST changes: guess, then correct.
 	i := int((ns - c.dayStart[0]) / int64(24*time.Hour))
@@ -300,12 +300,18 @@ func (c *Calendar) cum(ns int64) (int64, error) {
 }
 
 // Between returns the working time in [a, b); zero if b is not after a.
+// On a 7x24 calendar a span longer than a time.Duration holds (about 292
+// years) is ErrInvalid.
 func (c *Calendar) Between(a, b time.Time) (time.Duration, error) {
 	if !b.After(a) {
 		return 0, nil
 	}
 	if c.always {
-		return b.Sub(a), nil
+		d := b.Sub(a)
+		if !a.Add(d).Equal(b) {
+			return 0, fieldErr("interval", "%s to %s is longer than %v", a.Format(time.DateOnly), b.Format(time.DateOnly), d)
+		}
+		return d, nil
 	}
 	ca, err := c.cum(a.UnixNano())
 	if err != nil {
@@ -344,7 +350,7 @@ func (c *Calendar) Add(t time.Time, d time.Duration) (time.Time, error) {
 	n := len(c.prefix) - 1
 	if target > c.prefix[n] {
 		first, last := c.holidays.Years()
-		return time.Time{}, fmt.Errorf("%w: deadline beyond %d (calendar %q has %d-%d)", ErrNoCalendarData, last, c.name, first, last)
+		return time.Time{}, fmt.Errorf("%w: deadline beyond %d (calendar %q has %d-%d; %s)", ErrNoCalendarData, last, c.name, first, last, addYearHint)
 	}
 	// Smallest day i whose end-of-day prefix reaches target: usually within
 	// a few days of t, so look there first, then binary search.

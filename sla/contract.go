@@ -15,12 +15,17 @@ import (
 // Preset. Treat a parsed Contract as read-only: it is then safe for
 // concurrent use (its calendars and policy are immutable).
 type Contract struct {
-	Name         string              `yaml:"name" json:"name"`
-	Title        string              `yaml:"title" json:"title"`
-	Source       string              `yaml:"source" json:"source"`
-	Zone         string              `yaml:"zone" json:"zone"`
-	Total        Fen                 `yaml:"total" json:"total_fen,omitempty"`
-	TotalNote    string              `yaml:"total_note" json:"total_note,omitempty"`
+	Name      string `yaml:"name" json:"name"`
+	Title     string `yaml:"title" json:"title"`
+	Source    string `yaml:"source" json:"source"`
+	Zone      string `yaml:"zone" json:"zone"`
+	Total     Fen    `yaml:"total" json:"total_fen,omitempty"`
+	TotalNote string `yaml:"total_note" json:"total_note,omitempty"`
+	// Holidays names a holiday file (the format of ParseHolidays) merged
+	// over the base set of every working_hours calendar: the way to add a
+	// year published after this release, or to correct one. It is read
+	// through ContractOptions.ReadFile.
+	Holidays     string              `yaml:"holidays" json:"holidays,omitempty"`
 	Calendars    []CalendarSpec      `yaml:"calendars" json:"calendars"`
 	Levels       []LevelSpec         `yaml:"levels" json:"levels"`
 	Availability *AvailabilityPolicy `yaml:"availability" json:"availability,omitempty"`
@@ -35,7 +40,9 @@ type Contract struct {
 }
 
 // CalendarSpec declares a calendar: kind "7x24" or "working_hours" (with
-// windows, weekdays, and the shipped mainland holidays).
+// windows, weekdays, and the mainland holidays: the shipped ones, or the
+// caller's ContractOptions.Holidays, with the contract's holidays: file
+// merged over them).
 //
 // It is a plain value: safe for concurrent use as long as no one mutates it.
 type CalendarSpec struct {
@@ -88,8 +95,36 @@ const maxContractBytes = 1 << 20
 
 // ParseContract parses and validates a contract document (YAML). Errors are
 // *FieldError with the line and column of the offending value, and unwrap
-// to ErrInvalid. Unknown fields are errors.
+// to ErrInvalid. Unknown fields are errors. A document that names a
+// holidays: file is refused: use ParseContractWith to read it.
 func ParseContract(data []byte) (*Contract, error) {
+	return ParseContractWith(data, ContractOptions{})
+}
+
+// ContractOptions says how ParseContractWith builds a contract's
+// calendars. The zero value is ParseContract's behaviour.
+//
+// A plain value, read by ParseContractWith; not retained. ReadFile is
+// called during the parse only.
+type ContractOptions struct {
+	// Holidays is the base holiday set of working_hours calendars. Nil
+	// means ChinaMainland(). Pass ChinaMainland().Merge(yours) to give
+	// every contract, presets included, a year the release lacks.
+	Holidays *HolidaySet
+	// ReadFile returns the contents of a file the document names: the
+	// holidays: key. The package does no I/O; the caller decides what a
+	// name means (slacalc reads it relative to the contract's directory).
+	// Nil means a document naming a file is an error.
+	ReadFile func(name string) ([]byte, error)
+}
+
+// maxHolidayFileBytes bounds a holidays: file; a year is about 1 KB.
+const maxHolidayFileBytes = 1 << 20
+
+// ParseContractWith is ParseContract with options. A holidays: file is
+// merged over opts.Holidays (a year in both is the file's); errors in it
+// are *FieldError with File set to the name the document gives.
+func ParseContractWith(data []byte, opts ContractOptions) (*Contract, error) {
 	if len(data) > maxContractBytes {
 		return nil, &FieldError{Field: "document", Msg: fmt.Sprintf("larger than %d bytes", maxContractBytes)}
 	}
@@ -98,9 +133,9 @@ func ParseContract(data []byte) (*Contract, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.build(); err != nil {
+	if err := c.build(opts); err != nil {
 		var fe *FieldError
-		if errors.As(err, &fe) && fe.Line == 0 {
+		if errors.As(err, &fe) && fe.Line == 0 && fe.File == "" {
 			if p, ok := pos.lookup(fe.Field); ok {
 				fe.Line, fe.Column = p[0], p[1]
 			}
@@ -110,7 +145,41 @@ func ParseContract(data []byte) (*Contract, error) {
 	return &c, nil
 }
 
-func (c *Contract) build() error {
+// holidaySet is the set the contract's working_hours calendars use.
+func (c *Contract) holidaySet(opts ContractOptions) (*HolidaySet, error) {
+	base := opts.Holidays
+	if base == nil {
+		base = ChinaMainland()
+	}
+	if c.Holidays == "" {
+		return base, nil
+	}
+	if opts.ReadFile == nil {
+		return nil, fieldErr("holidays", "%q: this caller reads no files (ContractOptions.ReadFile is nil)", c.Holidays)
+	}
+	b, err := opts.ReadFile(c.Holidays)
+	if err != nil {
+		return nil, &FieldError{Field: "holidays", Msg: fmt.Sprintf("%q: %v", c.Holidays, err), Err: err}
+	}
+	if len(b) > maxHolidayFileBytes {
+		return nil, fieldErr("holidays", "%q: larger than %d bytes", c.Holidays, maxHolidayFileBytes)
+	}
+	user, err := parseHolidays(b, c.Holidays)
+	if err != nil {
+		return nil, err
+	}
+	h, err := base.Merge(user)
+	if err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) && fe.File == "" {
+			fe.File = c.Holidays
+		}
+		return nil, err
+	}
+	return h, nil
+}
+
+func (c *Contract) build(opts ContractOptions) error {
 	if c.Name == "" {
 		return fieldErr("name", "missing")
 	}
@@ -126,7 +195,10 @@ func (c *Contract) build() error {
 		return fieldErr("total", "must not be negative")
 	}
 	c.calendars = map[string]*Calendar{}
-	var holidays *HolidaySet
+	holidays, err := c.holidaySet(opts)
+	if err != nil {
+		return err
+	}
 	for i, cs := range c.Calendars {
 		f := fmt.Sprintf("calendars[%d]", i)
 		if cs.Name == "" {
@@ -146,9 +218,6 @@ func (c *Contract) build() error {
 		case "working_hours":
 			if cs.Holidays != "" && cs.Holidays != "cn-mainland" {
 				return fieldErr(f+".holidays", "%q: only cn-mainland is shipped", cs.Holidays)
-			}
-			if holidays == nil {
-				holidays = ChinaMainland()
 			}
 			cfg := WorkingConfig{Name: cs.Name, Location: loc, Holidays: holidays}
 			for j, w := range cs.Windows {

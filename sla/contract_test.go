@@ -160,7 +160,7 @@ func TestParseHolidaysErrors(t *testing.T) {
 	_, err = ParseHolidays([]byte("- year: 2030\n- year: 2032\n"))
 	require.ErrorIs(t, err, ErrInvalid)
 	_, err = ParseHolidays([]byte("- {year: 2030, holidays: [{name: x, off: [2030-05-01], work: [2030-05-01]}]}\n"))
-	require.ErrorContains(t, err, "both a holiday and a workday")
+	require.ErrorContains(t, err, "both off and worked")
 }
 
 // FuzzParseContract: any input either parses into a contract whose policy
@@ -213,7 +213,18 @@ func FuzzParseHolidays(f *testing.F) {
 			if !errors.As(err, &fe) {
 				t.Fatalf("error is not a *FieldError: %T %v", err, err)
 			}
+			if lines := strings.Count(string(data), "\n") + 1; fe.Line > lines {
+				t.Fatalf("line %d outside the input's %d lines: %v", fe.Line, lines, err)
+			}
 			return
+		}
+		// Merged over the shipped years, it either fits or is refused at
+		// one of its own years.
+		if _, err := ChinaMainland().Merge(h); err != nil {
+			var fe *FieldError
+			if !errors.As(err, &fe) || !strings.HasPrefix(fe.Field, "holidays[") {
+				t.Fatalf("merge error: %T %v", err, err)
+			}
 		}
 		first, last := h.Years()
 		if first > last {

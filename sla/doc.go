@@ -34,7 +34,21 @@
 // daylight saving since 1991). The official schedules 2020-2026 are
 // embedded (data/holidays_cn.yaml, with the 2020 COVID-19 extension and the
 // 2025 rule change); an instant in a year without data is
-// ErrNoCalendarData, never a guess. Working-day periods ("2 working days")
+// ErrNoCalendarData, never a guess.
+//
+// The State Council publishes the next year's schedule each autumn. Until
+// a release ships it, write the year in the same format (ParseHolidays
+// checks it strictly: a year given twice, a date outside its year, a day
+// both off and worked are *FieldError with line and column) and merge it:
+//
+//	user, err := sla.ParseHolidays(yearBytes)
+//	h, err := sla.ChinaMainland().Merge(user) // a year in both: the user's
+//	cal, err := sla.NewWorkingCalendar(sla.WorkingConfig{Holidays: h})
+//	c, err := sla.ParseContractWith(doc, sla.ContractOptions{Holidays: h})
+//
+// A contract can name such a file itself (holidays: 2027.yaml); the package
+// reads nothing, so ParseContractWith takes the caller's
+// ContractOptions.ReadFile to fetch it. Working-day periods ("2 working days")
 // follow the Civil Code: the day of the event is not counted and the period
 // ends at 24:00 of the last working day.
 //

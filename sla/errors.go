@@ -9,7 +9,8 @@ import (
 var (
 	// ErrNoCalendarData reports an instant outside the years a working-hours
 	// calendar has holiday data for. The package never guesses a year's
-	// holidays.
+	// holidays: add a year with HolidaySet.Merge (or a contract's holidays:
+	// file) when its notice is published. Messages wrapping it say so.
 	ErrNoCalendarData = errors.New("sla: no calendar data for that year")
 	// ErrInvalid reports a bad argument or a bad contract document.
 	ErrInvalid = errors.New("sla: invalid input")
@@ -21,11 +22,14 @@ var (
 )
 
 // FieldError is a bad value in a document or a config: which field, where in
-// the source (Line and Column are 1-based, 0 when unknown), and why. It
-// unwraps to ErrInvalid and to Err when set.
+// the source (Line and Column are 1-based, 0 when unknown), and why. File
+// names the source when it is not the document parsed (a holiday file a
+// contract names); empty otherwise. It unwraps to ErrInvalid and to Err
+// when set.
 //
 // It is a plain value: safe for concurrent use as long as no one mutates it.
 type FieldError struct {
+	File   string
 	Field  string
 	Line   int
 	Column int
@@ -37,6 +41,12 @@ func (e *FieldError) Error() string {
 	pos := ""
 	if e.Line > 0 {
 		pos = fmt.Sprintf("%d:%d: ", e.Line, e.Column)
+	}
+	if e.File != "" {
+		pos = e.File + ":" + pos
+		if e.Line == 0 {
+			pos += " "
+		}
 	}
 	return fmt.Sprintf("sla: %s%s: %s", pos, e.Field, e.Msg)
 }

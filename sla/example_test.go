@@ -50,7 +50,7 @@ func ExampleCalendar_Add() {
 	fmt.Println(err)
 	// Output:
 	// Sun 2024-02-18 11:30
-	// sla: no calendar data for that year: 2027 (calendar "office" has 2020-2026)
+	// sla: no calendar data for that year: 2027 (calendar "office" has 2020-2026; add the year's holidays with HolidaySet.Merge or a contract's holidays: file)
 }
 
 // The availability budget of 99.95 %: 262.8 minutes in a 365-day year,
@@ -202,4 +202,42 @@ func ExampleContract_Assess() {
 	// timer P2 solution met
 	// timer P2 resolution met
 	// fixed no_response_24h  ¥29,200.00
+}
+
+// Adding a year published after the release: parse the year's file (here a
+// synthetic one: not the real 2027 notice) and merge it over the shipped
+// years. A clock crossing 1 January then has a deadline instead of
+// ErrNoCalendarData. A year the release already has would be replaced.
+func ExampleHolidaySet_Merge() {
+	user, err := sla.ParseHolidays([]byte(`
+- year: 2027
+  notice: synthetic example, not the State Council notice
+  holidays:
+    - {name: 元旦, off: [2027-01-01..2027-01-03]}
+`))
+	if err != nil {
+		panic(err)
+	}
+	h, err := sla.ChinaMainland().Merge(user)
+	if err != nil {
+		panic(err)
+	}
+	first, last := h.Years()
+	fmt.Println(first, last)
+	cal, err := sla.NewWorkingCalendar(sla.WorkingConfig{Name: "office", Holidays: h})
+	if err != nil {
+		panic(err)
+	}
+	due, err := cal.Add(time.Date(2026, 12, 31, 17, 0, 0, 0, cst), time.Hour)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(due.Format("Mon 2006-01-02 15:04"))
+
+	_, err = sla.ParseHolidays([]byte("- {year: 2027, holidays: [{name: x, off: [2027-05-01], work: [2027-05-01]}]}\n"))
+	fmt.Println(err)
+	// Output:
+	// 2020 2027
+	// Mon 2027-01-04 09:30
+	// sla: 1:63: holidays[2027].holidays[0].work[0]: 2027-05-01 is both off and worked (off in holidays[0] x)
 }

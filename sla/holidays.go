@@ -2,8 +2,10 @@ package sla
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -129,60 +131,227 @@ type dayMark struct {
 // concurrent use.
 type HolidaySet struct {
 	first, last int
-	notices     map[int]string
+	years       map[int]HolidayYear // as given, for Merge
+	src         map[int]yearSource  // where each year came from, for errors
 	days        map[int32]dayMark
 }
 
-// NewHolidaySet builds a set from per-year notices. Years must be
-// contiguous and unique; a date may not be both off and a workday; each
-// date must lie within a day of its notice's year (notices reach into the
-// neighbouring year, e.g. 2023's New Year holiday began 2022-12-31).
+// yearSource is where a year was read: a file name (empty when the caller
+// names it) and the line and column of each of its values, keyed by their
+// path below the year ("y.holidays[0].off[1]"). Both are zero for years
+// built from values.
+type yearSource struct {
+	file string
+	pos  positions
+}
+
+// Limits of a year's notice. Years before 1992 predate the current
+// holiday rules; a notice covers its own year and may begin in the
+// December before (2024's New Year holiday began 2023-12-30); a single
+// range is at most a month.
+const (
+	minHolidayYear = 1992
+	maxHolidayYear = 2200
+	maxRangeDays   = 31
+)
+
+// NewHolidaySet builds a set from per-year notices. It checks each year as
+// strictly as ParseHolidays: years unique, contiguous and within
+// 1992..2200; every year with at least one holiday, every holiday with a
+// name and days off; every date within its year or the December before
+// (notices announce the New Year holiday, which may begin on 30 or 31
+// December); no range longer than 31 days; no date listed twice, whether
+// off twice or both off and worked, within a holiday, across the holidays
+// of a year or across years. Errors are *FieldError naming
+// "holidays[YEAR]..." paths.
 func NewHolidaySet(years []HolidayYear) (*HolidaySet, error) {
+	return buildHolidays(years, make([]yearSource, len(years)))
+}
+
+type dayUse struct {
+	kind DayKind
+	year int
+	path string
+	name string
+}
+
+// buildHolidays checks and indexes years; src[i] says where years[i] was
+// read, for the positions of errors. Errors about two entries are reported
+// at the later one in input order, so callers put the years they trust
+// first (Merge puts the base set's).
+func buildHolidays(years []HolidayYear, src []yearSource) (*HolidaySet, error) {
 	if len(years) == 0 {
 		return nil, fieldErr("holidays", "no years")
 	}
-	ys := append([]HolidayYear(nil), years...)
-	sort.Slice(ys, func(i, j int) bool { return ys[i].Year < ys[j].Year })
-	h := &HolidaySet{first: ys[0].Year, last: ys[len(ys)-1].Year, notices: map[int]string{}, days: map[int32]dayMark{}}
-	for i, y := range ys {
-		if y.Year < 1992 || y.Year > 2200 {
-			return nil, fieldErr(fmt.Sprintf("holidays[%d].year", y.Year), "year out of range 1992..2200")
+	errAt := func(i int, rel, format string, args ...any) error {
+		fe := &FieldError{Field: fmt.Sprintf("holidays[%d]%s", years[i].Year, rel), File: src[i].file, Msg: fmt.Sprintf(format, args...)}
+		if p, ok := src[i].pos.lookup("y" + rel); ok {
+			fe.Line, fe.Column = p[0], p[1]
 		}
-		if i > 0 && y.Year != ys[i-1].Year+1 {
-			return nil, fieldErr(fmt.Sprintf("holidays[%d].year", y.Year), "years must be contiguous and unique (after %d)", ys[i-1].Year)
+		return fe
+	}
+	h := &HolidaySet{years: map[int]HolidayYear{}, src: map[int]yearSource{}, days: map[int32]dayMark{}}
+	where := map[int]int{} // year -> index
+	used := map[int32]dayUse{}
+	for i, y := range years {
+		if y.Year < minHolidayYear || y.Year > maxHolidayYear {
+			return nil, errAt(i, ".year", "year %d out of range %d..%d", y.Year, minHolidayYear, maxHolidayYear)
 		}
-		h.notices[y.Year] = y.Notice
-		for _, hol := range y.Holidays {
-			for kind, ranges := range map[DayKind][]DateRange{Off: hol.Off, Workday: hol.Work} {
-				for _, r := range ranges {
+		if j, dup := where[y.Year]; dup {
+			if l := src[j].pos["y.year"][0]; l > 0 {
+				return nil, errAt(i, ".year", "year %d given twice (first on line %d)", y.Year, l)
+			}
+			return nil, errAt(i, ".year", "year %d given twice", y.Year)
+		}
+		where[y.Year] = i
+		if len(y.Holidays) == 0 {
+			return nil, errAt(i, ".holidays", "no holidays: a notice lists at least one")
+		}
+		lo := Date{y.Year - 1, time.December, 1}.key()
+		hi := Date{y.Year, time.December, 31}.key()
+		for j, hol := range y.Holidays {
+			hp := fmt.Sprintf(".holidays[%d]", j)
+			if strings.TrimSpace(hol.Name) == "" {
+				return nil, errAt(i, hp+".name", "missing")
+			}
+			if len(hol.Off) == 0 {
+				return nil, errAt(i, hp+".off", "no days off")
+			}
+			for _, part := range []struct {
+				kind   DayKind
+				key    string
+				ranges []DateRange
+			}{{Off, "off", hol.Off}, {Workday, "work", hol.Work}} {
+				for k, r := range part.ranges {
+					rp := fmt.Sprintf("%s.%s[%d]", hp, part.key, k)
+					if r.To.key() < r.From.key() {
+						return nil, errAt(i, rp, "range %s..%s ends before it starts", r.From, r.To)
+					}
 					n := 0
 					for d := r.From; d.key() <= r.To.key(); d = d.next() {
-						if d.Year < y.Year-1 || d.Year > y.Year+1 {
-							return nil, fieldErr(fmt.Sprintf("holidays[%d].%s", y.Year, hol.Name), "date %s too far from year %d", d, y.Year)
+						if n++; n > maxRangeDays {
+							return nil, errAt(i, rp, "range longer than %d days", maxRangeDays)
 						}
-						if old, dup := h.days[d.key()]; dup && old.kind != kind {
-							return nil, fieldErr(fmt.Sprintf("holidays[%d].%s", y.Year, hol.Name), "%s is both a holiday and a workday", d)
+						if d.key() < lo || d.key() > hi {
+							return nil, errAt(i, rp, "%s is outside %d (a notice covers its year and may begin in the December before)", d, y.Year)
 						}
-						h.days[d.key()] = dayMark{kind, hol.Name}
-						if n++; n > 31 {
-							return nil, fieldErr(fmt.Sprintf("holidays[%d].%s", y.Year, hol.Name), "range longer than 31 days")
+						if u, dup := used[d.key()]; dup {
+							where := fmt.Sprintf("%s in %s %s", u.kind.verb(), u.path, u.name)
+							if u.year != y.Year {
+								where = fmt.Sprintf("%s in holidays[%d]%s %s", u.kind.verb(), u.year, u.path, u.name)
+							}
+							if u.kind != part.kind {
+								return nil, errAt(i, rp, "%s is both off and worked (%s)", d, strings.TrimPrefix(where, "."))
+							}
+							return nil, errAt(i, rp, "%s is listed twice (%s)", d, strings.TrimPrefix(where, "."))
 						}
+						used[d.key()] = dayUse{part.kind, y.Year, hp[1:], hol.Name}
+						h.days[d.key()] = dayMark{part.kind, hol.Name}
 					}
 				}
 			}
 		}
+		h.years[y.Year] = cloneYear(y)
+		h.src[y.Year] = src[i]
 	}
+	ys := make([]int, 0, len(where))
+	for y := range where {
+		ys = append(ys, y)
+	}
+	sort.Ints(ys)
+	for k := 1; k < len(ys); k++ {
+		if a, b := ys[k-1], ys[k]; b != a+1 {
+			// Blame the neighbour that came later in the input.
+			i := max(where[a], where[b])
+			missing := fmt.Sprint(a + 1)
+			if b > a+2 {
+				missing = fmt.Sprintf("%d-%d", a+1, b-1)
+			}
+			return nil, errAt(i, ".year", "years must be contiguous: %s is missing between %d and %d", missing, a, b)
+		}
+	}
+	h.first, h.last = ys[0], ys[len(ys)-1]
 	return h, nil
 }
 
+// verb names a kind in messages: "off", "worked".
+func (k DayKind) verb() string {
+	if k == Workday {
+		return "worked"
+	}
+	return "off"
+}
+
+func cloneYear(y HolidayYear) HolidayYear {
+	y.Holidays = append([]Holiday(nil), y.Holidays...)
+	for i := range y.Holidays {
+		y.Holidays[i].Off = append([]DateRange(nil), y.Holidays[i].Off...)
+		y.Holidays[i].Work = append([]DateRange(nil), y.Holidays[i].Work...)
+	}
+	return y
+}
+
 // ParseHolidays reads a YAML list of HolidayYear (the format of the
-// embedded data/holidays_cn.yaml). Errors carry line and column.
+// embedded data/holidays_cn.yaml), checked as NewHolidaySet says. Unknown
+// keys are errors too. Errors are *FieldError with the line and column of
+// the offending value; File is empty, for the caller to fill in.
 func ParseHolidays(data []byte) (*HolidaySet, error) {
+	return parseHolidays(data, "")
+}
+
+func parseHolidays(data []byte, file string) (*HolidaySet, error) {
 	var years []HolidayYear
-	if err := decodeStrict(data, &years); err != nil {
+	pos, err := decodeStrictPos(data, &years)
+	if err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) && fe.File == "" {
+			fe.File = file
+		}
 		return nil, err
 	}
-	return NewHolidaySet(years)
+	src := make([]yearSource, len(years))
+	for i := range src {
+		src[i] = yearSource{file: file, pos: positions{}}
+	}
+	for path, p := range pos {
+		// "[3].holidays[0].off[1]" -> year 3, "y.holidays[0].off[1]"
+		rest, ok := strings.CutPrefix(path, "[")
+		if !ok {
+			continue
+		}
+		n, rel, ok := strings.Cut(rest, "]")
+		i, err := strconv.Atoi(n)
+		if !ok || err != nil || i < 0 || i >= len(src) {
+			continue
+		}
+		src[i].pos["y"+rel] = p
+	}
+	return buildHolidays(years, src)
+}
+
+// Merge returns a new set: h's years with over's merged over them. A year
+// in over that h lacks is added; a year in both is replaced by over's, as
+// a whole (that is how a corrected or a newly published notice is applied:
+// give the year's full schedule, not only the changed days). The result
+// must still be contiguous, and a date may not be marked by two years.
+// Errors are *FieldError at over's year, with its line and column when
+// over was parsed by ParseHolidays. Neither h nor over changes.
+func (h *HolidaySet) Merge(over *HolidaySet) (*HolidaySet, error) {
+	if over == nil {
+		return nil, fieldErr("holidays", "Merge of a nil set")
+	}
+	var years []HolidayYear
+	var src []yearSource
+	for _, set := range []*HolidaySet{h, over} {
+		for y := set.first; y <= set.last; y++ {
+			if set == h && y >= over.first && y <= over.last {
+				continue
+			}
+			years = append(years, set.years[y])
+			src = append(src, set.src[y])
+		}
+	}
+	return buildHolidays(years, src)
 }
 
 //go:embed data/holidays_cn.yaml
@@ -191,9 +360,10 @@ var holidaysCN []byte
 // ChinaMainland returns the official mainland holiday schedules shipped with
 // the package (2020-2026, from the State Council notices; see
 // data/holidays_cn.yaml for sources and the 2020 and 2025 rule changes).
-// Each call parses the embedded data afresh; keep the result.
+// Each call parses the embedded data afresh; keep the result. Merge adds a
+// year whose notice came after this release.
 func ChinaMainland() *HolidaySet {
-	h, err := ParseHolidays(holidaysCN)
+	h, err := parseHolidays(holidaysCN, "sla/data/holidays_cn.yaml")
 	if err != nil {
 		// The embedded file is tested; this cannot happen in a released build.
 		panic("sla: embedded holiday data: " + err.Error())
@@ -205,14 +375,17 @@ func ChinaMainland() *HolidaySet {
 func (h *HolidaySet) Years() (first, last int) { return h.first, h.last }
 
 // Notice returns the source notice recorded for a year.
-func (h *HolidaySet) Notice(year int) string { return h.notices[year] }
+func (h *HolidaySet) Notice(year int) string { return h.years[year].Notice }
 
 // Lookup says how d is marked and by which holiday. A year outside the set
 // is ErrNoCalendarData.
 func (h *HolidaySet) Lookup(d Date) (DayKind, string, error) {
 	if d.Year < h.first || d.Year > h.last {
-		return Ordinary, "", fmt.Errorf("%w: %d (have %d-%d)", ErrNoCalendarData, d.Year, h.first, h.last)
+		return Ordinary, "", fmt.Errorf("%w: %d (have %d-%d; %s)", ErrNoCalendarData, d.Year, h.first, h.last, addYearHint)
 	}
 	m := h.days[d.key()]
 	return m.kind, m.name, nil
 }
+
+// addYearHint ends every ErrNoCalendarData message.
+const addYearHint = "add the year's holidays with HolidaySet.Merge or a contract's holidays: file"
