@@ -88,6 +88,11 @@ type CSVConfig struct {
 	// Validate, if set, runs Validate on every row read, with this
 	// configuration; problems come back in the row's *RowError.
 	Validate *ValidateConfig
+	// MaxFieldBytes: Reader refuses a value longer than this in the id,
+	// time and registry field columns (ErrFormat); extra columns are
+	// carried, never compared, and have no limit. Default
+	// DefaultMaxFieldBytes; negative turns the check off.
+	MaxFieldBytes int
 }
 
 var chinaTime = time.FixedZone("CST", 8*3600)
@@ -100,21 +105,27 @@ func (c CSVConfig) withDefaults() CSVConfig {
 	if c.Location == nil {
 		c.Location = chinaTime
 	}
+	if c.MaxFieldBytes == 0 {
+		c.MaxFieldBytes = DefaultMaxFieldBytes
+	}
 	return c
 }
 
 // Reader reads Records from CSV with a header row. Columns are found by
 // name in the header (in any order); columns it does not know are kept in
-// Record.Extra in file order. A Reader is not safe for concurrent use.
+// Record.Extra in file order. Every value must be valid UTF-8
+// (ErrEncoding) and no longer than CSVConfig.MaxFieldBytes. A Reader is
+// not safe for concurrent use.
 type Reader struct {
-	cfg    CSVConfig
-	r      *csv.Reader
-	header []string
-	idx    [numFields]int // column of each field, -1 if absent
-	id     int
-	reg    int
-	upd    int
-	extra  []int
+	cfg     CSVConfig
+	r       *csv.Reader
+	header  []string
+	idx     [numFields]int // column of each field, -1 if absent
+	fieldOf []Field        // the field of each column, 0 for id, times and extras
+	id      int
+	reg     int
+	upd     int
+	extra   []int
 }
 
 // NewReader reads the header of r and returns a Reader. The header must
@@ -163,6 +174,12 @@ func NewReader(r io.Reader, cfg CSVConfig) (*Reader, error) {
 	}
 	rd.reg = find(cfg.Columns.Registered)
 	rd.upd = find(cfg.Columns.Updated)
+	rd.fieldOf = make([]Field, len(head))
+	for _, f := range AllFields() {
+		if i := rd.idx[f]; i >= 0 {
+			rd.fieldOf[i] = f
+		}
+	}
 	for i := range head {
 		if !known[i] {
 			rd.extra = append(rd.extra, i)
@@ -187,7 +204,11 @@ func (rd *Reader) Read() (Record, error) {
 		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return Record{}, &RowError{Line: pe.StartLine, Err: fmt.Errorf("%w: %v", ErrCSV, pe.Err)}
+			if pe.Line != pe.StartLine {
+				// A quoted field ran on: say where the reader stopped.
+				return Record{}, &RowError{Line: pe.StartLine, Err: fmt.Errorf("%w: %v (at line %d, column %d)", ErrCSV, pe.Err, pe.Line, pe.Column)}
+			}
+			return Record{}, &RowError{Line: pe.StartLine, Col: pe.Column, Err: fmt.Errorf("%w: %v", ErrCSV, pe.Err)}
 		}
 		return Record{}, fmt.Errorf("dedupe: read CSV: %w", err)
 	}
@@ -196,13 +217,43 @@ func (rd *Reader) Read() (Record, error) {
 		return Record{}, &RowError{Line: line, Err: fmt.Errorf("%w: %d columns, header has %d", ErrCSV, len(row), len(rd.header))}
 	}
 	// fields collects the row's problems; a RowError is built only for a
-	// bad row, so good rows allocate nothing for it.
+	// bad row, so good rows allocate nothing for it. bad marks the
+	// columns that are not text (not UTF-8, too long), checked no further.
 	var fields []*FieldError
+	var bad []bool
+	problem := func(i int, fe *FieldError) {
+		fe.Column = rd.header[i]
+		fe.Line, fe.Col = rd.r.FieldPos(i)
+		fields = append(fields, fe)
+	}
+	for i, v := range row {
+		limit := rd.cfg.MaxFieldBytes
+		if rd.fieldOf[i] == 0 && i != rd.id && i != rd.reg && i != rd.upd {
+			limit = -1
+		}
+		if fe, _ := checkText(v, limit); fe != nil {
+			fe.Field = rd.fieldOf[i]
+			problem(i, fe)
+			if bad == nil {
+				bad = make([]bool, len(row))
+			}
+			bad[i] = true
+		}
+	}
+	isBad := func(i int) bool { return bad != nil && bad[i] }
 	var rec Record
-	idText := strings.TrimSpace(row[rd.id])
-	id, err := strconv.ParseInt(idText, 10, 64)
-	if err != nil {
-		fields = append(fields, &FieldError{Column: rd.header[rd.id], Err: ErrFormat, Reason: "id is not an integer"})
+	var id int64
+	if !isBad(rd.id) {
+		var err error
+		id, err = strconv.ParseInt(strings.TrimSpace(row[rd.id]), 10, 64)
+		switch {
+		case errors.Is(err, strconv.ErrRange):
+			id = 0
+			problem(rd.id, &FieldError{Err: ErrFormat, Reason: "id is out of range (a 64-bit integer)"})
+		case err != nil:
+			id = 0
+			problem(rd.id, &FieldError{Err: ErrFormat, Reason: "id is not an integer"})
+		}
 	}
 	rec.ID = id
 	for _, f := range AllFields() {
@@ -211,7 +262,7 @@ func (rd *Reader) Read() (Record, error) {
 		}
 	}
 	parseTime := func(i int, dst *time.Time) {
-		if i < 0 {
+		if i < 0 || isBad(i) {
 			return
 		}
 		s := strings.TrimSpace(row[i])
@@ -220,7 +271,7 @@ func (rd *Reader) Read() (Record, error) {
 		}
 		t, err := parseTimestamp(s, rd.cfg.Location)
 		if err != nil {
-			fields = append(fields, &FieldError{Column: rd.header[i], Err: ErrDate, Reason: "want a time like 2006-01-02T15:04:05+08:00 or 2006-01-02 15:04:05"})
+			problem(i, &FieldError{Err: ErrDate, Reason: "want a time like 2006-01-02T15:04:05+08:00 or 2006-01-02 15:04:05"})
 			return
 		}
 		*dst = t
@@ -235,8 +286,15 @@ func (rd *Reader) Read() (Record, error) {
 	}
 	if rd.cfg.Validate != nil {
 		for _, fe := range Validate(&rec, *rd.cfg.Validate) {
-			if i := rd.idx[fe.Field]; i >= 0 {
-				fe.Column = rd.header[i]
+			if errors.Is(fe.Err, ErrEncoding) {
+				continue // reported above, for every column, with its position
+			}
+			if i := rd.idx[fe.Field]; fe.Field != 0 && i >= 0 {
+				if isBad(i) {
+					continue
+				}
+				problem(i, fe)
+				continue
 			}
 			fields = append(fields, fe)
 		}

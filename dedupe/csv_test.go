@@ -151,6 +151,12 @@ func TestValidate(t *testing.T) {
 		{"phone", func(r *Record) { r.Phone = "12345" }, FieldPhone, ErrFormat},
 		{"landline", func(r *Record) { r.Phone = "029-88886666" }, 0, nil},
 		{"sex", func(r *Record) { r.Sex = "unknown" }, FieldSex, ErrFormat},
+		{"name not UTF-8", func(r *Record) { r.Name = "\xff\xfe" }, FieldName, ErrEncoding},
+		{"address not UTF-8", func(r *Record) { r.Address = "北京\xe5" }, FieldAddress, ErrEncoding},
+		{"extra not UTF-8", func(r *Record) { r.Extra = []ExtraField{{Name: "note", Value: "\xc3"}} }, 0, ErrEncoding},
+		{"birth before 1900", func(r *Record) { r.Birth = "1899-12-31" }, FieldBirth, ErrDate},
+		{"birth 1900", func(r *Record) { r.Birth = "1900-01-01" }, 0, nil},
+		{"name too long", func(r *Record) { r.Name = strings.Repeat("张", 2000) }, FieldName, ErrFormat},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,4 +173,124 @@ func TestValidate(t *testing.T) {
 			require.NotContains(t, errs[0].Error(), r.DocNumber)
 		})
 	}
+}
+
+// Every field is read as UTF-8: a byte sequence that is not (a name
+// exported as GBK, "\xff\xfe") is a row error naming the column and where
+// the field starts, in any column, the extra ones included.
+func TestReaderRefusesInvalidUTF8(t *testing.T) {
+	in := "id,name,doc_type,doc_number,birth,note\n" +
+		"1,\xff\xfe,身份证,11010519491231002X,1949-12-31,\n" +
+		"2,张三,身份证,11010519491231002X,1949-12-31,ok\xc3\n" +
+		"3,\"张\xff\",身份证,11010519491231002X,1949-12-31,\n" +
+		"4,张三,身份证,11010519491231002X,1949-12-31,ok\n"
+	for _, validate := range []*ValidateConfig{nil, {}} {
+		rd, err := NewReader(strings.NewReader(in), CSVConfig{Validate: validate})
+		require.NoError(t, err)
+		type pos struct{ line, col int }
+		var bad []pos
+		var good []int64
+		for {
+			rec, err := rd.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			var re *RowError
+			if errors.As(err, &re) {
+				require.ErrorIs(t, err, ErrEncoding)
+				require.Len(t, re.Fields, 1, "one problem, reported once: %v", err)
+				l, c := re.Pos()
+				bad = append(bad, pos{l, c})
+				continue
+			}
+			require.NoError(t, err)
+			good = append(good, rec.ID)
+		}
+		require.Equal(t, []int64{4}, good)
+		// Where the field starts, in bytes as encoding/csv counts them
+		// ("张" is three): its opening quote if it has one.
+		require.Equal(t, []pos{{2, 3}, {3, 50}, {4, 3}}, bad)
+	}
+}
+
+// A registry field longer than CSVConfig.MaxFieldBytes is refused as it is
+// read: it is no name or address, and comparing two of them would take
+// quadratic time.
+func TestReaderRefusesOverlongFields(t *testing.T) {
+	long := strings.Repeat("a", 5000)
+	in := "id,name,note\n1," + long + ",x\n2,b," + long + "\n3,c,x\n"
+	rd, err := NewReader(strings.NewReader(in), CSVConfig{})
+	require.NoError(t, err)
+	_, err = rd.Read()
+	require.ErrorIs(t, err, ErrFormat)
+	require.ErrorContains(t, err, "line 2, column 3: name: longer than 4096 bytes")
+	rec, err := rd.Read()
+	require.NoError(t, err, "extra columns are carried, not compared: no limit")
+	require.Equal(t, long, rec.Extra[0].Value)
+
+	rd, err = NewReader(strings.NewReader(in), CSVConfig{MaxFieldBytes: -1})
+	require.NoError(t, err)
+	rec, err = rd.Read()
+	require.NoError(t, err, "a negative limit turns the check off")
+	require.Equal(t, long, rec.Name)
+}
+
+// An id that does not fit int64 is reported as such, with no made-up id.
+func TestReaderIDOutOfRange(t *testing.T) {
+	rd, err := NewReader(strings.NewReader("id,name\n99999999999999999999,a\n"), CSVConfig{})
+	require.NoError(t, err)
+	_, err = rd.Read()
+	var re *RowError
+	require.ErrorAs(t, err, &re)
+	require.Zero(t, re.ID)
+	require.ErrorContains(t, err, "line 2, column 1: column id: id is out of range")
+}
+
+// The position of a row error is that of its first problem.
+func TestRowErrorPosition(t *testing.T) {
+	in := "id,name,birth,registered\n" +
+		"1,a,1949-12-31,yesterday\n" +
+		"2,a,\"x\"y,\n" +
+		"3,\"a\n\",1949-12-31,x\n"
+	rd, err := NewReader(strings.NewReader(in), CSVConfig{})
+	require.NoError(t, err)
+	var msgs []string
+	for {
+		_, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.Error(t, err)
+		msgs = append(msgs, err.Error())
+	}
+	require.Equal(t, []string{
+		"dedupe: line 2, column 16: column registered: want a time like 2006-01-02T15:04:05+08:00 or 2006-01-02 15:04:05",
+		`dedupe: line 3, column 7: bad CSV row: extraneous or missing " in quoted-field`,
+		"dedupe: line 5, column 14: column registered: want a time like 2006-01-02T15:04:05+08:00 or 2006-01-02 15:04:05",
+	}, msgs)
+}
+
+// Birth dates are checked against ValidateConfig.Today when it is set
+// (Validate never reads the clock), in the birth column and in an ID
+// number's positions 7-14.
+func TestValidateBirthNotInTheFuture(t *testing.T) {
+	today := time.Date(2024, 3, 1, 15, 0, 0, 0, chinaTime)
+	r := Record{Name: "张三", DocType: "护照", DocNumber: "E12345678", Birth: "2024-03-01"}
+	require.Empty(t, Validate(&r, ValidateConfig{Today: today}), "born today")
+	r.Birth = "2024-03-02"
+	require.Empty(t, Validate(&r, ValidateConfig{}), "no Today, no check")
+	errs := Validate(&r, ValidateConfig{Today: today})
+	require.Len(t, errs, 1)
+	require.ErrorIs(t, errs[0], ErrDate)
+	require.Equal(t, "dedupe: birth: after today", errs[0].Error())
+
+	// 110105 2025-01-01 001 and its check character.
+	id := "11010520250101001"
+	id += string(idCheckDigit(id))
+	r = Record{Name: "张三", DocType: "身份证", DocNumber: id, Birth: "2025-01-01"}
+	errs = Validate(&r, ValidateConfig{Today: today})
+	require.Len(t, errs, 2)
+	require.Equal(t, FieldDocNumber, errs[0].Field)
+	require.ErrorIs(t, errs[0], ErrDate)
+	require.Equal(t, FieldBirth, errs[1].Field)
 }

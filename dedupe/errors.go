@@ -27,6 +27,9 @@ var (
 	ErrDate = errors.New("dedupe: bad date")
 	// ErrCSV: a CSV row could not be read (quotes, column count).
 	ErrCSV = errors.New("dedupe: bad CSV row")
+	// ErrEncoding: a field is not valid UTF-8 (often a file exported as
+	// GBK or GB 18030: convert it to UTF-8 first).
+	ErrEncoding = errors.New("dedupe: not valid UTF-8")
 
 	// ErrDuplicateID: two input records carry the same Record.ID.
 	ErrDuplicateID = errors.New("dedupe: duplicate record id")
@@ -45,10 +48,15 @@ var (
 // message never contains the field's value. The error types of this
 // package are plain values, safe to share read-only.
 type FieldError struct {
-	Field  Field  // 0 for a column that is not a Field (id, times)
+	Field  Field  // 0 for a column that is not a Field (id, times, extra columns)
 	Column string // CSV column, when known
 	Reason string // what is wrong, e.g. "want 18 characters, got 17"
-	Err    error  // the sentinel: ErrRequired, ErrFormat, ErrChecksum, ErrDate
+	Err    error  // the sentinel: ErrRequired, ErrFormat, ErrChecksum, ErrDate, ErrEncoding
+	// Line and Col locate the problem in the CSV input, 1-based, with
+	// columns counted in bytes as encoding/csv counts them: the first
+	// byte that is not UTF-8 for ErrEncoding, else where the field
+	// starts. Both are 0 when the record was not read by a Reader.
+	Line, Col int
 }
 
 func (e *FieldError) Error() string {
@@ -66,20 +74,42 @@ func (e *FieldError) Unwrap() error { return e.Err }
 
 // RowError reports why a CSV row or record was rejected: its line in the
 // input (1-based, counting the header; 0 when not read from CSV), its
-// record id when it could be read, and every field problem found.
+// record id when it could be read, and every field problem found. Its
+// message starts with the position of the first problem (see Pos).
 type RowError struct {
 	Line   int
-	ID     int64
+	ID     int64 // 0 when the id could not be read
 	Fields []*FieldError
 	Err    error // a row-level error (ErrCSV), if the row could not be split into fields
+	// Col is the 1-based byte column, on line Line, where encoding/csv
+	// stopped for a row-level error; 0 when unknown (no Err, or the
+	// error came on a later line of a quoted field that spans lines).
+	Col int
+}
+
+// Pos returns where the row's first problem is: the row-level error's
+// line and column, else the first field problem's, else (Line, 0).
+func (e *RowError) Pos() (line, col int) {
+	if e.Err != nil {
+		return e.Line, e.Col
+	}
+	for _, f := range e.Fields {
+		if f.Line > 0 {
+			return f.Line, f.Col
+		}
+	}
+	return e.Line, 0
 }
 
 func (e *RowError) Error() string {
 	var b strings.Builder
 	b.WriteString("dedupe: ")
-	if e.Line > 0 {
-		fmt.Fprintf(&b, "line %d", e.Line)
-	} else {
+	switch line, col := e.Pos(); {
+	case line > 0 && col > 0:
+		fmt.Fprintf(&b, "line %d, column %d", line, col)
+	case line > 0:
+		fmt.Fprintf(&b, "line %d", line)
+	default:
 		fmt.Fprintf(&b, "record %d", e.ID)
 	}
 	if e.Err != nil {

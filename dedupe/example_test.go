@@ -124,6 +124,6 @@ func ExampleValidate() {
 	}
 	// Output:
 	// ok 1
-	// dedupe: line 3: name: required; doc_number: check character does not match (ISO 7064 MOD 11-2); birth: no such day; phone: want an 11-digit mobile number or a landline with area code
+	// dedupe: line 3, column 3: name: required; doc_number: check character does not match (ISO 7064 MOD 11-2); birth: no such day; phone: want an 11-digit mobile number or a landline with area code
 	// ok 3
 }

@@ -19,7 +19,11 @@ func FuzzReader(f *testing.F) {
 	f.Add("id,name,doc_number\n2,,110105491231002\nx,a,b\n")
 	f.Add("编号,姓名\n\"1\",\"a\"\"b\"\n3,\"unclosed\n")
 	f.Add("id,registered,updated\n1,2022-06-01T08:00:00+08:00,yesterday\n")
+	f.Add("id,name,note\n1,\xff\xfe,x\n2,\"张\xff\",\xc3\n3,a,b\n")
+	f.Add("\ufeffid,name\r\n1,张三\r\n2,\"a\r\nb\"\r\n")
+	f.Add("id,name\n99999999999999999999,a\n-1,b\n1," + strings.Repeat("长", 1400) + "\n")
 	f.Fuzz(func(t *testing.T, in string) {
+		lines := strings.Count(in, "\n") + 1
 		v := ValidateConfig{}
 		rd, err := NewReader(strings.NewReader(in), CSVConfig{Validate: &v})
 		if err != nil {
@@ -38,10 +42,23 @@ func FuzzReader(f *testing.F) {
 				if err != nil {
 					t.Fatalf("unexpected error type %T: %v", err, err)
 				}
+				for _, fd := range AllFields() {
+					if !utf8.ValidString(rec.Get(fd)) {
+						t.Fatalf("field %s is not UTF-8 and was accepted", fd)
+					}
+				}
+				for _, x := range rec.Extra {
+					if !utf8.ValidString(x.Value) {
+						t.Fatalf("column %q is not UTF-8 and was accepted", x.Name)
+					}
+				}
 				continue
 			}
 			if re.Line <= 0 {
 				t.Fatalf("row error without a line: %v", re)
+			}
+			if l, c := re.Pos(); l < re.Line || l > lines || c < 0 {
+				t.Fatalf("position %d:%d outside the input's %d lines: %v", l, c, lines, re)
 			}
 			if n := NormalizeDocNumber(rec.DocNumber); len(n) >= 8 && strings.Contains(re.Error(), n) {
 				t.Fatalf("error %q quotes the document number", re.Error())

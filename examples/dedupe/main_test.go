@@ -136,7 +136,7 @@ func TestResolveSkipsBadRows(t *testing.T) {
 	require.NoError(t, os.WriteFile(in, []byte("id,name,doc_type,doc_number,birth\n1,张三,身份证,11010519491231002X,1949-12-31\nabc,李四,身份证,110105194912310021,1949-12-31\n2,张三,身份证,11010519491231002X,1949-12-31\n"), 0o644))
 	_, stderr, err := runCLI(t, "resolve", "-in", in, "-decisions", filepath.Join(dir, "d.csv"), "-review", filepath.Join(dir, "r.json"))
 	require.NoError(t, err)
-	require.Contains(t, stderr, "m.csv: skipped: dedupe: line 3: column id")
+	require.Contains(t, stderr, "m.csv: skipped: dedupe: line 3, column 1: column id")
 	require.Contains(t, stderr, "2 records, 1 bad rows skipped; 1 duplicate groups, 1 records dropped")
 	// Records 1 and 2 are identical with equal (zero) times: the lowest id stays.
 	require.Equal(t, []decisionRow{{1, 1, "keep", "dup-1"}, {2, 1, "drop", "dup-1"}}, decisionsOf(t, filepath.Join(dir, "d.csv")))
@@ -272,7 +272,7 @@ func TestRefusals(t *testing.T) {
 		{"apply bad review file", []string{"apply", "-review", write("r2.json", `[{"id":"rev-1","kind":"odd","records":[{"id":1}]}]`), "-out", out, "-decisions", write("k.csv", "group,action,reviewer,reason,at\n")}, `r2.json: group 1: group rev-1: kind "odd"`},
 		{"reconcile without issued", []string{"reconcile", "-source", "testdata/source.csv"}, "-source and -issued are required"},
 		{"reconcile bad key", []string{"reconcile", "-source", "testdata/source.csv", "-issued", "testdata/issued.csv", "-keys", "doc_number,colour"}, `-keys "colour"`},
-		{"reconcile bad row", []string{"reconcile", "-source", "testdata/source.csv", "-issued", write("i.csv", "id,name,doc_type,doc_number\n1,a,身份证,x\nx2,b,身份证,y\n")}, "i.csv: dedupe: line 3: column id"},
+		{"reconcile bad row", []string{"reconcile", "-source", "testdata/source.csv", "-issued", write("i.csv", "id,name,doc_type,doc_number\n1,a,身份证,x\nx2,b,身份证,y\n")}, "i.csv: dedupe: line 3, column 1: column id"},
 		{"validate without errors", []string{"validate", "-in", "testdata/registry.csv"}, "-in and -errors are required"},
 		{"validate bad columns", []string{"validate", "-in", "testdata/registry.csv", "-errors", out, "-columns", "fr"}, `-columns "fr"`},
 	}
