@@ -1,5 +1,6 @@
 // Package cli holds what the example CLIs (tracectl, dedupe, slacalc) share:
-// CSV tables read by column name with errors that name file, line and field;
+// CSV tables read by column name with errors that name file, line and field,
+// refusing values that are not UTF-8;
 // output files renamed into place only when complete; and "-" as stdin.
 package cli
 
@@ -12,32 +13,44 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // RowError is a bad value in an input file: which file, line and field.
+// It prints as file:line: or, when Column is known, file:line:column:.
 type RowError struct {
-	File  string
-	Line  int
-	Field string
-	Err   error
+	File string
+	Line int
+	// Column is the 1-based byte column, as encoding/csv counts it, where
+	// the bad field starts (its opening quote, if quoted) or where the CSV
+	// syntax broke; 0 when not known.
+	Column int
+	Field  string
+	Err    error
 }
 
 func (e *RowError) Error() string {
-	if e.Field == "" {
-		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	pos := fmt.Sprintf("%s:%d", e.File, e.Line)
+	if e.Column > 0 {
+		pos += fmt.Sprintf(":%d", e.Column)
 	}
-	return fmt.Sprintf("%s:%d: field %q: %v", e.File, e.Line, e.Field, e.Err)
+	if e.Field == "" {
+		return fmt.Sprintf("%s: %v", pos, e.Err)
+	}
+	return fmt.Sprintf("%s: field %q: %v", pos, e.Field, e.Err)
 }
 
 func (e *RowError) Unwrap() error { return e.Err }
 
-// Table reads a CSV file with a header row, by column name.
+// Table reads a CSV file with a header row, by column name. Every value,
+// the header's included, must be valid UTF-8.
 type Table struct {
-	file string
-	r    *csv.Reader
-	cols map[string]int
-	row  []string
-	line int
+	file  string
+	r     *csv.Reader
+	cols  map[string]int
+	names []string // column names by index
+	row   []string
+	line  int
 }
 
 // OpenTable reads the header of a CSV file. Every required column must be
@@ -56,6 +69,10 @@ func OpenTable(file string, rd io.Reader, required, optional []string) (*Table, 
 	if err != nil {
 		return nil, t.CSVErr(err)
 	}
+	if i, off := firstInvalid(head); i >= 0 {
+		line, col := r.FieldPos(i)
+		return nil, &RowError{File: file, Line: line, Column: col, Err: fmt.Errorf("header: not valid UTF-8 (byte %d of the value)", off+1)}
+	}
 	for i, h := range head {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
 		if !slices.Contains(required, h) && !slices.Contains(optional, h) {
@@ -65,6 +82,7 @@ func OpenTable(file string, rd io.Reader, required, optional []string) (*Table, 
 			return nil, &RowError{File: file, Line: 1, Field: h, Err: errors.New("column appears twice")}
 		}
 		t.cols[h] = i
+		t.names = append(t.names, h)
 	}
 	for _, c := range required {
 		if _, ok := t.cols[c]; !ok {
@@ -91,6 +109,10 @@ func (t *Table) Next() (bool, error) {
 		if len(row) != len(t.cols) {
 			return false, &RowError{File: t.file, Line: t.line, Err: fmt.Errorf("%d fields, header has %d", len(row), len(t.cols))}
 		}
+		if i, off := firstInvalid(row); i >= 0 {
+			line, col := t.r.FieldPos(i)
+			return false, &RowError{File: t.file, Line: line, Column: col, Field: t.names[i], Err: fmt.Errorf("not valid UTF-8 (byte %d of the value)", off+1)}
+		}
 		t.row = row
 		return true, nil
 	}
@@ -114,13 +136,34 @@ func (t *Table) Errf(col string, err error) error {
 // Line is the line of the current row.
 func (t *Table) Line() int { return t.line }
 
-// CSVErr turns a csv.Reader error into a RowError with its line.
+// CSVErr turns a csv.Reader error into a RowError with its line and
+// column.
 func (t *Table) CSVErr(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return &RowError{File: t.file, Line: pe.Line, Err: pe.Err}
+		return &RowError{File: t.file, Line: pe.Line, Column: pe.Column, Err: pe.Err}
 	}
 	return fmt.Errorf("%s: %w", t.file, err)
+}
+
+// firstInvalid returns the first value of row that is not valid UTF-8 and
+// the offset of its first bad byte; -1 when all are valid.
+func firstInvalid(row []string) (field, offset int) {
+	for i, v := range row {
+		if utf8.ValidString(v) {
+			continue
+		}
+		off := 0
+		for off < len(v) {
+			r, size := utf8.DecodeRuneInString(v[off:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			off += size
+		}
+		return i, off
+	}
+	return -1, 0
 }
 
 // Opener opens input files; "-" is stdin, which may be read once.

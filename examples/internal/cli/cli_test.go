@@ -77,3 +77,48 @@ func TestOpenerGivesStdinOnce(t *testing.T) {
 	_, err = o.Open(filepath.Join(t.TempDir(), "missing.csv"))
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
+
+// A value that is not UTF-8 (a GBK export) is refused with the file, line
+// and the byte column where its field starts; so is a header cell.
+func TestTableRefusesInvalidUTF8(t *testing.T) {
+	tb, err := OpenTable("people.csv", strings.NewReader("id,name\n1,甲\n2,\"乙\xff\"\n3,丙\n"), []string{"id"}, []string{"name"})
+	require.NoError(t, err)
+	ok, err := tb.Next()
+	require.NoError(t, err)
+	require.True(t, ok)
+	_, err = tb.Next()
+	var re *RowError
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, RowError{File: "people.csv", Line: 3, Column: 3, Field: "name", Err: re.Err}, *re)
+	require.EqualError(t, err, `people.csv:3:3: field "name": not valid UTF-8 (byte 4 of the value)`)
+
+	_, err = OpenTable("people.csv", strings.NewReader("id,n\xe5me\n"), []string{"id"}, []string{"name"})
+	require.EqualError(t, err, "people.csv:1:4: header: not valid UTF-8 (byte 2 of the value)")
+}
+
+// encoding/csv's syntax errors keep their column.
+func TestTableCSVErrorsHaveAColumn(t *testing.T) {
+	tb, err := OpenTable("people.csv", strings.NewReader("id,name\n1,a\"b\n"), []string{"id"}, []string{"name"})
+	require.NoError(t, err)
+	_, err = tb.Next()
+	require.EqualError(t, err, `people.csv:2:4: bare " in non-quoted-field`)
+}
+
+// CRLF line ends, a BOM and a 10 MB value read like any other file: no
+// line-length limit, no stray \r.
+func TestTableCRLFBOMAndLongValues(t *testing.T) {
+	long := strings.Repeat("甲", 10<<20/3)
+	in := "\ufeffid,name\r\n1,乙\r\n2," + long + "\r\n"
+	tb, err := OpenTable("people.csv", strings.NewReader(in), []string{"id", "name"}, nil)
+	require.NoError(t, err)
+	var names []string
+	for {
+		ok, err := tb.Next()
+		require.NoError(t, err)
+		if !ok {
+			break
+		}
+		names = append(names, tb.Get("name"))
+	}
+	require.Equal(t, []string{"乙", long}, names)
+}
