@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/healthcode-sdk/healthcode/codes"
 	"github.com/healthcode-sdk/healthcode/examples/internal/serve"
@@ -44,6 +46,10 @@ func (a *App) handleTranscode(w http.ResponseWriter, r *http.Request, p serve.Pr
 		badRequest(w, err)
 		return "", "bad request"
 	}
+	if k := r.Header.Get("Idempotency-Key"); len(k) > maxIdempotencyKey || !utf8.ValidString(k) {
+		badRequest(w, &fieldError{"Idempotency-Key", fmt.Errorf("%d bytes: want at most %d bytes of UTF-8", len(k), maxIdempotencyKey)})
+		return "", "bad request"
+	}
 	key, region, _, err := a.key(req.who)
 	if err != nil {
 		badRequest(w, err)
@@ -69,9 +75,13 @@ func (a *App) handleTranscode(w http.ResponseWriter, r *http.Request, p serve.Pr
 	})
 	var ce *codes.ChangeError
 	if errors.As(err, &ce) {
+		field := transcodeFields[ce.Field]
+		if field == "" {
+			field = ce.Field
+		}
 		serve.WriteJSON(w, http.StatusUnprocessableEntity, serve.ErrorBody{
-			Error: "refused", Message: err.Error(), Details: map[string]string{"field": ce.Field}})
-		return key.String(), "refused: " + ce.Field
+			Error: "refused", Message: fmt.Sprintf("%s: %v", field, err), Details: map[string]string{"field": field}})
+		return key.String(), "refused: " + field
 	}
 	if err != nil {
 		a.internal(w, "transcode", err)
@@ -81,6 +91,18 @@ func (a *App) handleTranscode(w http.ResponseWriter, r *http.Request, p serve.Pr
 	serve.WriteJSON(w, http.StatusOK, map[string]any{
 		"key": key.String(), "colour": col.String(), "seq": e.Seq, "hash": fmt.Sprintf("%x", e.Hash)})
 	return key.String(), "transcoded to " + col.String()
+}
+
+// maxIdempotencyKey is the longest Idempotency-Key header (the store's
+// limit on a change's request id).
+const maxIdempotencyKey = 128
+
+// transcodeFields names the request's field (or header) for a field of a
+// refused codes.Change, so the client reads what it sent.
+var transcodeFields = map[string]string{
+	"State.Reason": "reason", "State.Expires": "expires",
+	"Cause.Actor": "authorisation", "Cause.Authorisation": "authorisation",
+	"Transcode.Actor/Authorisation": "authorisation", "RequestID": "Idempotency-Key",
 }
 
 // counted updates the statistics and the in-force gauge for one change
@@ -169,14 +191,19 @@ func (a *App) handleRules(w http.ResponseWriter, r *http.Request, _ serve.Princi
 	return "", "ok"
 }
 
+const maxRuleSet = 1 << 20
+
 // handleRulesUpload compiles an uploaded rule set (YAML or JSON). A set
 // that does not compile is answered 422 with every problem and its
 // position; one that does is kept as pending and dry-run against the
 // population, so the admin sees who would change colour before activating.
 func (a *App) handleRulesUpload(w http.ResponseWriter, r *http.Request, _ serve.Principal) (string, string) {
-	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20+1))
-	if err != nil || len(data) > 1<<20 {
-		badRequest(w, &fieldError{"body", errors.New("want a rule set of at most 1 MiB")})
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxRuleSet+1))
+	if err == nil && len(data) > maxRuleSet {
+		err = fmt.Errorf("%w: want a rule set of at most 1 MiB", serve.ErrBodyTooLarge)
+	}
+	if err != nil {
+		badRequest(w, &fieldError{"body", err})
 		return "", "bad request"
 	}
 	c, err := a.env.CompileYAML("upload", data)
@@ -252,6 +279,10 @@ func (a *App) handleRulesActivate(w http.ResponseWriter, r *http.Request, _ serv
 		badRequest(w, err)
 		return "", "bad request"
 	}
+	if req.Version == "" {
+		badRequest(w, &fieldError{"version", errors.New("required: the version of an uploaded rule set")})
+		return "", "bad request"
+	}
 	a.mu.Lock()
 	c, ok := a.pending[req.Version]
 	a.mu.Unlock()
@@ -318,6 +349,16 @@ func (a *App) handleRiskAreas(w http.ResponseWriter, r *http.Request, _ serve.Pr
 	areas := make([]rules.RiskArea, len(req.Areas))
 	for i, x := range req.Areas {
 		areas[i] = rules.RiskArea{Region: x.Region, Level: x.Level}
+		// The package checks the region, then the level; an area alone
+		// says which of the two is wrong.
+		if _, err := rules.NewRiskAreas(req.Version, areas[i:i+1]); err != nil {
+			field := fmt.Sprintf("areas.%d.region", i)
+			if _, lerr := rules.ParseRiskLevel(x.Level); lerr != nil && len(x.Region) == 6 && strings.Trim(x.Region, "0123456789") == "" {
+				field = fmt.Sprintf("areas.%d.level", i)
+			}
+			badRequest(w, &fieldError{field, err})
+			return req.Version, "rejected"
+		}
 	}
 	ra, err := rules.NewRiskAreas(req.Version, areas)
 	if err != nil {
@@ -379,6 +420,58 @@ type lineError struct {
 
 const maxLineErrors = 100
 
+// maxEvalLine is the longest line of a bulk upload.
+const maxEvalLine = 1 << 20
+
+// statusOf is 413 for a body over its limit, else 400.
+func statusOf(err error) int {
+	if errors.Is(err, serve.ErrBodyTooLarge) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
+}
+
+// check refuses what the rules would evaluate to nonsense: a time out of
+// range (checkTime) or a negative count. The field is the JSON path
+// inside facts.
+func (f *factsJSON) check(now time.Time) *fieldError {
+	at := func(field string, t time.Time) *fieldError {
+		if err := checkTime(t, now); !t.IsZero() && err != nil {
+			return &fieldError{field, err}
+		}
+		return nil
+	}
+	if fe := at("now", f.Now); fe != nil {
+		return fe
+	}
+	for i, t := range f.Tests {
+		if t.Sampled.IsZero() {
+			return &fieldError{fmt.Sprintf("tests.%d.sampled", i), errors.New("required")}
+		}
+		if fe := at(fmt.Sprintf("tests.%d.sampled", i), t.Sampled); fe != nil {
+			return fe
+		}
+		if fe := at(fmt.Sprintf("tests.%d.reported", i), t.Reported); fe != nil {
+			return fe
+		}
+	}
+	for i, v := range f.Travel {
+		if fe := at(fmt.Sprintf("travel.%d.time", i), v.Time); fe != nil {
+			return fe
+		}
+	}
+	if fe := at("contact.last_exposure", f.Contact.LastExposure); fe != nil {
+		return fe
+	}
+	if fe := at("contact.identified", f.Contact.Identified); fe != nil {
+		return fe
+	}
+	if f.VaccineDoses < 0 || f.VaccineDoses > 100 {
+		return &fieldError{"vaccine_doses", fmt.Errorf("%d: want 0 to 100", f.VaccineDoses)}
+	}
+	return nil
+}
+
 // handleEvaluate reads NDJSON lines {"id"|"phone", "facts": {...}},
 // evaluates them with the rule set in force on all cores, applies the
 // decisions to the store in batches (one history entry per real change)
@@ -387,7 +480,7 @@ const maxLineErrors = 100
 func (a *App) handleEvaluate(w http.ResponseWriter, r *http.Request, _ serve.Principal) (string, string) {
 	now := a.now()
 	sc := bufio.NewScanner(r.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc.Buffer(make([]byte, 64<<10), maxEvalLine)
 	var (
 		keys     []codes.Key
 		regions  []string
@@ -412,13 +505,17 @@ func (a *App) handleEvaluate(w http.ResponseWriter, r *http.Request, _ serve.Pri
 			who
 			Facts factsJSON `json:"facts"`
 		}
-		if err := serve.DecodeJSON(bytes.NewReader(b), 1<<20, &rec); err != nil {
+		if err := serve.DecodeJSON(bytes.NewReader(b), maxEvalLine, &rec); err != nil {
 			var be *serve.BodyError
 			le := lineError{Line: line, Message: err.Error()}
 			if errors.As(err, &be) {
 				le.Field, le.Message = be.Field, fmt.Sprintf("column %d: %v", be.Column, be.Err)
 			}
 			bad(le)
+			continue
+		}
+		if fe := rec.Facts.check(now); fe != nil {
+			bad(lineError{Line: line, Field: "facts." + fe.Field, Message: fe.Err.Error()})
 			continue
 		}
 		key, region, _, err := a.key(rec.who)
@@ -436,8 +533,22 @@ func (a *App) handleEvaluate(w http.ResponseWriter, r *http.Request, _ serve.Pri
 		pop.add(&facts)
 	}
 	if err := sc.Err(); err != nil {
-		badRequest(w, &fieldError{fmt.Sprintf("line %d", line+1), err})
+		if errors.Is(err, bufio.ErrTooLong) {
+			err = fmt.Errorf("%w: want lines of at most %d bytes", serve.ErrBodyTooLarge, maxEvalLine)
+		}
+		serve.WriteJSON(w, statusOf(err), serve.ErrorBody{Error: "bad_upload", Message: fmt.Sprintf("line %d: %v", line+1, err),
+			Details: map[string]any{"line": line + 1}})
 		return "", "bad upload"
+	}
+	if pop.Len() == 0 {
+		// Nothing to evaluate: answer before the population a dry run
+		// uses is replaced by an empty one.
+		msg := "healthcoded: no lines to evaluate: want NDJSON lines {\"id\" or \"phone\", \"facts\"}"
+		if nBad > 0 {
+			msg = fmt.Sprintf("healthcoded: all %d lines rejected, nothing evaluated", nBad)
+		}
+		serve.WriteJSON(w, http.StatusBadRequest, serve.ErrorBody{Error: "bad_upload", Message: msg, Details: map[string]any{"errors": badLines}})
+		return "", "bad upload: nothing to evaluate"
 	}
 
 	w.Header().Set("Content-Type", "application/x-ndjson")

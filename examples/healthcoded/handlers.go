@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
@@ -19,38 +23,89 @@ const maxBody = 64 << 10 // every JSON body but bulk uploads
 func (a *App) Routes() http.Handler {
 	mux := http.NewServeMux()
 	m := a.metrics
-	public := func(name string, h http.HandlerFunc) http.Handler {
-		return m.Route(name, a.shed.Middleware(nil, h))
+	allow := map[string][]string{} // path -> methods, for 405 answers
+	handle := func(method, path string, h http.Handler) {
+		mux.Handle(method+" "+path, h)
+		allow[path] = append(allow[path], method)
 	}
-	mux.Handle("POST /v1/code", public("code", a.handleCode))
-	mux.Handle("POST /v1/token/verify", public("token_verify", a.handleVerify))
-	mux.Handle("POST /v1/scans", public("scan", a.handleScan))
+	public := func(name string, h http.HandlerFunc) http.Handler {
+		return m.Route(name, strictRequest(a.shed.Middleware(nil, h)))
+	}
+	handle("POST", "/v1/code", public("code", a.handleCode))
+	handle("POST", "/v1/token/verify", public("token_verify", a.handleVerify))
+	handle("POST", "/v1/scans", public("scan", a.handleScan))
 
 	admin := func(name, role string, h adminHandler) http.Handler {
-		return m.Route(name, a.admins.Require(role, a.audited(name, h)))
+		return m.Route(name, strictRequest(a.admins.Require(role, a.audited(name, h))))
 	}
-	mux.Handle("POST /admin/transcode", admin("transcode", "transcoder", a.handleTranscode))
-	mux.Handle("POST /admin/history", admin("history", "auditor", a.handleHistory))
-	mux.Handle("GET /admin/rules", admin("rules", "auditor", a.handleRules))
-	mux.Handle("POST /admin/rules", admin("rules_upload", "rules-admin", a.handleRulesUpload))
-	mux.Handle("POST /admin/rules/activate", admin("rules_activate", "rules-admin", a.handleRulesActivate))
-	mux.Handle("POST /admin/rules/rollback", admin("rules_rollback", "rules-admin", a.handleRulesRollback))
-	mux.Handle("PUT /admin/risk-areas", admin("risk_areas", "rules-admin", a.handleRiskAreas))
-	mux.Handle("POST /admin/evaluate", admin("evaluate", "rules-admin", a.handleEvaluate))
-	mux.Handle("GET /admin/stats", admin("stats", "auditor", a.handleStats))
+	handle("POST", "/admin/transcode", admin("transcode", "transcoder", a.handleTranscode))
+	handle("POST", "/admin/history", admin("history", "auditor", a.handleHistory))
+	handle("GET", "/admin/rules", admin("rules", "auditor", a.handleRules))
+	handle("POST", "/admin/rules", admin("rules_upload", "rules-admin", a.handleRulesUpload))
+	handle("POST", "/admin/rules/activate", admin("rules_activate", "rules-admin", a.handleRulesActivate))
+	handle("POST", "/admin/rules/rollback", admin("rules_rollback", "rules-admin", a.handleRulesRollback))
+	handle("PUT", "/admin/risk-areas", admin("risk_areas", "rules-admin", a.handleRiskAreas))
+	handle("POST", "/admin/evaluate", admin("evaluate", "rules-admin", a.handleEvaluate))
+	handle("GET", "/admin/stats", admin("stats", "auditor", a.handleStats))
 
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET", "/healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		serve.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	}))
+	handle("GET", "/readyz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !a.ready.Load() {
 			serve.WriteError(w, http.StatusServiceUnavailable, "not_ready", "healthcoded: starting or shutting down")
 			return
 		}
 		serve.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	}))
+	handle("GET", "/metrics", m.Handler())
+
+	// A known path with another method is 405 with Allow, an unknown path
+	// 404, both as JSON like every other error (the mux's own are text).
+	for path, methods := range allow {
+		if slices.Contains(methods, "GET") {
+			methods = append(methods, "HEAD")
+		}
+		slices.Sort(methods)
+		list := strings.Join(methods, ", ")
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", list)
+			serve.WriteError(w, http.StatusMethodNotAllowed, "method_not_allowed",
+				fmt.Sprintf("healthcoded: %s %s: want %s", r.Method, path, list))
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		serve.WriteError(w, http.StatusNotFound, "not_found", "healthcoded: no endpoint "+r.URL.Path+" (see README.md)")
 	})
-	mux.Handle("GET /metrics", m.Handler())
 	return mux
+}
+
+// strictRequest refuses, before any work, a request the handlers would
+// misread: a query string (identities travel in bodies, never in URLs, and
+// no endpoint takes parameters) or a body that is not UTF-8 JSON, NDJSON
+// or YAML (415).
+func strictRequest(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery != "" {
+			q, err := url.ParseQuery(r.URL.RawQuery)
+			if err != nil {
+				// The message names neither the query nor its values: they
+				// may hold an identity.
+				serve.WriteError(w, http.StatusBadRequest, "bad_request", "healthcoded: malformed query string; this endpoint takes no query parameters")
+				return
+			}
+			names := slices.Sorted(maps.Keys(q))
+			serve.WriteJSON(w, http.StatusBadRequest, serve.ErrorBody{Error: "bad_request",
+				Message: fmt.Sprintf("healthcoded: query parameter %q: this endpoint takes none (identities go in the JSON body)", names[0]),
+				Details: map[string]any{"parameter": names[0]}})
+			return
+		}
+		if err := serve.CheckContentType(r.Header); err != nil {
+			serve.WriteError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", err.Error())
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // who is how a request names a person: a document number (with an
@@ -132,9 +187,13 @@ func (a *App) keySource(p who, labels bool) (key codes.Key, src codes.Source, re
 	return key, src, region, masked, err
 }
 
-// badRequest answers 400 with the most precise position the error has.
+// badRequest answers 400 (413 for a body over its limit) with the most
+// precise position the error has.
 func badRequest(w http.ResponseWriter, err error) {
-	body := serve.ErrorBody{Error: "bad_request", Message: err.Error()}
+	status, body := http.StatusBadRequest, serve.ErrorBody{Error: "bad_request", Message: err.Error()}
+	if errors.Is(err, serve.ErrBodyTooLarge) {
+		status, body.Error = http.StatusRequestEntityTooLarge, "too_large"
+	}
 	var be *serve.BodyError
 	var fe *fieldError
 	var ie *codes.IDError
@@ -156,7 +215,7 @@ func badRequest(w http.ResponseWriter, err error) {
 	case errors.As(err, &fe):
 		body.Details = map[string]any{"field": fe.Field}
 	}
-	serve.WriteJSON(w, http.StatusBadRequest, body)
+	serve.WriteJSON(w, status, body)
 }
 
 type provenanceJSON struct {
@@ -288,6 +347,11 @@ func (a *App) handleScan(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, &fieldError{"venue", errors.New("want a venue code of 1 to 64 characters")})
 		return
 	}
+	now := a.now()
+	if err := checkTime(req.Time, now); !req.Time.IsZero() && err != nil {
+		badRequest(w, &fieldError{"time", err})
+		return
+	}
 	key, _, _, err := a.key(req.who)
 	if err != nil {
 		badRequest(w, err)
@@ -295,13 +359,29 @@ func (a *App) handleScan(w http.ResponseWriter, r *http.Request) {
 	}
 	t := req.Time
 	if t.IsZero() {
-		t = a.now()
+		t = now
 	}
 	if err := a.scans.Append(t, req.Venue, key); err != nil {
 		a.internal(w, "scan", err)
 		return
 	}
 	serve.WriteJSON(w, http.StatusCreated, map[string]any{"recorded": true, "time": t.Unix()})
+}
+
+// Times a client sends (a scan's, a test's) lie between minTime and a day
+// after the server's now: year 0, the epoch or a far-future date is a
+// client's bug, and would land in the scan log and the statistics as is.
+var minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+const maxAhead = 24 * time.Hour
+
+// checkTime says why t is out of range at now.
+func checkTime(t, now time.Time) error {
+	if t.Before(minTime) || t.After(now.Add(maxAhead)) {
+		return fmt.Errorf("%s is out of range: want a time from %s to a day after the server's now (%s)",
+			t.Format(time.RFC3339), minTime.Format(time.DateOnly), now.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // internal logs an unexpected failure (never with personal data: errors
