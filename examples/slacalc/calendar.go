@@ -21,19 +21,27 @@ func runCalendar(args []string, stdout, stderr io.Writer) error {
 	from := fs.String("from", "", `start time, "2006-01-02 15:04" (required)`)
 	add := fs.Duration("add", 0, "working time to add to -from: prints the deadline")
 	to := fs.String("to", "", "end time: prints the working time in [from, to)")
+	holidaysFile := fs.String("holidays", "", "holiday years to merge over the shipped ones (YAML, the format of sla/data/holidays_cn.yaml); a year in both is the file's")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("calendar: unexpected argument %q", fs.Arg(0))
+		return usageError{fmt.Errorf("calendar: unexpected argument %q", fs.Arg(0))}
 	}
 	if *from == "" {
-		return errors.New("calendar: -from is required")
+		return usageError{errors.New("calendar: -from is required")}
 	}
 	if (*add == 0) == (*to == "") {
-		return errors.New("calendar: give exactly one of -add and -to")
+		return usageError{errors.New("calendar: give exactly one of -add and -to")}
 	}
-	cal, err := pickCalendar(*contract, *name)
+	holidays, err := loadHolidays(*holidaysFile)
+	if err != nil {
+		return err
+	}
+	cal, err := pickCalendar(*contract, *name, holidays)
 	if err != nil {
 		return err
 	}
@@ -44,7 +52,7 @@ func runCalendar(args []string, stdout, stderr io.Writer) error {
 	if *add != 0 {
 		due, err := cal.Add(start, *add)
 		if err != nil {
-			return fmt.Errorf("calendar: %w", err)
+			return calErr("calendar", err)
 		}
 		_, err = fmt.Fprintf(stdout, "calendar: %s\n%s + %v working time = %s\n", cal.Describe(), start.Format("Mon 2006-01-02 15:04"), *add, due.Format("Mon 2006-01-02 15:04"))
 		return err
@@ -53,26 +61,29 @@ func runCalendar(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("calendar: -to: %w", err)
 	}
+	if end.Before(start) {
+		return fmt.Errorf("calendar: -to %s is before -from %s", end.Format("2006-01-02 15:04"), start.Format("2006-01-02 15:04"))
+	}
 	d, err := cal.Between(start, end)
 	if err != nil {
-		return fmt.Errorf("calendar: %w", err)
+		return calErr("calendar", err)
 	}
 	_, err = fmt.Fprintf(stdout, "calendar: %s\nworking time from %s to %s: %v\n", cal.Describe(), start.Format("Mon 2006-01-02 15:04"), end.Format("Mon 2006-01-02 15:04"), d)
 	return err
 }
 
-func pickCalendar(contract, name string) (*sla.Calendar, error) {
+func pickCalendar(contract, name string, holidays *sla.HolidaySet) (*sla.Calendar, error) {
 	if contract == "" {
 		if name != "" {
-			return nil, errors.New("calendar: -calendar needs -contract")
+			return nil, usageError{errors.New("calendar: -calendar needs -contract")}
 		}
-		cal, err := sla.NewWorkingCalendar(sla.WorkingConfig{Name: "office 5x8"})
+		cal, err := sla.NewWorkingCalendar(sla.WorkingConfig{Name: "office 5x8", Holidays: holidays})
 		if err != nil {
 			return nil, fmt.Errorf("calendar: %w", err)
 		}
 		return cal, nil
 	}
-	c, err := loadContract(contract)
+	c, err := loadContract(contract, holidays)
 	if err != nil {
 		return nil, err
 	}

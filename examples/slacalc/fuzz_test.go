@@ -6,6 +6,7 @@ import (
 	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/healthcode-sdk/healthcode/sla"
 )
@@ -33,7 +34,10 @@ func FuzzReadFiles(f *testing.F) {
 			req, opt []string
 			read     func(*cli.Table, *sla.Input) error
 		}{
-			{[]string{"id", "level", "event", "at"}, []string{"major"}, func(tb *cli.Table, in *sla.Input) error { return readIncidents(tb, c, loc, in) }},
+			{[]string{"id", "level", "event", "at"}, []string{"major"}, func(tb *cli.Table, in *sla.Input) error {
+				in.AsOf = time.Date(2200, 12, 31, 0, 0, 0, 0, loc)
+				return readIncidents(tb, c, loc, "-asof", in)
+			}},
 			{[]string{"id", "kind", "start", "end"}, nil, func(tb *cli.Table, in *sla.Input) error { return readOutages(tb, loc, in) }},
 			{[]string{"item", "event"}, []string{"quantity", "major", "note"}, func(tb *cli.Table, in *sla.Input) error { return readEvents(tb, c, in) }},
 		}

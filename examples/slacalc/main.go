@@ -23,6 +23,9 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "slacalc:", err)
+		if errors.As(err, new(usageError)) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
@@ -37,11 +40,13 @@ commands:
 Run "slacalc <command> -h" for the flags of a command.
 `
 
-// run is the whole program: main only wires the process to it.
+// run is the whole program: main only wires the process to it. Exit
+// statuses: 0 done, 1 refused input or a failed computation, 2 a command
+// line that does not parse (usageError) or -h.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return errors.New("no command")
+		return usageError{errors.New("no command")}
 	}
 	switch args[0] {
 	case "report":
@@ -55,6 +60,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q", args[0])
+		return usageError{fmt.Errorf("unknown command %q", clip(args[0]))}
 	}
 }

@@ -128,7 +128,7 @@ func TestReportSichuanDeduction(t *testing.T) {
 func TestReportStdin(t *testing.T) {
 	csv, err := os.ReadFile("testdata/outages.csv")
 	require.NoError(t, err)
-	out, _, err := runCLI(t, string(csv), "report", "-contract", "chengdu", "-outages", "-", "-period", "2024-01-01..2024-12-31")
+	out, _, err := runCLI(t, string(csv), "report", "-contract", "chengdu", "-total", "5950000", "-outages", "-", "-period", "2024-01-01..2024-12-31")
 	require.NoError(t, err)
 	require.Contains(t, out, "budget (1 - 99.95%) × 366d = 263.52 min; vendor downtime 1h20m")
 }

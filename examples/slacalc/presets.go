@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -16,15 +17,21 @@ func runPresets(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	show := fs.String("show", "", "print the named preset's YAML document")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("presets: unexpected argument %q", fs.Arg(0))
+		return usageError{fmt.Errorf("presets: unexpected argument %q", fs.Arg(0))}
 	}
 	if *show != "" {
+		if !slices.Contains(sla.PresetNames(), *show) {
+			return fmt.Errorf("presets: no preset %q (have %s)", clip(*show), strings.Join(sla.PresetNames(), ", "))
+		}
 		b, err := sla.PresetYAML(*show)
 		if err != nil {
-			return fmt.Errorf("presets: %w (have %s)", err, strings.Join(sla.PresetNames(), ", "))
+			return fmt.Errorf("presets: %w", err)
 		}
 		_, err = stdout.Write(b)
 		return err

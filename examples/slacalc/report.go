@@ -5,14 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"github.com/healthcode-sdk/healthcode/sla"
 )
 
@@ -31,6 +30,7 @@ type reportConfig struct {
 	Late        []string
 	Breaches    []string
 	Format      string
+	Holidays    string
 }
 
 func (c *reportConfig) validate() error {
@@ -41,8 +41,8 @@ func (c *reportConfig) validate() error {
 		return errors.New("report: -period is required (YYYY-MM-DD..YYYY-MM-DD)")
 	case c.Format != "markdown" && c.Format != "json":
 		return fmt.Errorf("report: -format %q: want markdown or json", c.Format)
-	case c.Year < 0:
-		return fmt.Errorf("report: -year %d: want 1 or more", c.Year)
+	case c.Year < 1 || c.Year > maxYearFlag:
+		return fmt.Errorf("report: -year %d: want 1..%d", c.Year, maxYearFlag)
 	}
 	return nil
 }
@@ -70,16 +70,24 @@ func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return nil
 	})
 	fs.StringVar(&cfg.Format, "format", "markdown", "output: markdown or json")
+	fs.StringVar(&cfg.Holidays, "holidays", "", "holiday years to merge over the shipped ones (YAML, the format of sla/data/holidays_cn.yaml); a year in both is the file's")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("report: unexpected argument %q", fs.Arg(0))
+		return usageError{fmt.Errorf("report: unexpected argument %q", fs.Arg(0))}
 	}
 	if err := cfg.validate(); err != nil {
+		return usageError{err}
+	}
+	holidays, err := loadHolidays(cfg.Holidays)
+	if err != nil {
 		return err
 	}
-	c, err := loadContract(cfg.Contract)
+	c, err := loadContract(cfg.Contract, holidays)
 	if err != nil {
 		return err
 	}
@@ -92,7 +100,7 @@ func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	rep, err := c.Assess(in)
 	if err != nil {
-		return fmt.Errorf("report: %w", err)
+		return calErr("report", err)
 	}
 	if cfg.Format == "json" {
 		b, err := rep.JSON()
@@ -110,26 +118,6 @@ func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	return err
 }
 
-// loadContract takes a shipped preset by name, or parses a YAML file.
-func loadContract(name string) (*sla.Contract, error) {
-	if slices.Contains(sla.PresetNames(), name) {
-		return sla.Preset(name)
-	}
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("contract: %w (presets: %s)", err, strings.Join(sla.PresetNames(), ", "))
-	}
-	c, err := sla.ParseContract(b)
-	if err != nil {
-		var fe *sla.FieldError
-		if errors.As(err, &fe) && fe.Line > 0 {
-			return nil, fmt.Errorf("%s:%d:%d: field %q: %s", name, fe.Line, fe.Column, fe.Field, fe.Msg)
-		}
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return c, nil
-}
-
 // zone is the contract's time zone: that of its first calendar.
 func zone(c *sla.Contract) *time.Location {
 	for _, cs := range c.Calendars {
@@ -145,14 +133,20 @@ var timeLayouts = []string{"2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-0
 // parseTime reads a local time in loc, or an RFC 3339 time with its offset.
 func parseTime(s string, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		if err := checkYear(t); err != nil {
+			return time.Time{}, fmt.Errorf("time %q: %w", s, err)
+		}
 		return t, nil
 	}
 	for _, l := range timeLayouts {
 		if t, err := time.ParseInLocation(l, s, loc); err == nil {
+			if err := checkYear(t); err != nil {
+				return time.Time{}, fmt.Errorf("time %q: %w", s, err)
+			}
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("time %q: want \"2006-01-02 15:04\" or RFC 3339", s)
+	return time.Time{}, fmt.Errorf("time %q: want \"2006-01-02 15:04\" or RFC 3339", clip(s))
 }
 
 // parsePeriod reads "2024-01-01..2024-12-31" as [first day 00:00, the day
@@ -160,7 +154,7 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 func parsePeriod(s string, loc *time.Location) (from, to time.Time, err error) {
 	a, b, ok := strings.Cut(s, "..")
 	if !ok {
-		return from, to, fmt.Errorf("-period %q: want YYYY-MM-DD..YYYY-MM-DD", s)
+		return from, to, fmt.Errorf("-period %q: want YYYY-MM-DD..YYYY-MM-DD", clip(s))
 	}
 	from, err = time.ParseInLocation(time.DateOnly, a, loc)
 	if err != nil {
@@ -173,18 +167,28 @@ func parsePeriod(s string, loc *time.Location) (from, to time.Time, err error) {
 	if last.Before(from) {
 		return from, to, fmt.Errorf("-period %q: last day before first", s)
 	}
+	for _, t := range []time.Time{from, last} {
+		if err := checkYear(t); err != nil {
+			return from, to, fmt.Errorf("-period %q: %w", s, err)
+		}
+	}
 	return from, last.AddDate(0, 0, 1), nil
 }
 
-func parseNums(flagName, s string) ([]sla.Num, error) {
+// parseNums reads a comma-separated list of numbers within lo..hi.
+func parseNums(flagName, s string, lo, hi int64) ([]sla.Num, error) {
 	if s == "" {
 		return nil, nil
 	}
 	var out []sla.Num
 	for f := range strings.SplitSeq(s, ",") {
-		n, err := sla.ParseNum(strings.TrimSpace(f))
+		f = strings.TrimSpace(f)
+		n, err := sla.ParseNum(f)
 		if err != nil {
-			return nil, fmt.Errorf("-%s %q: %w", flagName, f, err)
+			return nil, fmt.Errorf("-%s %q: %w", flagName, clip(f), err)
+		}
+		if n.Cmp(sla.Int(lo)) < 0 || n.Cmp(sla.Int(hi)) > 0 {
+			return nil, fmt.Errorf("-%s %q: want %d..%d", flagName, f, lo, hi)
 		}
 		out = append(out, n)
 	}
@@ -198,7 +202,7 @@ func parseBool(s string) (bool, error) {
 	case "1", "true", "yes", "y", "major":
 		return true, nil
 	}
-	return false, fmt.Errorf("%q: want true or false", s)
+	return false, fmt.Errorf("%q: want true or false", clip(s))
 }
 
 // buildInput turns the flags and files into an sla.Input.
@@ -211,21 +215,29 @@ func buildInput(c *sla.Contract, cfg reportConfig, op *cli.Opener) (sla.Input, e
 		return in, err
 	}
 	in.AsOf = in.To
+	asof := "-asof " + in.AsOf.Format("2006-01-02 15:04") + " (the end of -period)"
 	if cfg.AsOf != "" {
 		if in.AsOf, err = parseTime(cfg.AsOf, loc); err != nil {
 			return in, fmt.Errorf("-asof: %w", err)
 		}
+		if in.AsOf.Before(in.From) {
+			return in, fmt.Errorf("-asof %q: before the period starts (%s)", cfg.AsOf, in.From.Format(time.DateOnly))
+		}
+		asof = "-asof " + in.AsOf.Format("2006-01-02 15:04")
 	}
 	if cfg.Total != "" {
 		if in.Total, err = sla.ParseYuan(cfg.Total); err != nil {
 			return in, fmt.Errorf("-total: %w", err)
 		}
+		if in.Total <= 0 {
+			return in, fmt.Errorf("-total %q: want an amount above 0 (yuan)", cfg.Total)
+		}
 	}
 	in.Year = cfg.Year
-	if in.Surveys, err = parseNums("surveys", cfg.Surveys); err != nil {
+	if in.Surveys, err = parseNums("surveys", cfg.Surveys, 0, 100); err != nil {
 		return in, err
 	}
-	if in.PriorScores, err = parseNums("prior-scores", cfg.PriorScores); err != nil {
+	if in.PriorScores, err = parseNums("prior-scores", cfg.PriorScores, 0, 100); err != nil {
 		return in, err
 	}
 	for _, s := range cfg.Late {
@@ -246,7 +258,7 @@ func buildInput(c *sla.Contract, cfg reportConfig, op *cli.Opener) (sla.Input, e
 		name string
 		read func(*cli.Table) error
 	}{
-		{cfg.Incidents, func(t *cli.Table) error { return readIncidents(t, c, loc, &in) }},
+		{cfg.Incidents, func(t *cli.Table) error { return readIncidents(t, c, loc, asof, &in) }},
 		{cfg.Outages, func(t *cli.Table) error { return readOutages(t, loc, &in) }},
 		{cfg.Events, func(t *cli.Table) error { return readEvents(t, c, &in) }},
 	}
@@ -255,21 +267,25 @@ func buildInput(c *sla.Contract, cfg reportConfig, op *cli.Opener) (sla.Input, e
 		{{"id", "kind", "start", "end"}, nil},
 		{{"item", "event"}, {"quantity", "major", "note"}},
 	}
+	flags := []string{"incidents", "outages", "events"}
 	for i, f := range files {
 		if f.name == "" {
 			continue
 		}
-		if err := readFile(op, f.name, cols[i][0], cols[i][1], f.read); err != nil {
+		if err := readFile(op, flags[i], f.name, cols[i][0], cols[i][1], f.read); err != nil {
 			return in, err
 		}
+	}
+	if in.Total == 0 && c.Total == 0 && (c.Payment != nil || len(c.Penalties) > 0 || len(c.Fixed) > 0 || c.Deduction != nil) {
+		return in, fmt.Errorf("report: contract %s states no total: give -total (yuan, above 0) for its payments and penalties", c.Name)
 	}
 	return in, nil
 }
 
-func readFile(op *cli.Opener, name string, required, optional []string, read func(*cli.Table) error) error {
+func readFile(op *cli.Opener, flagName, name string, required, optional []string, read func(*cli.Table) error) error {
 	rc, err := op.Open(name)
 	if err != nil {
-		return err
+		return fmt.Errorf("-%s: %w", flagName, err)
 	}
 	defer rc.Close()
 	t, err := cli.OpenTable(name, rc, required, optional)
@@ -289,13 +305,16 @@ func parseLate(s string) (sla.LateInput, error) {
 	}
 	li := sla.LateInput{Clause: f[0]}
 	days, err := strconv.Atoi(f[1])
-	if err != nil || days < 0 {
-		return bad(fmt.Errorf("days %q: want a whole number >= 0", f[1]))
+	if err != nil || days < 0 || days > maxLateDays {
+		return bad(fmt.Errorf("days %q: want a whole number 0..%d", clip(f[1]), maxLateDays))
 	}
 	li.Days = days
 	if len(f) > 2 && f[2] != "" {
 		if li.LatePortion, err = sla.ParseYuan(f[2]); err != nil {
 			return bad(err)
+		}
+		if li.LatePortion <= 0 {
+			return bad(fmt.Errorf("portion %q: want an amount above 0 (yuan)", f[2]))
 		}
 	}
 	if len(f) > 3 {
@@ -308,7 +327,9 @@ var eventKinds = []sla.EventKind{sla.Opened, sla.Responded, sla.Paused, sla.Resu
 
 // readIncidents reads one row per incident event. Rows of an incident may
 // be anywhere in the file; incidents keep the order of their first row.
-func readIncidents(t *cli.Table, c *sla.Contract, loc *time.Location, in *sla.Input) error {
+// Events after the assessment time (asof names it, for messages) are
+// refused: they have not happened yet.
+func readIncidents(t *cli.Table, c *sla.Contract, loc *time.Location, asof string, in *sla.Input) error {
 	idx := map[string]int{}
 	firstLine := map[string]int{}
 	for {
@@ -319,20 +340,26 @@ func readIncidents(t *cli.Table, c *sla.Contract, loc *time.Location, in *sla.In
 		if !ok {
 			return nil
 		}
+		if err := checkFields(t, "id", "level", "event", "at", "major"); err != nil {
+			return err
+		}
 		id, level := t.Get("id"), t.Get("level")
 		if id == "" {
 			return t.Errf("id", errors.New("empty"))
 		}
 		if _, ok := c.Policy().Level(level); !ok {
-			return t.Errf("level", fmt.Errorf("unknown level %q (contract %s has %s)", level, c.Name, strings.Join(c.Policy().Levels(), ", ")))
+			return t.Errf("level", fmt.Errorf("unknown level %q (contract %s has %s)", clip(level), c.Name, strings.Join(c.Policy().Levels(), ", ")))
 		}
 		kind := sla.EventKind(t.Get("event"))
 		if !slices.Contains(eventKinds, kind) {
-			return t.Errf("event", fmt.Errorf("unknown event %q (want one of %v)", kind, eventKinds))
+			return t.Errf("event", fmt.Errorf("unknown event %q (want one of %v)", clip(string(kind)), eventKinds))
 		}
 		at, err := parseTime(t.Get("at"), loc)
 		if err != nil {
 			return t.Errf("at", err)
+		}
+		if at.After(in.AsOf) {
+			return t.Errf("at", fmt.Errorf("%s is after %s", t.Get("at"), asof))
 		}
 		major, err := parseBool(t.Get("major"))
 		if err != nil {
@@ -362,11 +389,14 @@ func readOutages(t *cli.Table, loc *time.Location, in *sla.Input) error {
 		if !ok {
 			return nil
 		}
+		if err := checkFields(t, "id", "kind", "start", "end"); err != nil {
+			return err
+		}
 		o := sla.Outage{ID: t.Get("id"), Kind: sla.OutageKind(t.Get("kind"))}
 		switch o.Kind {
 		case sla.Vendor, sla.NonVendor, sla.Planned:
 		default:
-			return t.Errf("kind", fmt.Errorf("unknown kind %q (want vendor, non_vendor or planned)", o.Kind))
+			return t.Errf("kind", fmt.Errorf("unknown kind %q (want vendor, non_vendor or planned)", clip(string(o.Kind))))
 		}
 		if o.Start, err = parseTime(t.Get("start"), loc); err != nil {
 			return t.Errf("start", err)
@@ -390,9 +420,12 @@ func readEvents(t *cli.Table, c *sla.Contract, in *sla.Input) error {
 		if !ok {
 			return nil
 		}
+		if err := checkFields(t, "item", "event", "quantity", "major", "note"); err != nil {
+			return err
+		}
 		o := sla.Occurrence{Item: t.Get("item"), Event: t.Get("event"), Note: t.Get("note")}
 		if !hasItem(c, o.Item) {
-			return t.Errf("item", fmt.Errorf("unknown scorecard item %q in contract %s (see slacalc presets -show %s)", o.Item, c.Name, c.Name))
+			return t.Errf("item", fmt.Errorf("unknown scorecard item %q in contract %s (see slacalc presets -show %s)", clip(o.Item), c.Name, c.Name))
 		}
 		if q := t.Get("quantity"); q != "" {
 			if o.Quantity, err = sla.ParseNum(q); err != nil {
@@ -400,6 +433,9 @@ func readEvents(t *cli.Table, c *sla.Contract, in *sla.Input) error {
 			}
 			if o.Quantity.Sign() <= 0 {
 				return t.Errf("quantity", fmt.Errorf("%s: want more than 0", q))
+			}
+			if o.Quantity.Cmp(sla.Int(maxQuantity)) > 0 {
+				return t.Errf("quantity", fmt.Errorf("%s: want at most %d", q, maxQuantity))
 			}
 		}
 		if o.MajorEvent, err = parseBool(t.Get("major")); err != nil {
