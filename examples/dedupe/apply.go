@@ -24,7 +24,7 @@ func runApply(args []string, stdout, stderr io.Writer) error {
 	decisions := fs.String("decisions", "", "reviewers' decisions CSV: group,action,records,survivor,set,reviewer,reason,at (required)")
 	out := fs.String("out", "", "output: change set CSV (required)")
 	open := fs.String("open", "", "output: the review groups still open after the decisions, as JSON (optional)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -19,6 +19,9 @@ func FuzzReadVerdicts(f *testing.F) {
 	f.Add(b)
 	f.Add([]byte("group,action,records,survivor,set,reviewer,reason,at\nrev-1,merge,1;2,3,name=张三;birth=1990-01-01,r,x,2022-03-10T10:00:00+08:00\n"))
 	f.Add([]byte("group,action,reviewer,reason,at\nrev-1,keep,r,\"a\nb\",2022-03-10 10:00\n"))
+	f.Add([]byte("group,action,reviewer,reason,at\nrev-1,keep,\xd5\xc5,ok,2022-03-10 10:00\n"))
+	f.Add([]byte("\ufeffgroup,action,reviewer,reason,at\r\nrev-1,keep,r,\"o\"k,2022-03-10 10:00\r\n"))
+	f.Add([]byte("group,action,records,survivor,reviewer,reason,at\nrev-1,merge,99999999999999999999,-1,r,x,2022-02-30 10:00\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lines := bytes.Count(data, []byte("\n")) + 1
 		vs, at, err := readVerdicts("d.csv", bytes.NewReader(data))
@@ -27,7 +30,7 @@ func FuzzReadVerdicts(f *testing.F) {
 			if !errors.As(err, &re) {
 				t.Fatalf("error without a position: %v", err)
 			}
-			if re.File != "d.csv" || re.Line < 1 || re.Line > lines {
+			if re.File != "d.csv" || re.Line < 1 || re.Line > lines || re.Column < 0 {
 				t.Fatalf("position %s:%d outside the input's %d lines: %v", re.File, re.Line, lines, err)
 			}
 			return

@@ -12,20 +12,85 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/healthcode-sdk/healthcode/dedupe"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(2)
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "dedupe:", err)
-		os.Exit(1)
 	}
+	os.Exit(exitCode(err))
+}
+
+// The exit statuses; README.md has the table.
+const (
+	exitOK      = 0 // done, and every row was good
+	exitFailed  = 1 // stopped on an error: no output written
+	exitUsage   = 2 // -h, or flags that do not parse
+	exitBadRows = 3 // done, outputs written, but rows were bad or the files do not reconcile
+)
+
+// exitCode is the exit status for what run returned.
+func exitCode(err error) int {
+	var de *dataError
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp), errors.As(err, &ue):
+		return exitUsage
+	case errors.As(err, &de):
+		return exitBadRows
+	}
+	return exitFailed
+}
+
+// dataError ends a run that completed and wrote its outputs but found
+// problems in the data: rows skipped or rejected, or files that do not
+// reconcile. It exits 3, so a script can tell it from a failed run.
+type dataError struct{ msg string }
+
+func (e *dataError) Error() string { return e.msg }
+
+// usageError is a flag that does not parse (flag has printed the usage).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// parseFlags parses args, marking a parse error as a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		return &usageError{err}
+	}
+	return err
+}
+
+// rowProblem is a row error as file:line:column: problems.
+func rowProblem(file string, re *dedupe.RowError) string {
+	var b strings.Builder
+	line, col := re.Pos()
+	fmt.Fprintf(&b, "%s:%d", file, line)
+	if col > 0 {
+		fmt.Fprintf(&b, ":%d", col)
+	}
+	b.WriteString(": ")
+	var parts []string
+	if re.Err != nil {
+		parts = append(parts, strings.TrimPrefix(re.Err.Error(), "dedupe: "))
+	}
+	for _, f := range re.Fields {
+		parts = append(parts, strings.TrimPrefix(f.Error(), "dedupe: "))
+	}
+	b.WriteString(strings.Join(parts, "; "))
+	return b.String()
 }
 
 const usage = `usage: dedupe <command> [flags]

@@ -129,14 +129,16 @@ func TestResolveMatchesPackage(t *testing.T) {
 	}
 }
 
-// A malformed row is skipped and named by its line; the good rows go on.
+// A malformed row is skipped and named by its line and column; the good
+// rows go on, and the exit status says rows were skipped.
 func TestResolveSkipsBadRows(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "m.csv")
 	require.NoError(t, os.WriteFile(in, []byte("id,name,doc_type,doc_number,birth\n1,张三,身份证,11010519491231002X,1949-12-31\nabc,李四,身份证,110105194912310021,1949-12-31\n2,张三,身份证,11010519491231002X,1949-12-31\n"), 0o644))
 	_, stderr, err := runCLI(t, "resolve", "-in", in, "-decisions", filepath.Join(dir, "d.csv"), "-review", filepath.Join(dir, "r.json"))
-	require.NoError(t, err)
-	require.Contains(t, stderr, "m.csv: skipped: dedupe: line 3, column 1: column id")
+	require.Equal(t, exitBadRows, exitCode(err), "%v", err)
+	require.ErrorContains(t, err, "m.csv: 1 of 3 rows skipped")
+	require.Contains(t, stderr, "m.csv:3:1: skipped: column id: id is not an integer")
 	require.Contains(t, stderr, "2 records, 1 bad rows skipped; 1 duplicate groups, 1 records dropped")
 	// Records 1 and 2 are identical with equal (zero) times: the lowest id stays.
 	require.Equal(t, []decisionRow{{1, 1, "keep", "dup-1"}, {2, 1, "drop", "dup-1"}}, decisionsOf(t, filepath.Join(dir, "d.csv")))
@@ -268,11 +270,12 @@ func TestRefusals(t *testing.T) {
 		{"apply bad set", []string{"apply", "-review", rev, "-out", out, "-decisions", write("s.csv", "group,action,records,survivor,set,reviewer,reason,at\nrev-1,merge,,1,colour=red,r,ok,2022-03-10 10:00\n")}, `s.csv:2: field "set"`},
 		{"apply bad time", []string{"apply", "-review", rev, "-out", out, "-decisions", write("t.csv", "group,action,reviewer,reason,at\nrev-1,keep,r,ok,yesterday\n")}, `t.csv:2: field "at": time "yesterday"`},
 		{"apply unknown group", []string{"apply", "-review", rev, "-out", out, "-decisions", write("g.csv", "group,action,reviewer,reason,at\nrev-1,keep,r,ok,2022-03-10 10:00\nrev-9,keep,r,ok,2022-03-10 10:00\n")}, "g.csv:3: group rev-9"},
+		{"apply not UTF-8", []string{"apply", "-review", rev, "-out", out, "-decisions", write("u.csv", "group,action,reviewer,reason,at\nrev-1,keep,\xd5\xc5,ok,2022-03-10 10:00\n")}, `u.csv:2:12: field "reviewer": not valid UTF-8 (byte 1 of the value)`},
 		{"apply missing column", []string{"apply", "-review", rev, "-out", out, "-decisions", write("c.csv", "group,action,reason,at\n")}, `c.csv:1: field "reviewer": missing column`},
 		{"apply bad review file", []string{"apply", "-review", write("r2.json", `[{"id":"rev-1","kind":"odd","records":[{"id":1}]}]`), "-out", out, "-decisions", write("k.csv", "group,action,reviewer,reason,at\n")}, `r2.json: group 1: group rev-1: kind "odd"`},
 		{"reconcile without issued", []string{"reconcile", "-source", "testdata/source.csv"}, "-source and -issued are required"},
 		{"reconcile bad key", []string{"reconcile", "-source", "testdata/source.csv", "-issued", "testdata/issued.csv", "-keys", "doc_number,colour"}, `-keys "colour"`},
-		{"reconcile bad row", []string{"reconcile", "-source", "testdata/source.csv", "-issued", write("i.csv", "id,name,doc_type,doc_number\n1,a,身份证,x\nx2,b,身份证,y\n")}, "i.csv: dedupe: line 3, column 1: column id"},
+		{"reconcile bad row", []string{"reconcile", "-source", "testdata/source.csv", "-issued", write("i.csv", "id,name,doc_type,doc_number\n1,a,身份证,x\nx2,b,身份证,y\n")}, "i.csv:3:1: column id: id is not an integer (a reconciliation cannot skip rows)"},
 		{"validate without errors", []string{"validate", "-in", "testdata/registry.csv"}, "-in and -errors are required"},
 		{"validate bad columns", []string{"validate", "-in", "testdata/registry.csv", "-errors", out, "-columns", "fr"}, `-columns "fr"`},
 	}

@@ -19,8 +19,8 @@ import (
 )
 
 // errNotReconciled is returned by reconcile -check when something is
-// missing, extra or duplicated.
-var errNotReconciled = errors.New("reconcile: the files do not reconcile")
+// missing, extra or duplicated: the run completed (exit 3).
+var errNotReconciled = &dataError{"reconcile: the files do not reconcile"}
 
 func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dedupe reconcile", flag.ContinueOnError)
@@ -33,7 +33,7 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	details := fs.String("details", "", "output: CSV of every missing, extra and duplicated record id (optional)")
 	check := fs.Bool("check", false, "exit with an error unless nothing is missing, extra or duplicated")
 	every := fs.Duration("progress", time.Second, "progress line interval on stderr; 0 disables")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -109,8 +109,8 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-// namedReader puts the file name on the reader's errors (a RowError has
-// the line).
+// namedReader puts the file name on the reader's errors: a bad row as
+// file:line:column.
 type namedReader struct {
 	name string
 	src  dedupe.RecordReader
@@ -118,7 +118,11 @@ type namedReader struct {
 
 func (n namedReader) Read() (dedupe.Record, error) {
 	r, err := n.src.Read()
-	if err != nil && !errors.Is(err, io.EOF) {
+	var re *dedupe.RowError
+	switch {
+	case errors.As(err, &re):
+		return r, fmt.Errorf("%s (a reconciliation cannot skip rows)", rowProblem(n.name, re))
+	case err != nil && !errors.Is(err, io.EOF):
 		return r, fmt.Errorf("%s: %w", n.name, err)
 	}
 	return r, err

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/dedupe"
@@ -22,6 +23,7 @@ type resolveConfig struct {
 	In, Decisions, Review, Policy, Tmp, Mem, Columns string
 	Workers                                          int
 	Progress                                         time.Duration
+	Strict                                           bool
 }
 
 func runResolve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -37,7 +39,8 @@ func runResolve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&cfg.Workers, "workers", 0, "goroutines (default GOMAXPROCS)")
 	fs.StringVar(&cfg.Columns, "columns", "en", "header names: en (id,name,doc_type,...) or zh (编号,姓名,证件类型,...)")
 	fs.DurationVar(&cfg.Progress, "progress", time.Second, "progress line interval on stderr; 0 disables")
-	if err := fs.Parse(args); err != nil {
+	fs.BoolVar(&cfg.Strict, "strict", false, "stop at the first bad row (exit 1, nothing written) instead of skipping it (exit 3)")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -92,12 +95,17 @@ func runResolve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	prog := cli.NewProgress(stderr, "resolve", cfg.Progress, in, cr)
 	var firstBad []string
-	src := dedupe.GoodRows(countingRecords{src: rd, p: prog}, func(e *dedupe.RowError) {
-		prog.Bad++
-		if len(firstBad) < 5 {
-			firstBad = append(firstBad, e.Error())
-		}
-	})
+	var src dedupe.RecordReader = countingRecords{src: rd, p: prog}
+	if cfg.Strict {
+		src = strictRows{file: cfg.In, src: src}
+	} else {
+		src = dedupe.GoodRows(src, func(e *dedupe.RowError) {
+			prog.Bad++
+			if len(firstBad) < 5 {
+				firstBad = append(firstBad, rowProblem(cfg.In, e))
+			}
+		})
+	}
 
 	decOut, err := cli.CreateOut(cfg.Decisions)
 	if err != nil {
@@ -111,6 +119,10 @@ func runResolve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer revOut.Abort()
 	sink := newFileSink(decOut, revOut)
 	stats, err := res.Stream(ctx, src, sink)
+	var stopped *strictStop
+	if errors.As(err, &stopped) {
+		return fmt.Errorf("resolve: %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("resolve: %s: %w", cfg.In, err)
 	}
@@ -124,11 +136,35 @@ func runResolve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("resolve: %w", err)
 	}
 	for _, m := range firstBad {
-		fmt.Fprintf(stderr, "resolve: %s: skipped: %s\n", cfg.In, m)
+		pos, problem, _ := strings.Cut(m, ": ")
+		fmt.Fprintf(stderr, "resolve: %s: skipped: %s\n", pos, problem)
 	}
 	fmt.Fprintf(stderr, "resolve: %d records, %d bad rows skipped; %d duplicate groups, %d records dropped; review: %d suspicious, %d conflict groups; %d spill partitions\n",
 		stats.Records, prog.Bad, stats.DuplicateGroups, stats.Dropped, stats.Suspicious, stats.Conflicts, stats.Partitions)
+	if prog.Bad > 0 {
+		return &dataError{fmt.Sprintf("resolve: %s: %d of %d rows skipped (outputs written; -strict stops at the first)", cfg.In, prog.Bad, stats.Records+prog.Bad)}
+	}
 	return nil
+}
+
+// strictRows stops at the first bad row (resolve -strict).
+type strictRows struct {
+	file string
+	src  dedupe.RecordReader
+}
+
+// strictStop is the error strictRows stops with.
+type strictStop struct{ msg string }
+
+func (e *strictStop) Error() string { return e.msg }
+
+func (s strictRows) Read() (dedupe.Record, error) {
+	r, err := s.src.Read()
+	var re *dedupe.RowError
+	if errors.As(err, &re) {
+		return r, &strictStop{rowProblem(s.file, re) + " (-strict: stopped at the first bad row)"}
+	}
+	return r, err
 }
 
 // fileSink writes decisions as CSV and review groups as a JSON array as

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/dedupe"
@@ -24,7 +25,7 @@ func runValidate(ctx context.Context, args []string, stderr io.Writer) error {
 	columns := fs.String("columns", "en", "header names: en or zh")
 	required := fs.String("required", "", "required fields (default name,doc_type,doc_number,birth)")
 	every := fs.Duration("progress", time.Second, "progress line interval on stderr; 0 disables")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -47,7 +48,7 @@ func runValidate(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer f.Close()
 	cr := &cli.CountingReader{R: bufio.NewReaderSize(f, 1<<20)}
-	rd, err := dedupe.NewReader(cr, dedupe.CSVConfig{Columns: cols, Validate: &dedupe.ValidateConfig{Required: req}})
+	rd, err := dedupe.NewReader(cr, dedupe.CSVConfig{Columns: cols, Validate: &dedupe.ValidateConfig{Required: req, Today: time.Now()}})
 	if err != nil {
 		return fmt.Errorf("validate: %s: %w", *in, err)
 	}
@@ -88,7 +89,7 @@ func runValidate(ctx context.Context, args []string, stderr io.Writer) error {
 		line := strconv.Itoa(re.Line)
 		if re.Err != nil {
 			problems++
-			cw.Write([]string{line, id, "", "", problemName(re.Err), re.Err.Error()})
+			cw.Write([]string{line, id, "", "", problemName(re.Err), strings.TrimPrefix(re.Err.Error(), dedupe.ErrCSV.Error()+": ")})
 		}
 		for _, fe := range re.Fields {
 			problems++
@@ -108,7 +109,7 @@ func runValidate(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "validate: %d rows, %d rejected with %d problems (report: %s)\n", rows, bad, problems, *errs)
 	if bad > 0 {
-		return fmt.Errorf("validate: %s: %d of %d rows rejected", *in, bad, rows)
+		return &dataError{fmt.Sprintf("validate: %s: %d of %d rows rejected", *in, bad, rows)}
 	}
 	return nil
 }
@@ -120,7 +121,7 @@ func problemName(err error) string {
 		name string
 	}{
 		{dedupe.ErrRequired, "required"}, {dedupe.ErrChecksum, "checksum"}, {dedupe.ErrDate, "date"},
-		{dedupe.ErrFormat, "format"}, {dedupe.ErrCSV, "csv"},
+		{dedupe.ErrFormat, "format"}, {dedupe.ErrCSV, "csv"}, {dedupe.ErrEncoding, "encoding"},
 	} {
 		if errors.Is(err, p.err) {
 			return p.name
