@@ -50,7 +50,7 @@ func ExampleCalendar_Add() {
 	fmt.Println(err)
 	// Output:
 	// Sun 2024-02-18 11:30
-	// sla: no calendar data for that year: 2027 (calendar "office" has 2020-2026; add the year's holidays with HolidaySet.Merge or a contract's holidays: file)
+	// sla: no calendar data for that year: 2027 (calendar "office" has 2020-2026; add the year's holidays (HolidaySet.Merge; a contract's holidays: file))
 }
 
 // The availability budget of 99.95 %: 262.8 minutes in a 365-day year,

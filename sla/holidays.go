@@ -388,4 +388,4 @@ func (h *HolidaySet) Lookup(d Date) (DayKind, string, error) {
 }
 
 // addYearHint ends every ErrNoCalendarData message.
-const addYearHint = "add the year's holidays with HolidaySet.Merge or a contract's holidays: file"
+const addYearHint = "add the year's holidays (HolidaySet.Merge; a contract's holidays: file)"

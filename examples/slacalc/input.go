@@ -88,7 +88,7 @@ func resolve(doc, name string) string {
 // calErr adds to a missing-year error how to supply the year.
 func calErr(prefix string, err error) error {
 	if errors.Is(err, sla.ErrNoCalendarData) {
-		return fmt.Errorf("%s: %w (in slacalc: -holidays FILE, or a contract's holidays: key; see the README)", prefix, err)
+		return fmt.Errorf("%s: %w; slacalc takes them from -holidays FILE or a contract's holidays: key (README: Adding a year of holidays)", prefix, err)
 	}
 	return fmt.Errorf("%s: %w", prefix, err)
 }
