@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -14,6 +15,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/healthcode-sdk/healthcode/contacttrace"
 )
@@ -59,6 +63,7 @@ func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	maxWindow := fs.Int("max-per-window", 0, "cap on contacts from one venue window or trip (0: none)")
 	maxHop := fs.Int("max-per-hop", 0, "cap on new contacts per hop (0: none)")
 	format := fs.String("format", "csv", "output: csv or json")
+	onceFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,6 +76,28 @@ func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *persons == "" {
 		return errors.New("contacts: -person is required")
 	}
+	if *depth < 1 || *depth > contacttrace.MaxDepth {
+		return fmt.Errorf("contacts: -depth %d: want 1 to %d", *depth, contacttrace.MaxDepth)
+	}
+	caseIDs, err := splitList("person", "id", *persons, mask)
+	if err != nil {
+		return fmt.Errorf("contacts: %w", err)
+	}
+	var excludes []string
+	if *exclude != "" {
+		if excludes, err = splitList("exclude", "file name", *exclude, clip); err != nil {
+			return fmt.Errorf("contacts: %w", err)
+		}
+	}
+	if *save != "" {
+		// -save replaces its target: it must not be the snapshot, one of
+		// its mappings or a task being excluded.
+		for _, in := range append([]string{*snapPath, sidecar(*snapPath, "persons"), sidecar(*snapPath, "venues"), sidecar(*snapPath, "trips")}, excludes...) {
+			if samePath(*save, in) {
+				return fmt.Errorf("contacts: -save %s would overwrite an input (%s)", *save, in)
+			}
+		}
+	}
 	if *format != "csv" && *format != "json" {
 		return fmt.Errorf("contacts: -format %q: want csv or json", *format)
 	}
@@ -82,7 +109,6 @@ func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	default:
 		return fmt.Errorf("contacts: -proximity %q: want national or whole", *proximity)
 	}
-	var err error
 	if *since != "" {
 		if q.Since, err = parseTime(*since); err != nil {
 			return fmt.Errorf("contacts: -since: %w", err)
@@ -99,21 +125,18 @@ func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("contacts: %w", err)
 	}
 	loaded := time.Since(t0)
-	var caseIDs []string
-	for p := range strings.SplitSeq(*persons, ",") {
-		p = strings.TrimSpace(p)
+	for _, p := range caseIDs {
 		d, ok := s.personIdx[p]
 		if !ok {
 			return fmt.Errorf("contacts: -person %s: not in snapshot %s", mask(p), *snapPath)
 		}
 		q.Cases = append(q.Cases, d)
-		caseIDs = append(caseIDs, p)
 	}
 	var excludedTasks []string
-	if *exclude != "" {
+	if len(excludes) > 0 {
 		q.Exclude = contacttrace.NewPersonSet()
-		for name := range strings.SplitSeq(*exclude, ",") {
-			tf, err := readTask(strings.TrimSpace(name))
+		for _, name := range excludes {
+			tf, err := readTask(name)
 			if err != nil {
 				return fmt.Errorf("contacts: -exclude: %w", err)
 			}
@@ -229,19 +252,58 @@ func seatString(s contacttrace.Seat) string {
 	return b.String()
 }
 
+// readTask reads a task file strictly: a byte order mark is skipped, an
+// unknown field or a wrong type is refused with file:line:column.
 func readTask(name string) (taskFile, error) {
 	var tf taskFile
 	b, err := os.ReadFile(name)
 	if err != nil {
 		return tf, err
 	}
-	if err := json.Unmarshal(b, &tf); err != nil {
-		return tf, fmt.Errorf("%s: %w", name, err)
+	b = bytes.TrimPrefix(b, []byte("\ufeff"))
+	if len(bytes.TrimSpace(b)) == 0 {
+		return tf, fmt.Errorf("%s: empty file: want a task file written by -save", name)
+	}
+	if err := jsonv2.Unmarshal(b, &tf, jsonv2.RejectUnknownMembers(true)); err != nil {
+		return tf, taskError(name, b, err)
 	}
 	if tf.ID == "" {
 		return tf, fmt.Errorf("%s: no task id", name)
 	}
 	return tf, nil
+}
+
+// taskError places a task file's decoding error at file:line:column.
+func taskError(name string, b []byte, err error) error {
+	var off int64 = -1
+	var syn *jsontext.SyntacticError
+	var sem *jsonv2.SemanticError
+	switch {
+	case errors.As(err, &syn):
+		off, err = syn.ByteOffset, syn.Err
+	case errors.As(err, &sem):
+		off = sem.ByteOffset
+		var path []string
+		for tok := range sem.JSONPointer.Tokens() {
+			path = append(path, tok)
+		}
+		field := strings.Join(path, ".")
+		switch {
+		case errors.Is(sem.Err, jsonv2.ErrUnknownName):
+			err = fmt.Errorf("unknown field %q (want id, cases, contacts, excluded)", field)
+		case field == "id" || len(path) > 1:
+			err = fmt.Errorf("field %q: want a string", field)
+		default:
+			err = fmt.Errorf("field %q: want an array of strings", field)
+		}
+	}
+	if off < 0 {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	off = min(off, int64(len(b)))
+	line := bytes.Count(b[:off], []byte("\n")) + 1
+	col := int(off) - bytes.LastIndexByte(b[:off], '\n')
+	return fmt.Errorf("%s:%d:%d: %w", name, line, col, err)
 }
 
 func writeTask(name string, tf taskFile) error {

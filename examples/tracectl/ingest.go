@@ -24,6 +24,7 @@ func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
 	appendTo := fs.Bool("append", false, "add to the existing -snapshot (a new day) instead of replacing it")
 	every := fs.Duration("progress", time.Second, "progress line interval on stderr; 0 disables")
 	workers := fs.Int("workers", 0, "build goroutines (default GOMAXPROCS)")
+	onceFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -35,6 +36,15 @@ func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if *snapPath == "" {
 		return errors.New("ingest: -snapshot is required")
+	}
+	// The snapshot and its mappings are written over their targets: none
+	// of them may be an input.
+	for _, out := range []string{*snapPath, sidecar(*snapPath, "persons"), sidecar(*snapPath, "venues"), sidecar(*snapPath, "trips")} {
+		for _, in := range []struct{ flag, path string }{{"scans", *scansPath}, {"trips", *tripsPath}, {"venues", *venuesPath}} {
+			if in.path != "" && samePath(out, in.path) {
+				return fmt.Errorf("ingest: -snapshot %s would overwrite -%s %s (the snapshot writes %s)", *snapPath, in.flag, in.path, out)
+			}
+		}
 	}
 	cfg := contacttrace.Config{Workers: *workers}
 	if err := cfg.Validate(); err != nil {
@@ -62,6 +72,11 @@ func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
 	scans, err := readScans(ctx, t, s, cli.NewProgress(stderr, "ingest "+*scansPath, *every, f, cr))
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
+	}
+	if len(scans) == 0 {
+		// An export that failed halfway writes the header alone; taking it
+		// would replace the snapshot with an empty one.
+		return fmt.Errorf("ingest: %s: no scans (only a header): nothing to ingest, the snapshot is unchanged", *scansPath)
 	}
 	if *tripsPath != "" {
 		tf, err := os.Open(*tripsPath)

@@ -239,7 +239,7 @@ func TestRefusals(t *testing.T) {
 		{"bad seat", []string{"ingest", "-snapshot", out, "-scans", "testdata/case-scans.csv", "-trips", write("ts.csv", "mode,number,date,person,seat\nplane,CA1,2022-01-05,A,12F\n")}, `ts.csv:2: field "seat": "12F"`},
 		{"contacts without person", []string{"contacts", "-snapshot", snap}, "-person is required"},
 		{"unknown person is masked", []string{"contacts", "-snapshot", snap, "-person", "110105194912310021"}, "-person 110***********0021: not in snapshot"},
-		{"bad depth", []string{"contacts", "-snapshot", snap, "-person", caseID, "-depth", "9"}, "Depth"},
+		{"bad depth", []string{"contacts", "-snapshot", snap, "-person", caseID, "-depth", "9"}, "-depth 9: want 1 to 8"},
 		{"bad format", []string{"contacts", "-snapshot", snap, "-person", caseID, "-format", "xml"}, `-format "xml"`},
 		{"bad exclude", []string{"contacts", "-snapshot", snap, "-person", caseID, "-exclude", write("x.json", "{")}, "x.json"},
 		{"truncated snapshot", []string{"contacts", "-snapshot", truncated, "-person", caseID}, "trunc.snap: contacttrace: snapshot section"},

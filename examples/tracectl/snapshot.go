@@ -244,8 +244,12 @@ func parseMode(s string) (contacttrace.Mode, error) {
 	case "bus", "coach":
 		return contacttrace.ModeBus, nil
 	}
-	return 0, fmt.Errorf("mode %q: want plane, train-sealed, train-unsealed or bus", s)
+	return 0, fmt.Errorf("mode %q: want plane, train-sealed, train-unsealed or bus", clip(s))
 }
+
+// maxSeatNumber bounds a car or row: no train has 10,000 carriages, and a
+// larger number is a shifted column or a ticket number.
+const maxSeatNumber = 9999
 
 // readTrips reads one row per passenger; rows of a trip (same mode,
 // number and date) may be anywhere in the file.
@@ -276,6 +280,9 @@ func readTrips(t *cli.Table, s *snapshot, prog *cli.Progress) ([]contacttrace.Tr
 		if num == "" {
 			return nil, t.Errf("number", errors.New("empty"))
 		}
+		if err := checkText(num, maxID); err != nil {
+			return nil, t.Errf("number", err)
+		}
 		date, err := parseTime(t.Get("date"))
 		if err != nil {
 			return nil, t.Errf("date", err)
@@ -284,6 +291,9 @@ func readTrips(t *cli.Table, s *snapshot, prog *cli.Progress) ([]contacttrace.Tr
 		if p == "" {
 			return nil, t.Errf("person", errors.New("empty"))
 		}
+		if err := checkText(p, maxID); err != nil {
+			return nil, t.Errf("person", err)
+		}
 		seat := contacttrace.Seat{Person: s.person(p)}
 		for _, c := range []struct {
 			col string
@@ -291,15 +301,15 @@ func readTrips(t *cli.Table, s *snapshot, prog *cli.Progress) ([]contacttrace.Tr
 		}{{"car", &seat.Car}, {"row", &seat.Row}} {
 			if v := t.Get(c.col); v != "" {
 				n, err := strconv.Atoi(v)
-				if err != nil || n < 0 {
-					return nil, t.Errf(c.col, fmt.Errorf("%q: want a whole number >= 0", v))
+				if err != nil || n < 0 || n > maxSeatNumber {
+					return nil, t.Errf(c.col, fmt.Errorf("%q: want a whole number from 0 to %d", clip(v), maxSeatNumber))
 				}
 				*c.dst = n
 			}
 		}
 		if v := t.Get("seat"); v != "" {
 			if len(v) != 1 || v[0] < 'A' || v[0] > 'Z' {
-				return nil, t.Errf("seat", fmt.Errorf("%q: want one letter A-Z", v))
+				return nil, t.Errf("seat", fmt.Errorf("%q: want one letter A-Z", clip(v)))
 			}
 			seat.Seat = v[0]
 		}
@@ -338,6 +348,12 @@ func readScans(ctx context.Context, t *cli.Table, s *snapshot, prog *cli.Progres
 		if v == "" {
 			return nil, t.Errf("venue", errors.New("empty"))
 		}
+		if err := checkText(p, maxID); err != nil {
+			return nil, t.Errf("person", err)
+		}
+		if err := checkText(v, maxID); err != nil {
+			return nil, t.Errf("venue", err)
+		}
 		at, err := parseTime(t.Get("time"))
 		if err != nil {
 			return nil, t.Errf("time", err)
@@ -346,17 +362,29 @@ func readScans(ctx context.Context, t *cli.Table, s *snapshot, prog *cli.Progres
 	}
 }
 
-// readVenueNames reads venue,name rows into the snapshot's mapping.
+// readVenueNames reads venue,name rows into the snapshot's mapping. A
+// venue named twice in the file is refused: which name is right?
 func readVenueNames(t *cli.Table, s *snapshot) error {
+	seen := map[string]int{} // venue -> line
 	for {
 		ok, err := t.Next()
 		if err != nil || !ok {
 			return err
 		}
-		v := t.Get("venue")
+		v, name := t.Get("venue"), t.Get("name")
 		if v == "" {
 			return t.Errf("venue", errors.New("empty"))
 		}
-		s.venueNames[s.venue(v)] = t.Get("name")
+		if err := checkText(v, maxID); err != nil {
+			return t.Errf("venue", err)
+		}
+		if err := checkText(name, maxName); err != nil {
+			return t.Errf("name", err)
+		}
+		if l, dup := seen[v]; dup {
+			return t.Errf("venue", fmt.Errorf("%s named twice (line %d)", clip(v), l))
+		}
+		seen[v] = t.Line()
+		s.venueNames[s.venue(v)] = name
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/healthcode-sdk/healthcode/contacttrace"
 )
@@ -22,6 +23,7 @@ func runVenues(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	venuesPath := fs.String("venues", "", "venue names CSV (venue,name) to search instead of a snapshot's")
 	query := fs.String("q", "", `partial names, any order, space-separated: "太古里 春熙路" (required)`)
 	k := fs.Int("k", 10, "how many matches")
+	onceFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -30,6 +32,9 @@ func runVenues(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *query == "" {
 		return errors.New("venues: -q is required")
+	}
+	if strings.TrimSpace(*query) == "" {
+		return errors.New("venues: -q: blank: want partial names")
 	}
 	if (*snapPath == "") == (*venuesPath == "") {
 		return errors.New("venues: give one of -snapshot and -venues")
