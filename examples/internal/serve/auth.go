@@ -25,17 +25,60 @@ func (p Principal) Has(role string) bool { return slices.Contains(p.Roles, role)
 // roles. A token is given either in clear (for demos) or as the hex SHA-256
 // of the token (for real deployments, so the file holds no secret).
 type TokenFile struct {
-	Tokens []struct {
-		Actor       string   `json:"actor"`
-		Roles       []string `json:"roles"`
-		Token       string   `json:"token,omitempty"`
-		TokenSHA256 string   `json:"token_sha256,omitempty"`
-	} `json:"tokens"`
+	Tokens []TokenEntry `json:"tokens"`
+}
+
+// TokenEntry is one caller of a TokenFile: exactly one of Token (in
+// clear) and TokenSHA256 (HashToken of it) is set.
+type TokenEntry struct {
+	Actor       string   `json:"actor"`
+	Roles       []string `json:"roles"`
+	Token       string   `json:"token,omitempty"`
+	TokenSHA256 string   `json:"token_sha256,omitempty"`
+}
+
+// HashToken returns what a TokenEntry's TokenSHA256 holds for token: the
+// hex SHA-256 of it.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }
 
 // Tokens authenticates bearer tokens. Safe for concurrent use (read-only).
 type Tokens struct {
 	byHash map[[32]byte]Principal
+	clear  *ClearTokenError // the first entry given in clear; nil if none
+}
+
+// ErrClearToken is what HashedOnly's error wraps: a token file gives a
+// token in clear where only hashed tokens are accepted.
+var ErrClearToken = errors.New("serve: token given in clear")
+
+// ClearTokenError names an entry of a token file that gives its token in
+// clear: Index into TokenFile.Tokens, and its actor. It never holds the
+// token.
+type ClearTokenError struct {
+	Index int
+	Actor string
+}
+
+func (e *ClearTokenError) Error() string {
+	return fmt.Sprintf("serve: token file: tokens[%d] (%s): token given in clear; give token_sha256, the hex SHA-256 of the token, instead", e.Index, e.Actor)
+}
+
+// Unwrap returns ErrClearToken.
+func (e *ClearTokenError) Unwrap() error { return ErrClearToken }
+
+// HashedOnly returns nil if every token was given as token_sha256, and
+// otherwise a *ClearTokenError (wrapping ErrClearToken) naming the first
+// entry given in clear. A server that can be reached from other machines
+// calls it after LoadTokens: a file of clear tokens is a file of secrets.
+func (t *Tokens) HashedOnly() error {
+	if t.clear != nil {
+		c := *t.clear
+		return &c
+	}
+	return nil
 }
 
 // LoadTokens reads a TokenFile (JSON). Each entry needs an actor, at least
@@ -60,6 +103,9 @@ func LoadTokens(r io.Reader) (*Tokens, error) {
 		switch {
 		case e.Token != "" && e.TokenSHA256 == "":
 			h = sha256.Sum256([]byte(e.Token))
+			if t.clear == nil {
+				t.clear = &ClearTokenError{Index: i, Actor: e.Actor}
+			}
 		case e.Token == "" && e.TokenSHA256 != "":
 			b, err := hex.DecodeString(e.TokenSHA256)
 			if err != nil || len(b) != 32 {
