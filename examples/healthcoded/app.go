@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -36,10 +36,19 @@ type Config struct {
 	StoreTimeout time.Duration
 	// KeysDir holds the keying secret and the token-signing key; "" means
 	// DataDir. Nodes that share a store must share these two files.
-	KeysDir    string
-	TokensFile string // admin tokens (JSON); "" = the embedded demo tokens
-	DemoPeople int    // synthetic people seeded on first start
-	DemoSeed   uint64
+	KeysDir string
+	// TokensFile holds the admin tokens (JSON, serve.TokenFile), mode 0600
+	// or narrower. "" means the embedded demo tokens, which Open accepts
+	// only when Addr is a loopback address (127.0.0.0/8, ::1, localhost);
+	// elsewhere it returns ErrDemoTokens. Off loopback the file's tokens
+	// must be hashed (token_sha256), as `healthcoded token` writes them.
+	TokensFile string
+	// TLSCert and TLSKey are PEM files of the certificate chain and its
+	// private key: both set serves HTTPS (HTTP/2 and HTTP/1.1, TLS 1.2 and
+	// up), both empty plain HTTP, one alone is ErrTLSPair.
+	TLSCert, TLSKey string
+	DemoPeople      int // synthetic people seeded on first start
+	DemoSeed        uint64
 	// Registry sizes the code registry's filter and cache (codes.Config);
 	// zero fields take the package defaults. Links and Logger are set by Open.
 	Registry codes.Config
@@ -87,9 +96,13 @@ type App struct {
 	admins  *serve.Tokens
 	metrics *serve.Metrics
 	shed    *serve.Shedder
-	stats   *dailyStats
-	colours *colourGauge
-	scans   *scanLog
+	tls     *tls.Config // nil: plain HTTP
+	// loopbackOnly: the admin tokens are the demo ones or in clear, so
+	// Listen refuses a listener that is not on loopback.
+	loopbackOnly bool
+	stats        *dailyStats
+	colours      *colourGauge
+	scans        *scanLog
 
 	mu         sync.Mutex
 	pending    map[string]*rules.Compiled // uploaded, compiled, not yet active; by version
@@ -108,7 +121,10 @@ type App struct {
 }
 
 // Open opens (or creates) the data directory, the store and every SDK
-// object, and seeds the demo population on first start.
+// object, and seeds the demo population on first start. It checks the
+// admin tokens and the TLS certificate first, and refuses (ErrDemoTokens,
+// *TokenFileModeError, *serve.ClearTokenError, ErrTLSPair) before it
+// creates or opens anything else; it never listens.
 func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := cfg.Limits.Validate(); err != nil {
 		return nil, err
@@ -119,6 +135,14 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	admins, loopbackOnly, err := loadAdmins(cfg, demoTokens)
+	if err != nil {
+		return nil, err
+	}
+	tlsConf, err := loadTLS(cfg, cfg.Now())
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
@@ -128,7 +152,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := os.MkdirAll(cfg.KeysDir, 0o700); err != nil {
 		return nil, fmt.Errorf("keys dir: %w", err)
 	}
-	a := &App{cfg: cfg, log: cfg.Logger, now: cfg.Now, pending: map[string]*rules.Compiled{}, noteErrs: map[uint64]error{}}
+	a := &App{cfg: cfg, log: cfg.Logger, now: cfg.Now, pending: map[string]*rules.Compiled{}, noteErrs: map[uint64]error{},
+		admins: admins, loopbackOnly: loopbackOnly, tls: tlsConf}
 	ok := false
 	defer func() {
 		if !ok {
@@ -158,14 +183,14 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 
-	tokFile := demoTokens
-	if cfg.TokensFile != "" {
-		if tokFile, err = os.ReadFile(cfg.TokensFile); err != nil {
-			return nil, err
-		}
+	switch {
+	case cfg.TokensFile == "":
+		a.log.Warn("admin API on the built-in demo tokens, loopback only; pass -tokens for real ones")
+	case loopbackOnly:
+		a.log.Warn("admin token file gives tokens in clear, loopback only", "file", cfg.TokensFile)
 	}
-	if a.admins, err = serve.LoadTokens(bytes.NewReader(tokFile)); err != nil {
-		return nil, err
+	if tlsConf != nil {
+		a.log.Info("tls", "cert", cfg.TLSCert, "not_after", tlsConf.Certificates[0].Leaf.NotAfter)
 	}
 
 	if a.store, err = openStore(ctx, cfg); err != nil {
@@ -233,12 +258,42 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	return a, nil
 }
 
-// Listen opens the configured address.
-func (a *App) Listen() (net.Listener, error) { return net.Listen("tcp", a.cfg.Addr) }
+// Listen opens the configured address, with TLS if the Config has a
+// certificate. With admin tokens fit for loopback only it refuses
+// (ErrDemoTokens) a listener that a loopback name bound elsewhere.
+func (a *App) Listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	if a.loopbackOnly {
+		if err := checkBoundLoopback(ln.Addr()); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
+	if a.tls != nil {
+		ln = tls.NewListener(ln, a.tls)
+	}
+	return ln, nil
+}
 
-// HTTPServer returns the server with every route and sane timeouts.
+// URL is how clients reach the server on ln: https:// when it has a
+// certificate, else http://.
+func (a *App) URL(ln net.Listener) string {
+	if a.tls != nil {
+		return "https://" + ln.Addr().String()
+	}
+	return "http://" + ln.Addr().String()
+}
+
+// HTTPServer returns the server with every route and sane timeouts. With
+// TLS, its TLSConfig is the listener's, whose "h2" makes Serve speak
+// HTTP/2 on the connections that negotiate it.
 func (a *App) HTTPServer() *http.Server {
 	return &http.Server{
+		TLSConfig:         a.tls,
+		ErrorLog:          httpErrorLog(a.log),
 		Handler:           a.Routes(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,

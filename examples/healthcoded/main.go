@@ -3,6 +3,10 @@
 // it falls over. See README.md for the endpoints and curl lines.
 //
 //	go run ./examples/healthcoded          # listens on 127.0.0.1:8080, data in ./healthcoded-data
+//	go run ./examples/healthcoded token -file tokens.json -actor ops-zhang -roles transcoder,auditor
+//
+// It exits 0 after a clean shutdown (SIGINT, SIGTERM) and 1 when it
+// refuses to start or fails, with the reason on stderr.
 package main
 
 import (
@@ -30,8 +34,12 @@ func main() {
 	}
 }
 
-// run parses flags into a Config, opens the app and serves until ctx ends.
+// run parses flags into a Config, opens the app and serves until ctx ends;
+// `healthcoded token ...` makes an admin token instead (runToken).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "token" {
+		return runToken(args[1:], stdout, stderr)
+	}
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("healthcoded", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -40,7 +48,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Store, "store", os.Getenv("HEALTHCODE_STORE"), "code store: empty for the embedded bbolt file in -data, or a postgres:// URL that several nodes share (default $HEALTHCODE_STORE)")
 	fs.DurationVar(&cfg.StoreTimeout, "store-timeout", cfg.StoreTimeout, "longest a database statement may take before the request fails with 503 (postgres store)")
 	fs.StringVar(&cfg.KeysDir, "keys", "", "directory of the keying secret and token-signing key (default: -data); nodes sharing a store must share these")
-	fs.StringVar(&cfg.TokensFile, "tokens", "", "admin token file (JSON); empty means the built-in demo tokens")
+	fs.StringVar(&cfg.TokensFile, "tokens", "", "admin token file (JSON, mode 0600; make one with `healthcoded token -file FILE -actor NAME -roles ROLES`). Empty means the built-in demo tokens, accepted on a loopback -addr only; off loopback the file's tokens must be hashed")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "serve HTTPS (HTTP/2 and HTTP/1.1, TLS 1.2+) with this PEM certificate chain; needs -tls-key")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of -tls-cert")
 	fs.IntVar(&cfg.DemoPeople, "demo-people", cfg.DemoPeople, "synthetic people seeded on first start (0: none)")
 	fs.Uint64Var(&cfg.DemoSeed, "demo-seed", cfg.DemoSeed, "seed of the synthetic demo population")
 	fs.Int64Var(&cfg.Registry.CacheEntries, "cache-entries", cfg.Registry.CacheEntries, "non-green states the registry's cache keeps; size it to the hot set. Its admission sketch costs about 48 bytes an entry, used or not, and every collection's heap grows with it")
@@ -99,7 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "healthcoded listening on http://%s (data in %s)\n", ln.Addr(), cfg.DataDir)
+	fmt.Fprintf(stdout, "healthcoded listening on %s (data in %s)\n", a.URL(ln), cfg.DataDir)
 	srv := a.HTTPServer()
 	return serve.Serve(ctx, srv, ln, cfg.Grace, a.Flush, a.log)
 }
