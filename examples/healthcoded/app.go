@@ -20,6 +20,7 @@ import (
 	"github.com/healthcode-sdk/healthcode/codes"
 	"github.com/healthcode-sdk/healthcode/examples/internal/serve"
 	"github.com/healthcode-sdk/healthcode/rules"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config is everything healthcoded needs; flags fill it in main.
@@ -96,7 +97,9 @@ type App struct {
 	admins  *serve.Tokens
 	metrics *serve.Metrics
 	shed    *serve.Shedder
-	tls     *tls.Config // nil: plain HTTP
+	// storeErrors counts requests answered 503 for want of the store.
+	storeErrors *prometheus.CounterVec
+	tls         *tls.Config // nil: plain HTTP
 	// loopbackOnly: the admin tokens are the demo ones or in clear, so
 	// Listen refuses a listener that is not on loopback.
 	loopbackOnly bool
@@ -223,6 +226,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.colours = newColourGauge(a.metrics)
 	registerLookupMetrics(a.metrics, a.reg)
+	a.registerOpsMetrics()
 	if a.feed != nil {
 		registerFeedMetrics(a.metrics, a.reg)
 	}

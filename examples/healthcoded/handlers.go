@@ -391,6 +391,7 @@ func (a *App) internal(w http.ResponseWriter, what string, err error) {
 		// The database is away or too slow: say so at once and when to
 		// come back, rather than hold the client (and a slot) for longer.
 		a.log.Warn("store unavailable", "op", what, "err", err)
+		a.storeErrors.WithLabelValues(what).Inc()
 		w.Header().Set("Retry-After", "1")
 		serve.WriteError(w, http.StatusServiceUnavailable, "store_unavailable", "healthcoded: "+what+": the code store is unavailable, retry shortly")
 		return

@@ -44,6 +44,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		slowest  atomic.Int64
 		refused  atomic.Int64
 		answered atomic.Int64
+		all503   atomic.Int64 // every 503, also outside the window "down" marks
 	)
 	post := func(path, token, body string) (int, time.Duration) {
 		req, _ := http.NewRequest("POST", s.base+path, strings.NewReader(body))
@@ -58,6 +59,9 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 			return 0, took
 		}
 		resp.Body.Close()
+		if resp.StatusCode == 503 {
+			all503.Add(1)
+		}
 		if resp.StatusCode == 503 && resp.Header.Get("Retry-After") == "" {
 			t.Errorf("%s: 503 without Retry-After", path)
 		}
@@ -138,6 +142,12 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		answered.Load(), refused.Load(), time.Duration(slowest.Load()), recovered)
 
 	require.Positive(t, refused.Load(), "requests that needed the database were refused")
+	// Each of them is counted where the HealthcodedStoreErrors alert looks.
+	counted := 0.0
+	for _, op := range []string{"display", "token", "transcode", "history"} {
+		counted += s.metricOr(fmt.Sprintf(`healthcoded_store_errors_total{op=%q}`, op), 0)
+	}
+	require.Equal(t, float64(all503.Load()), counted, "healthcoded_store_errors_total counts every 503")
 	for _, r := range results {
 		require.Contains(t, []int{200, 503}, r.status)
 		// The store timeout is 1 s; nothing may hang far past it.
