@@ -10,15 +10,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// decodeStrict decodes one YAML document into v. It is strict: unknown or
-// duplicate keys, aliases, a mapping where a list is expected, and numbers
-// that do not parse are errors that carry the line and column of the
-// offending node. Values with their own UnmarshalYAML check themselves.
-func decodeStrict(data []byte, v any) error {
-	_, err := decodeStrictPos(data, v)
-	return err
-}
-
 // positions maps a field path ("levels[0].targets[1].calendar") to the
 // line and column of its value.
 type positions map[string][2]int
@@ -38,6 +29,11 @@ func (p positions) lookup(path string) ([2]int, bool) {
 	return [2]int{}, false
 }
 
+// decodeStrictPos decodes one YAML document into v and returns where each
+// field's value was. It is strict: unknown or duplicate keys, aliases, a
+// mapping where a list is expected, and numbers that do not parse are
+// errors that carry the line and column of the offending node. Values with
+// their own UnmarshalYAML check themselves.
 func decodeStrictPos(data []byte, v any) (positions, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
