@@ -1,5 +1,5 @@
-// Package pgstore is a codes.Store, codes.LinkStore and codes.Feed on
-// PostgreSQL, for several processes (healthcoded nodes) sharing one state:
+// Package pgstore is a codes.Store, codes.LinkStore, codes.Feed and
+// codes.AuditTrail on PostgreSQL, for several processes (healthcoded nodes) sharing one state:
 // each keeps its own Registry, and Registry.Follow keeps it current with
 // the writes of the others through the feed.
 //
@@ -39,6 +39,12 @@
 //     owner, which is what makes "one owner a phone" hold across nodes.
 //   - meta(name, value): schema_version, feed_pos (the feed's counter) and
 //     feed_pruned (the last position pruned).
+//   - audit(seq, rec): the audit trail of admin attempts, one row per
+//     record in the codes.AppendAuditRecord encoding, kept as it is, so
+//     that a byte changed in the table is a broken link.
+//   - audit_head(id, seq, hash): one row (id 1), the trail's last seq and
+//     hash (seq 0 when empty), inserted by the migration that made the
+//     table (version 2).
 //
 // # Why chains cannot fork
 //
@@ -100,6 +106,24 @@
 // records older than it (notes are kept, and Notes replays them); a
 // reader behind the pruned range gets codes.ErrFeedGap, upon which
 // Registry.Follow reloads from the store.
+//
+// # The audit trail
+//
+// AppendAudit validates every record (codes.ValidateAudit; one invalid
+// record refuses the call and nothing is written), then runs one
+// transaction: BEGIN with SELECT ... FROM audit_head FOR UPDATE, then the
+// records (chained in Go with codes.ChainAudit from the head it read), the
+// new head and COMMIT, pipelined. The head row exists from the migration
+// on, so even the first appenders of an empty trail have a row to lock
+// (the largest seq of an empty table is no row, and cannot be locked):
+// appenders on every node take turns on it, and one that waited reads the
+// head the other committed. So the trail is one chain without gaps, and a
+// call's records are consecutive in it. The transaction is never that of
+// a change to the codes, so an attempt is recorded even when the change
+// it attempted is refused. A unique violation on audit means the head row
+// was moved back by hand: that is codes.ErrCorrupt, not retried.
+// ReadAudit reads rows by seq and decodes them with codes.DecodeAuditAt;
+// codes.VerifyAudit checks the chain and names the first broken link.
 //
 // # Timeouts
 //

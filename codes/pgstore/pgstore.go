@@ -110,9 +110,10 @@ var (
 	ErrSchemaTooNew = errors.New("pgstore: schema is newer than this code")
 )
 
-// Store is a codes.Store, codes.LinkStore and codes.Feed over PostgreSQL,
-// safe for concurrent use by any number of goroutines, and by any number
-// of Stores (in this process or others) on the same schema.
+// Store is a codes.Store, codes.LinkStore, codes.Feed and
+// codes.AuditTrail over PostgreSQL, safe for concurrent use by any number
+// of goroutines, and by any number of Stores (in this process or others)
+// on the same schema.
 type Store struct {
 	pool    *pgxpool.Pool
 	cfg     Config

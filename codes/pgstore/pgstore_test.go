@@ -184,7 +184,7 @@ func TestMigrations(t *testing.T) {
 	conn := rawConn(t)
 	var v int
 	require.NoError(t, conn.QueryRow(ctx, "SELECT value FROM "+schema+".meta WHERE name = 'schema_version'").Scan(&v))
-	require.Equal(t, 1, v)
+	require.Equal(t, 2, v)
 
 	// A schema from newer code is refused, naming both versions.
 	_, err = conn.Exec(ctx, "UPDATE "+schema+".meta SET value = 99 WHERE name = 'schema_version'")
@@ -192,7 +192,7 @@ func TestMigrations(t *testing.T) {
 	_, err = pgstore.Open(ctx, testDSN(t), pgstore.Config{Schema: schema})
 	require.ErrorIs(t, err, pgstore.ErrSchemaTooNew)
 	require.ErrorContains(t, err, "version 99")
-	require.ErrorContains(t, err, "up to 1")
+	require.ErrorContains(t, err, "up to 2")
 }
 
 // TestConcurrentOpen: nodes starting at once on a new schema take turns

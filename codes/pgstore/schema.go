@@ -49,6 +49,21 @@ CREATE INDEX links_person ON {s}.links (person, phone);
 CREATE UNIQUE INDEX links_owner ON {s}.links (phone) WHERE role = 1;
 INSERT INTO {s}.meta (name, value) VALUES ('feed_pos', 0), ('feed_pruned', 0);
 `,
+	// 2: the audit trail of admin attempts (codes.AuditTrail).
+	`
+CREATE TABLE {s}.audit (
+	seq bigint PRIMARY KEY,
+	rec bytea  NOT NULL -- codes.AppendAuditRecord, as it is
+);
+-- The last record's seq and hash (seq 0: none yet). Appenders lock this
+-- one row, which exists from the start, so they take turns.
+CREATE TABLE {s}.audit_head (
+	id   smallint PRIMARY KEY CHECK (id = 1),
+	seq  bigint   NOT NULL,
+	hash bytea    NOT NULL
+);
+INSERT INTO {s}.audit_head (id, seq, hash) VALUES (1, 0, decode(repeat('00', 32), 'hex'));
+`,
 }
 
 // quoteIdent quotes a schema name Config.Validate accepted.
@@ -69,6 +84,8 @@ type queries struct {
 	prunedLock, pruneCut, prune, setPruned      string
 
 	link, unlink, owners, linkAll, phonesOf, personsOf string
+
+	auditHead, auditInsert, auditSetHead, auditRead string
 }
 
 // feedAppend takes the next position and appends a record, selecting
@@ -139,5 +156,10 @@ SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int2[], $4::int8[]) AS u(phon
 ON CONFLICT (phone, person) DO UPDATE SET role = excluded.role, since = excluded.since`),
 		phonesOf:  fill(`SELECT phone, person, role, since FROM {s}.links WHERE person = $1 ORDER BY phone`),
 		personsOf: fill(`SELECT phone, person, role, since FROM {s}.links WHERE phone = $1 ORDER BY person`),
+
+		auditHead:    fill(`SELECT seq, hash FROM {s}.audit_head WHERE id = 1 FOR UPDATE`),
+		auditInsert:  fill(`INSERT INTO {s}.audit (seq, rec) SELECT * FROM unnest($1::int8[], $2::bytea[])`),
+		auditSetHead: fill(`UPDATE {s}.audit_head SET seq = $1, hash = $2 WHERE id = 1`),
+		auditRead:    fill(`SELECT seq, rec FROM {s}.audit WHERE seq > $1 ORDER BY seq LIMIT $2`),
 	}
 }
