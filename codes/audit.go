@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -82,12 +83,22 @@ func (e *AuditChainError) Unwrap() error { return ErrAuditTampered }
 // maxAuditField bounds each text field of an audit record.
 const maxAuditField = 1024
 
+// The times an audit record can hold: UnixNano's range.
+var (
+	minAuditTime = time.Unix(0, math.MinInt64)
+	maxAuditTime = time.Unix(0, math.MaxInt64)
+)
+
 // ValidateAudit checks a record before it is appended: each text field
-// valid UTF-8 of at most 1 KiB, and an Action and a time. The error wraps
-// ErrBadAudit and names the field.
+// valid UTF-8 of at most 1 KiB, an Action, and a time that nanoseconds
+// since 1970 in an int64 can hold (the years 1678 to 2262). The error
+// wraps ErrBadAudit and names the field.
 func ValidateAudit(r *AuditRecord) error {
 	if r.At.IsZero() {
 		return fmt.Errorf("%w: At is zero", ErrBadAudit)
+	}
+	if r.At.Before(minAuditTime) || r.At.After(maxAuditTime) {
+		return fmt.Errorf("%w: At %v is outside the years 1678 to 2262", ErrBadAudit, r.At)
 	}
 	if r.Action == "" {
 		return fmt.Errorf("%w: Action is empty", ErrBadAudit)
@@ -150,7 +161,9 @@ func AppendAuditRecord(b []byte, r *AuditRecord) []byte {
 
 // DecodeAuditRecord decodes the storage encoding written by
 // AppendAuditRecord. It does not check the hash; an AuditVerifier does.
-// Bytes that do not decode are ErrCorrupt.
+// Bytes that do not decode are ErrCorrupt. A record decodes only from the
+// bytes AppendAuditRecord writes for it, so a byte changed in storage is
+// either ErrCorrupt or a record whose hash does not match.
 func DecodeAuditRecord(b []byte) (AuditRecord, error) {
 	var r AuditRecord
 	if len(b) < 4+8+8+9+64 || string(b[:4]) != auditMagic {
@@ -164,7 +177,10 @@ func DecodeAuditRecord(b []byte) (AuditRecord, error) {
 	var f [9]string
 	for i := range f {
 		n, w := binary.Uvarint(b[p:])
-		if w <= 0 || n > maxAuditField || uint64(len(b)-p-w) < n {
+		// A length written in more bytes than it needs would decode to the
+		// record that AppendAuditRecord writes in other bytes, and pass
+		// verification: the encoding of a record is unique.
+		if w <= 0 || w != uvarintLen(n) || n > maxAuditField || uint64(len(b)-p-w) < n {
 			return AuditRecord{}, ErrCorrupt
 		}
 		p += w
@@ -179,6 +195,14 @@ func DecodeAuditRecord(b []byte) (AuditRecord, error) {
 	copy(r.Prev[:], b[p:p+32])
 	copy(r.Hash[:], b[p+32:])
 	return r, nil
+}
+
+func uvarintLen(n uint64) int {
+	w := 1
+	for ; n >= 0x80; n >>= 7 {
+		w++
+	}
+	return w
 }
 
 // DecodeAuditAt decodes the stored bytes of the record at seq, for a
@@ -197,7 +221,8 @@ func DecodeAuditAt(seq uint64, b []byte) (AuditRecord, error) {
 
 // AuditVerifier checks an audit trail record by record, from its first
 // record or from a record already verified, so that a long trail is
-// verified in pages. The zero value expects the first record (Seq 1).
+// verified in pages. The zero value expects the first record (Seq 1). An
+// AuditVerifier is not safe for concurrent use.
 type AuditVerifier struct {
 	last AuditRecord // Seq 0: none yet
 	buf  []byte
@@ -209,7 +234,8 @@ func VerifyAuditFrom(last AuditRecord) *AuditVerifier { return &AuditVerifier{la
 
 // Next checks that r follows the last record checked: the next Seq, Prev
 // equal to its Hash, and a Hash that matches r's contents. It returns nil
-// or an *AuditChainError naming r.Seq.
+// or an *AuditChainError naming the Seq r should have (the last record's
+// plus one: where a removed record is missing, where a changed one is).
 func (v *AuditVerifier) Next(r *AuditRecord) error {
 	fail := func(why string) error { return &AuditChainError{Seq: v.last.Seq + 1, Reason: why} }
 	if r.Seq != v.last.Seq+1 {
@@ -235,12 +261,22 @@ func (v *AuditVerifier) Last() AuditRecord { return v.last }
 
 // VerifyAudit reads the whole trail of t in pages and verifies it. It
 // returns the number of records verified and nil, or the first broken link
-// as an *AuditChainError (a record that does not decode is one too).
+// as an *AuditChainError (a record that does not decode is one too; the
+// records before it are verified first, so the link named is the first).
 func VerifyAudit(ctx context.Context, t AuditTrail) (uint64, error) {
+	const page = 1000
 	var v AuditVerifier
+	max := page
 	for {
-		recs, err := t.ReadAudit(ctx, v.last.Seq, 1000)
+		recs, err := t.ReadAudit(ctx, v.last.Seq, max)
 		if err != nil {
+			var ce *AuditChainError
+			if errors.As(err, &ce) && ce.Seq > v.last.Seq+1 && ce.Seq-v.last.Seq-1 < uint64(max) {
+				// A record of the page does not decode: verify the ones
+				// before it, then fail at it.
+				max = int(ce.Seq - v.last.Seq - 1)
+				continue
+			}
 			return v.last.Seq, err
 		}
 		if len(recs) == 0 {
