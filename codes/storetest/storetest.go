@@ -11,9 +11,11 @@
 //	}
 //
 // Each subtest opens a fresh, empty store. A store that is also a
-// codes.LinkStore or a codes.Feed gets those parts of the suite too; one
-// that can be opened twice over the same data (Config.Reopen) gets the
-// tests of two processes sharing it.
+// codes.LinkStore, a codes.Feed or a codes.AuditTrail gets those parts of
+// the suite too; one that can be opened twice over the same data
+// (Config.Reopen) gets the tests of two processes sharing it; one whose
+// test can change its stored bytes (Config.Tamper) gets the test that the
+// audit trail finds the change.
 //
 // # What it checks
 //
@@ -27,6 +29,16 @@
 // never fork a history or lose an acknowledged change. A cancelled context
 // stops Apply and a long Scan. Links and feeds behave as codes.MemStore and
 // the codes.Feed contract say.
+//
+// The audit trail: AppendAudit numbers records 1, 2, ... and chains each
+// to the one before exactly as codes.ChainAudit does; ReadAudit pages in
+// Seq order and returns nothing past the end; a batch with one record that
+// fails codes.ValidateAudit, or a cancelled context, appends nothing;
+// every field, Chinese text and empty ones, reads back as written; a long
+// trail passes codes.VerifyAudit; 16 concurrent appenders (through two
+// handles with Config.Reopen) form one gapless chain that verifies; and a
+// byte changed in stored record 7 (Config.Tamper) makes codes.VerifyAudit
+// fail with an *codes.AuditChainError naming record 7.
 //
 // The data is generated from fixed seeds, so a failure repeats. The suite
 // is a test-support package, like net/http/httptest: it imports testing,
@@ -55,6 +67,11 @@ type Config struct {
 	// would open it. Stores that one process owns (a bbolt file) leave it
 	// nil.
 	Reopen func(t *testing.T, s codes.Store) codes.Store
+	// Tamper, if set, changes one byte of the stored audit record seq
+	// (seq counts from 1), as someone with write access to the storage
+	// would: a byte of the file, a row's bytes, in place. The suite then
+	// requires codes.VerifyAudit to name record seq. Nil skips the test.
+	Tamper func(t *testing.T, s codes.Store, seq uint64)
 }
 
 // Run runs the suite.
@@ -66,6 +83,7 @@ func Run(t *testing.T, cfg Config) {
 	probe := cfg.open(t)
 	_, isLinks := probe.(codes.LinkStore)
 	_, isFeed := probe.(codes.Feed)
+	_, isAudit := probe.(codes.AuditTrail)
 
 	t.Run("AdvanceMatchesOracle", cfg.testAdvanceMatchesOracle)
 	t.Run("UnchangedAppendsNothing", cfg.testUnchangedAppendsNothing)
@@ -94,6 +112,12 @@ func Run(t *testing.T, cfg Config) {
 			t.Skipf("%T is not a codes.Feed", probe)
 		}
 		cfg.testFeed(t)
+	})
+	t.Run("Audit", func(t *testing.T) {
+		if !isAudit {
+			t.Skipf("%T is not a codes.AuditTrail", probe)
+		}
+		cfg.testAudit(t)
 	})
 }
 

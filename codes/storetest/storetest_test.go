@@ -24,6 +24,9 @@ type feedData struct {
 	mu   sync.Mutex
 	recs []codes.FeedRecord
 	wake chan struct{} // closed and replaced at every record
+
+	audit      [][]byte            // the stored audit trail: codes.AppendAuditRecord's bytes
+	auditCache []codes.AuditRecord // the records as appended, for the flaw AuditReadsCache
 }
 
 // fakeStore is a codes.Store, codes.LinkStore and codes.Feed over a
@@ -37,9 +40,10 @@ type fakeStore struct {
 }
 
 var (
-	_ codes.Store     = fakeStore{}
-	_ codes.LinkStore = fakeStore{}
-	_ codes.Feed      = fakeStore{}
+	_ codes.Store      = fakeStore{}
+	_ codes.LinkStore  = fakeStore{}
+	_ codes.Feed       = fakeStore{}
+	_ codes.AuditTrail = fakeStore{}
 )
 
 func newFakeStore(flaw string) fakeStore {
@@ -212,10 +216,89 @@ func (s fakeStore) Notes(_ context.Context, after, upto uint64) ([]codes.FeedRec
 	return out, nil
 }
 
+func (s fakeStore) AppendAudit(ctx context.Context, recs []codes.AuditRecord) ([]codes.AuditRecord, error) {
+	if err := ctx.Err(); err != nil && s.flaw != "AuditIgnoresContext" {
+		return nil, err
+	}
+	for i := range recs {
+		if err := codes.ValidateAudit(&recs[i]); err != nil && s.flaw != "AuditAppendsValidPrefix" {
+			return nil, err
+		}
+	}
+	d := s.d
+	d.mu.Lock()
+	head := s.auditHead()
+	if s.flaw == "AuditForks" {
+		// The head is read in one step and the records appended in
+		// another, so concurrent appenders chain to the same head.
+		d.mu.Unlock()
+		time.Sleep(time.Millisecond)
+		d.mu.Lock()
+	}
+	defer d.mu.Unlock()
+	out := make([]codes.AuditRecord, 0, len(recs))
+	for i := range recs {
+		if s.flaw == "AuditAppendsValidPrefix" && codes.ValidateAudit(&recs[i]) != nil {
+			return nil, codes.ValidateAudit(&recs[i])
+		}
+		head = codes.ChainAudit(head, recs[i])
+		d.audit = append(d.audit, codes.AppendAuditRecord(nil, &head))
+		d.auditCache = append(d.auditCache, head)
+		out = append(out, head)
+	}
+	return out, nil
+}
+
+// auditHead returns the last record of the trail; d.mu is held.
+func (s fakeStore) auditHead() codes.AuditRecord {
+	if len(s.d.audit) == 0 {
+		return codes.AuditRecord{}
+	}
+	r, _ := codes.DecodeAuditRecord(s.d.audit[len(s.d.audit)-1])
+	return r
+}
+
+func (s fakeStore) ReadAudit(_ context.Context, after uint64, max int) ([]codes.AuditRecord, error) {
+	s.d.mu.Lock()
+	defer s.d.mu.Unlock()
+	var out []codes.AuditRecord
+	for seq := after + 1; seq <= uint64(len(s.d.audit)) && len(out) < max; seq++ {
+		if s.flaw == "AuditReadDrops" && seq == 5 {
+			continue
+		}
+		if s.flaw == "AuditReadsCache" {
+			out = append(out, s.d.auditCache[seq-1])
+			continue
+		}
+		r, err := codes.DecodeAuditAt(seq, s.d.audit[seq-1])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// tamperAudit flips the low bit of the byte at position i of the stored
+// audit record seq; a negative i counts from the end.
+func tamperAudit(t *testing.T, s codes.Store, seq uint64, i int) {
+	d := s.(fakeStore).d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	require.LessOrEqual(t, seq, uint64(len(d.audit)))
+	b := d.audit[seq-1]
+	if i < 0 {
+		i += len(b)
+	}
+	b[i] ^= 1
+}
+
 func fakeConfig(flaw string) storetest.Config {
 	return storetest.Config{
 		Open:   func(*testing.T) codes.Store { return newFakeStore(flaw) },
 		Reopen: func(_ *testing.T, s codes.Store) codes.Store { return fakeStore{d: s.(fakeStore).d, flaw: flaw} },
+		// A byte of the text fields: the contents no longer match the hash.
+		Tamper: func(t *testing.T, s codes.Store, seq uint64) { tamperAudit(t, s, seq, -70) },
 	}
 }
 
@@ -252,6 +335,12 @@ func TestSuiteCatchesFlaws(t *testing.T) {
 		{"LinksUnsorted", "Links/OrderedByKey", "PersonsOf"},
 		{"RecordsUnchanged", "Feed/OneRecordPerApply", "an Apply that changed nothing added a record"},
 		{"WaitFeedPolls", "Feed/WaitFeed", "did not notice a write"},
+		{"AuditForks", "Audit/Concurrent", ""},
+		{"AuditForks", "Audit/ConcurrentTwoHandles", ""},
+		{"AuditReadDrops", "Audit/ReadPages", "records must follow on without gaps"},
+		{"AuditReadsCache", "Audit/Tamper", "VerifyAudit passed a trail whose record 7 was changed"},
+		{"AuditAppendsValidPrefix", "Audit/InvalidBatchAppendsNothing", "the refused batch appended something"},
+		{"AuditIgnoresContext", "Audit/CancelledContext", ""},
 	} {
 		t.Run(tc.flaw+"/"+strings.ReplaceAll(tc.subtest, "/", "_"), func(t *testing.T) {
 			t.Parallel()
