@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -88,13 +89,16 @@ func ValidateLink(l Link) error {
 	return nil
 }
 
-// MemStore is an in-memory Store and LinkStore, safe for concurrent use. Its
-// zero value is not usable; call NewMemStore.
+// MemStore is an in-memory Store, LinkStore and AuditTrail, safe for
+// concurrent use. Its zero value is not usable; call NewMemStore.
 type MemStore struct {
 	shards [memShards]memShard
 	linkMu sync.RWMutex
 	phones map[Key]map[Key]Link // phone -> person -> link
 	people map[Key]map[Key]Link // person -> phone -> link
+
+	auditMu sync.Mutex
+	audit   [][]byte // record Seq i+1: its AppendAuditRecord bytes
 }
 
 const memShards = 64
@@ -111,8 +115,9 @@ type requestKey struct {
 }
 
 var (
-	_ Store     = (*MemStore)(nil)
-	_ LinkStore = (*MemStore)(nil)
+	_ Store      = (*MemStore)(nil)
+	_ LinkStore  = (*MemStore)(nil)
+	_ AuditTrail = (*MemStore)(nil)
 )
 
 // NewMemStore returns an empty MemStore.
@@ -268,4 +273,52 @@ func sortedLinks(m map[Key]Link, by func(Link) Key) []Link {
 		return bytes.Compare(ka[:], kb[:])
 	})
 	return out
+}
+
+// AppendAudit implements AuditTrail.
+func (s *MemStore) AppendAudit(ctx context.Context, recs []AuditRecord) ([]AuditRecord, error) {
+	for i := range recs {
+		if err := ValidateAudit(&recs[i]); err != nil {
+			return nil, fmt.Errorf("%w (record %d of the batch)", err, i)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.auditMu.Lock()
+	defer s.auditMu.Unlock()
+	var head AuditRecord
+	if n := len(s.audit); n > 0 {
+		var err error
+		if head, err = DecodeAuditAt(uint64(n), s.audit[n-1]); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]AuditRecord, len(recs))
+	stored := make([][]byte, len(recs))
+	for i := range recs {
+		head = ChainAudit(head, recs[i])
+		out[i] = head
+		stored[i] = AppendAuditRecord(nil, &head)
+	}
+	s.audit = append(s.audit, stored...)
+	return out, nil
+}
+
+// ReadAudit implements AuditTrail.
+func (s *MemStore) ReadAudit(ctx context.Context, after uint64, max int) ([]AuditRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.auditMu.Lock()
+	defer s.auditMu.Unlock()
+	var out []AuditRecord
+	for seq := after + 1; seq <= uint64(len(s.audit)) && len(out) < max; seq++ {
+		r, err := DecodeAuditAt(seq, s.audit[seq-1])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
