@@ -1,7 +1,7 @@
-// Package boltstore is the default persistent codes.Store and
-// codes.LinkStore: one bbolt file, pure Go, with every Apply committed (and
-// fsynced) before it returns, so an acknowledged change survives kill -9 and
-// power loss.
+// Package boltstore is the default persistent codes.Store, codes.LinkStore
+// and codes.AuditTrail: one bbolt file, pure Go, with every Apply committed
+// (and fsynced) before it returns, so an acknowledged change survives
+// kill -9 and power loss.
 //
 // # Usage
 //
@@ -26,6 +26,11 @@
 //     transaction of the change. Apply looks a change up here only when it
 //     has a RequestID, so batches without them pay nothing.
 //   - links indexed both ways (phone + person, person + phone -> role, time).
+//   - audit: 8-byte big-endian Seq -> the record's codes.AppendAuditRecord
+//     bytes, kept as they are so that a byte changed in the file is a broken
+//     link codes.VerifyAudit names. Append-only, written by AppendAudit in
+//     one transaction a batch. Open creates the bucket in a file written
+//     before it existed.
 //
 // Get reads heads then log; History walks a key's entries backwards through
 // the previous-position links; Scan reads heads alone. Pages are 16 KiB
@@ -64,6 +69,7 @@ var (
 	bucketRequests = []byte("requests")
 	bucketByPhone  = []byte("links_by_phone")
 	bucketByPerson = []byte("links_by_person")
+	bucketAudit    = []byte("audit")
 )
 
 // Config configures a Store. Zero fields mean their default.
@@ -97,8 +103,8 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Store is a bbolt-backed codes.Store and codes.LinkStore, safe for
-// concurrent use.
+// Store is a bbolt-backed codes.Store, codes.LinkStore and
+// codes.AuditTrail, safe for concurrent use.
 type Store struct {
 	db  *bolt.DB
 	cfg Config
@@ -141,7 +147,7 @@ func Open(path string, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: open: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketHeads, bucketLog, bucketRequests, bucketByPhone, bucketByPerson} {
+		for _, b := range [][]byte{bucketHeads, bucketLog, bucketRequests, bucketByPhone, bucketByPerson, bucketAudit} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

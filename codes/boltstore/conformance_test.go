@@ -3,7 +3,9 @@ package boltstore
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,8 +19,38 @@ import (
 // subtest. A bbolt file belongs to one process, so there is no Reopen.
 func TestConformance(t *testing.T) {
 	storetest.Run(t, storetest.Config{
-		Open: func(t *testing.T) codes.Store { return openTemp(t, Config{}) },
+		Open:   func(t *testing.T) codes.Store { return openTemp(t, Config{}) },
+		Tamper: tamperAudit(60),
 	})
+}
+
+// tamperAudit returns a storetest.Config.Tamper that flips the low bit of
+// byte i of the stored audit record (a negative i counts from the end) in
+// a committed write transaction of its own, as a bbolt tool would, and
+// requires the file to hold the changed bytes.
+func tamperAudit(i int) func(t *testing.T, s codes.Store, seq uint64) {
+	return func(t *testing.T, s codes.Store, seq uint64) {
+		t.Helper()
+		db := s.(*Store).db
+		var want []byte
+		require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketAudit)
+			want = slices.Clone(b.Get(posKey(seq))) // b.Get's bytes are the read-only mmap
+			if len(want) == 0 {
+				return fmt.Errorf("no audit record %d", seq)
+			}
+			j := i
+			if j < 0 {
+				j += len(want)
+			}
+			want[j] ^= 1
+			return b.Put(posKey(seq), want)
+		}))
+		require.NoError(t, db.View(func(tx *bolt.Tx) error {
+			require.Equal(t, want, tx.Bucket(bucketAudit).Get(posKey(seq)), "the file does not hold the changed record")
+			return nil
+		}))
+	}
 }
 
 // TestConformanceSmallTransactions runs the suite with a batch cut into
@@ -36,6 +68,7 @@ func TestConformanceSmallTransactions(t *testing.T) {
 			s.db.NoSync = true
 			return s
 		},
+		Tamper: tamperAudit(-1), // the last byte of the hash
 	})
 }
 
