@@ -1,10 +1,10 @@
-// Package mysqlstore is a codes.Store, codes.LinkStore and codes.Feed on
-// databases that speak MySQL's wire protocol — TiDB, OceanBase (MySQL
-// mode), MySQL 5.7+ and MariaDB 10.3+ — for several processes
-// (healthcoded nodes) sharing one state: each keeps its own Registry, and
-// Registry.Follow keeps it current with the writes of the others through
-// the feed. It is codes/pgstore's design on the other wire, and passes
-// the same conformance suite, codes/storetest.
+// Package mysqlstore is a codes.Store, codes.LinkStore, codes.Feed and
+// codes.AuditTrail on databases that speak MySQL's wire protocol — TiDB,
+// OceanBase (MySQL mode), MySQL 5.7+ and MariaDB 10.3+ — for several
+// processes (healthcoded nodes) sharing one state: each keeps its own
+// Registry, and Registry.Follow keeps it current with the writes of the
+// others through the feed. It is codes/pgstore's design on the other
+// wire, and passes the same conformance suite, codes/storetest.
 //
 // # Usage
 //
@@ -57,6 +57,13 @@
 //     all accept. It is what makes "one owner a phone" hold across nodes.
 //   - meta(name, value): schema_version, feed_pos (the feed's counter)
 //     and feed_pruned (the last position pruned).
+//   - audit(seq, rec): the audit trail of admin attempts, one row per
+//     record in the codes.AppendAuditRecord encoding (LONGBLOB), kept as
+//     it is, so that a byte changed in the table is a broken link.
+//   - audit_head(id, seq, hash): one row (id 1, held to it by a CHECK
+//     where the engine enforces one), the trail's last seq and hash (seq 0
+//     when empty), inserted by the migration that made the table
+//     (version 2).
 //
 // # Why chains cannot fork
 //
@@ -174,6 +181,27 @@
 // records older than it (notes are kept, and Notes replays them); a
 // reader behind the pruned range gets codes.ErrFeedGap, upon which
 // Registry.Follow reloads from the store.
+//
+// # The audit trail
+//
+// AppendAudit validates every record (codes.ValidateAudit; one invalid
+// record refuses the call and nothing is written), then runs one
+// transaction of two round trips: START TRANSACTION with SELECT ... FROM
+// audit_head WHERE id = 1 FOR UPDATE, then the records (chained in Go with
+// codes.ChainAudit from the head it read) in one multi-row INSERT, the
+// UPDATE of the head and COMMIT. The head row exists from the migration
+// on, so even the first appenders of an empty trail have a row to lock
+// (MAX(seq) of an empty table locks nothing, or, under REPEATABLE READ, a
+// gap that two appenders could both hold): appenders on every node take
+// turns on it, and one that waited reads the head the other committed, as
+// a locking read does. So the trail is one chain without gaps, and a
+// call's records are consecutive in it; AUTO_INCREMENT is not used, for
+// the reasons the feed does not use it. The transaction is never that of
+// a change to the codes, so an attempt is recorded even when the change
+// it attempted is refused. A duplicate seq means the head row was moved
+// back by hand: that is codes.ErrCorrupt, not retried. ReadAudit reads
+// rows by seq and decodes them with codes.DecodeAuditAt; codes.VerifyAudit
+// checks the chain and names the first broken link.
 //
 // # Timeouts and failures
 //

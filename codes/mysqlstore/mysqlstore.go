@@ -125,10 +125,10 @@ var (
 	ErrSchemaTooNew = errors.New("mysqlstore: schema is newer than this code")
 )
 
-// Store is a codes.Store, codes.LinkStore and codes.Feed over a
-// MySQL-wire database, safe for concurrent use by any number of
-// goroutines, and by any number of Stores (in this process or others) on
-// the same tables.
+// Store is a codes.Store, codes.LinkStore, codes.Feed and
+// codes.AuditTrail over a MySQL-wire database, safe for concurrent use by
+// any number of goroutines, and by any number of Stores (in this process
+// or others) on the same tables.
 type Store struct {
 	db        *sql.DB
 	cfg       Config

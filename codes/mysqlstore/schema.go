@@ -70,18 +70,39 @@ var migrations = [][]string{
 ) ENGINE=InnoDB`,
 		`INSERT IGNORE INTO {p}meta (name, value) VALUES ('feed_pos', 0), ('feed_pruned', 0)`,
 	},
+	// 2: the audit trail of admin attempts (codes.AuditTrail). audit_head
+	// is one row, the trail's last seq and hash (seq 0: none yet), which
+	// exists from the start so that appenders can lock it and take turns.
+	// The CHECK is enforced by MySQL 8.0.16+ and MariaDB, parsed and
+	// ignored by MySQL 5.7 and TiDB: the store writes only id 1.
+	{
+		`CREATE TABLE IF NOT EXISTS {p}audit (
+	seq BIGINT   NOT NULL,
+	rec LONGBLOB NOT NULL COMMENT 'codes.AppendAuditRecord, as it is',
+	PRIMARY KEY (seq) /*T![clustered_index] CLUSTERED */
+) ENGINE=InnoDB`,
+		`CREATE TABLE IF NOT EXISTS {p}audit_head (
+	id   TINYINT UNSIGNED NOT NULL,
+	seq  BIGINT           NOT NULL,
+	hash BINARY(32)       NOT NULL,
+	PRIMARY KEY (id) /*T![clustered_index] CLUSTERED */,
+	CHECK (id = 1)
+) ENGINE=InnoDB COMMENT 'last seq and hash of the audit trail'`,
+		`INSERT IGNORE INTO {p}audit_head (id, seq, hash) VALUES (1, 0, X'` + strings.Repeat("00", 32) + `')`,
+	},
 }
 
 // tables are the quoted names of one prefix's tables.
 type tables struct {
 	prefix                                      string
 	meta, heads, history, requests, feed, links string
+	audit, auditHead                            string
 }
 
 func newTables(prefix string) tables {
 	q := func(name string) string { return "`" + prefix + name + "`" }
 	return tables{prefix: prefix, meta: q("meta"), heads: q("heads"), history: q("history"),
-		requests: q("requests"), feed: q("feed"), links: q("links")}
+		requests: q("requests"), feed: q("feed"), links: q("links"), audit: q("audit"), auditHead: q("audit_head")}
 }
 
 // bootstrap creates the meta table, which records the version.
