@@ -132,13 +132,14 @@ func TestAuditTamper(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tamper(t, s, 4, tt.off)
-			_, err := codes.VerifyAudit(ctx, s)
+			n, err := codes.VerifyAudit(ctx, s)
 			var ce *codes.AuditChainError
 			require.ErrorAs(t, err, &ce)
 			require.ErrorIs(t, err, codes.ErrAuditTampered)
 			require.Equal(t, uint64(4), ce.Seq, "%v", err)
+			require.Equal(t, uint64(3), n, "records before the broken one verify")
 			tamper(t, s, 4, tt.off)
-			n, err := codes.VerifyAudit(ctx, s)
+			n, err = codes.VerifyAudit(ctx, s)
 			require.NoError(t, err)
 			require.Equal(t, uint64(6), n)
 		})

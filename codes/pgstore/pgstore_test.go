@@ -110,6 +110,7 @@ func TestConformance(t *testing.T) {
 		Reopen: func(t *testing.T, s codes.Store) codes.Store {
 			return openSchema(t, s.(*pgstore.Store).Schema(), pgstore.Config{})
 		},
+		Tamper: func(t *testing.T, s codes.Store, seq uint64) { tamper(t, s.(*pgstore.Store), seq, 40) },
 	})
 }
 
