@@ -139,6 +139,38 @@ func ExampleVerifyHistory() {
 	// true 1
 }
 
+func ExampleVerifyAudit() {
+	ctx := context.Background()
+	store := codes.NewMemStore() // boltstore, pgstore and mysqlstore keep the trail too
+	_, err := store.AppendAudit(ctx, []codes.AuditRecord{
+		{At: now, Node: "node-1", Actor: "op-17", Role: "transcoder", Action: "transcode",
+			Target: "3f2a9c0e71b4d5a8", Authorisation: "HZ-2022-0613-001", Reason: "negative PCR",
+			Outcome: "ok", Client: "10.0.0.7:52100"},
+		{At: now.Add(time.Minute), Node: "node-1", Actor: "op-23", Role: "transcoder", Action: "transcode",
+			Target: "9b1e44d07c2f6a13", Reason: "村镇银行储户", Outcome: "forbidden", Client: "10.0.0.9:41022"},
+		{At: now.Add(2 * time.Minute), Node: "node-2", Action: "sign_in", Outcome: "unauthenticated", Client: "203.0.113.5:50110"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	n, err := codes.VerifyAudit(ctx, store)
+	fmt.Println(n, err)
+
+	// Whoever edits a record where it is kept breaks its link.
+	recs, _ := store.ReadAudit(ctx, 0, 100)
+	recs[1].Outcome = "ok"
+	var v codes.AuditVerifier
+	for i := range recs {
+		if err := v.Next(&recs[i]); err != nil {
+			fmt.Println(err)
+			break
+		}
+	}
+	// Output:
+	// 3 <nil>
+	// codes: audit trail broken at record 2: contents do not match the hash
+}
+
 func ExampleSigner_Sign() {
 	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)) // use a real key
 	signer, err := codes.NewEd25519Signer("ed-2022-06", priv)
