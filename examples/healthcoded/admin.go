@@ -23,14 +23,6 @@ import (
 // and the outcome.
 type adminHandler func(w http.ResponseWriter, r *http.Request, p serve.Principal) (target, outcome string)
 
-// audited logs every admin call with its actor, action, target and outcome.
-func (a *App) audited(action string, h adminHandler) func(http.ResponseWriter, *http.Request, serve.Principal) {
-	return func(w http.ResponseWriter, r *http.Request, p serve.Principal) {
-		target, outcome := h(w, r, p)
-		a.log.Info("audit", "actor", p.Actor, "action", action, "target", target, "outcome", outcome)
-	}
-}
-
 // handleTranscode changes one person's code by hand. It needs an actor
 // (from the token), an authorisation reference and a reason; refused calls
 // change nothing (tender 2.1.4; the Henan lesson).
@@ -46,6 +38,7 @@ func (a *App) handleTranscode(w http.ResponseWriter, r *http.Request, p serve.Pr
 		badRequest(w, err)
 		return "", "bad request"
 	}
+	noteAudit(r, req.Authorisation, req.Reason)
 	if k := r.Header.Get("Idempotency-Key"); len(k) > maxIdempotencyKey || !utf8.ValidString(k) {
 		badRequest(w, &fieldError{"Idempotency-Key", fmt.Errorf("%d bytes: want at most %d bytes of UTF-8", len(k), maxIdempotencyKey)})
 		return "", "bad request"
@@ -88,6 +81,7 @@ func (a *App) handleTranscode(w http.ResponseWriter, r *http.Request, p serve.Pr
 		return key.String(), "error"
 	}
 	a.counted(before, col, "manual", region, now)
+	noteChanged(r, 1)
 	serve.WriteJSON(w, http.StatusOK, map[string]any{
 		"key": key.String(), "colour": col.String(), "seq": e.Seq, "hash": fmt.Sprintf("%x", e.Hash)})
 	return key.String(), "transcoded to " + col.String()
@@ -599,6 +593,7 @@ func (a *App) handleEvaluate(w http.ResponseWriter, r *http.Request, _ serve.Pri
 		"evaluated": pop.Len(), "changed": changed, "unchanged": pop.Len() - changed - len(evalErrs),
 		"rejected": nBad, "errors": append(badLines, evalErrs...),
 	})
+	noteChanged(r, changed)
 	return "", fmt.Sprintf("%d evaluated, %d changed, %d rejected", pop.Len(), changed, nBad)
 }
 

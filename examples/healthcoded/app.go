@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/examples/alarms"
+	"github.com/healthcode-sdk/healthcode/examples/auditexport"
 	"github.com/healthcode-sdk/healthcode/examples/internal/serve"
 	"github.com/healthcode-sdk/healthcode/rules"
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,8 +58,21 @@ type Config struct {
 	Limits   serve.LimitConfig
 	TokenTTL time.Duration
 	Grace    time.Duration
-	Logger   *slog.Logger     // nil discards
-	Now      func() time.Time // nil means time.Now
+	// Node names this server in its audit records; default the host name.
+	Node string
+	// AlarmsFile holds the alarm rules and notifiers (examples/alarms);
+	// "" runs no alarms. Deliveries wait in DataDir/alarms-outbox.db.
+	AlarmsFile string
+	// AlarmTick is how often the alarm engine checks the anomalies and
+	// resolves quiet alarms; AlarmRetry is the first retry delay of a
+	// failed delivery (it doubles up to 5 minutes).
+	AlarmTick, AlarmRetry time.Duration
+	// Syslog is the audit trail's collector: tcp://host:port (RFC 6587
+	// octet counting) or udp://host:port; "" exports nothing. Its cursor
+	// is DataDir/audit-export.cursor.
+	Syslog string
+	Logger *slog.Logger     // nil discards
+	Now    func() time.Time // nil means time.Now
 }
 
 // DefaultConfig serves on loopback with 10 000 demo people.
@@ -73,6 +88,7 @@ func DefaultConfig() Config {
 		Registry: codes.Config{CacheEntries: 1 << 16, ExpectedNonGreen: 1_000_000},
 		Limits:   serve.DefaultLimitConfig(),
 		TokenTTL: 5 * time.Minute, Grace: 10 * time.Second,
+		AlarmTick: 10 * time.Second, AlarmRetry: time.Second,
 		StoreTimeout: 2 * time.Second,
 	}
 }
@@ -99,6 +115,15 @@ type App struct {
 	shed    *serve.Shedder
 	// storeErrors counts requests answered 503 for want of the store.
 	storeErrors *prometheus.CounterVec
+	// What leaves the process (ops.go): the audit trail (the store's),
+	// the alarm engine and its outbox, the syslog export; nil when off.
+	audit       codes.AuditTrail
+	auditErrors prometheus.Counter
+	alarms      *alarms.Engine
+	outbox      *alarms.Outbox
+	notifiers   map[string]alarms.Notifier
+	export      *auditexport.Exporter
+	stopOps     func()
 	tls         *tls.Config // nil: plain HTTP
 	// loopbackOnly: the admin tokens are the demo ones or in clear, so
 	// Listen refuses a listener that is not on loopback.
@@ -137,6 +162,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Node == "" {
+		cfg.Node, _ = os.Hostname()
+	}
+	if cfg.AlarmTick <= 0 {
+		cfg.AlarmTick = DefaultConfig().AlarmTick
 	}
 	admins, loopbackOnly, err := loadAdmins(cfg, demoTokens)
 	if err != nil {
@@ -227,6 +258,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.colours = newColourGauge(a.metrics)
 	registerLookupMetrics(a.metrics, a.reg)
 	a.registerOpsMetrics()
+	a.audit = a.store
+	if err := a.openOps(); err != nil {
+		return nil, err
+	}
 	if a.feed != nil {
 		registerFeedMetrics(a.metrics, a.reg)
 	}
@@ -257,6 +292,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		}()
 		a.stopFollow = func() { cancel(); <-done }
 	}
+	a.stopOps = a.startOps(ctx)
 	ok = true
 	a.ready.Store(true)
 	return a, nil
@@ -319,6 +355,12 @@ func (a *App) Close() error {
 	var errs []error
 	if a.stopFollow != nil {
 		a.stopFollow()
+	}
+	if a.stopOps != nil {
+		a.stopOps()
+	}
+	if a.outbox != nil {
+		errs = append(errs, a.outbox.Close())
 	}
 	if a.reg != nil {
 		a.reg.Close()

@@ -36,9 +36,13 @@ func (a *App) Routes() http.Handler {
 	handle("POST", "/v1/scans", public("scan", a.handleScan))
 
 	admin := func(name, role string, h adminHandler) http.Handler {
-		return m.Route(name, strictRequest(a.admins.Require(role, a.audited(name, h))))
+		return m.Route(name, a.guarded(name, role, h, strictRequest))
 	}
 	handle("POST", "/admin/transcode", admin("transcode", "transcoder", a.handleTranscode))
+	handle("GET", "/admin/alarms", admin("alarms", "auditor", a.handleAlarms))
+	handle("POST", "/admin/alarms/silence", admin("alarms_silence", "rules-admin", a.handleAlarmSilence))
+	handle("POST", "/admin/alarms/resolve", admin("alarms_resolve", "rules-admin", a.handleAlarmResolve))
+	handle("POST", "/admin/alarms/reload", admin("alarms_reload", "rules-admin", a.handleAlarmReload))
 	handle("POST", "/admin/history", admin("history", "auditor", a.handleHistory))
 	handle("GET", "/admin/rules", admin("rules", "auditor", a.handleRules))
 	handle("POST", "/admin/rules", admin("rules_upload", "rules-admin", a.handleRulesUpload))

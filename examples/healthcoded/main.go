@@ -35,10 +35,14 @@ func main() {
 }
 
 // run parses flags into a Config, opens the app and serves until ctx ends;
-// `healthcoded token ...` makes an admin token instead (runToken).
+// `healthcoded token ...` makes an admin token instead (runToken), and
+// `healthcoded audit verify` checks the audit trail (runAudit).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "token" {
 		return runToken(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "audit" {
+		return runAudit(ctx, args[1:], stdout, stderr)
 	}
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("healthcoded", flag.ContinueOnError)
@@ -51,6 +55,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.TokensFile, "tokens", "", "admin token file (JSON, mode 0600; make one with `healthcoded token -file FILE -actor NAME -roles ROLES`). Empty means the built-in demo tokens, accepted on a loopback -addr only; off loopback the file's tokens must be hashed")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "serve HTTPS (HTTP/2 and HTTP/1.1, TLS 1.2+) with this PEM certificate chain; needs -tls-key")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of -tls-cert")
+	fs.StringVar(&cfg.Node, "node", "", "this server's name in audit records (default the host name)")
+	fs.StringVar(&cfg.AlarmsFile, "alarms", "", "alarm rules and notifiers (YAML, examples/alarms/README.md); reread on SIGHUP or POST /admin/alarms/reload. Empty: no alarms")
+	fs.DurationVar(&cfg.AlarmTick, "alarm-tick", cfg.AlarmTick, "how often alarms check the anomaly figures and resolve quiet causes")
+	fs.DurationVar(&cfg.AlarmRetry, "alarm-retry", cfg.AlarmRetry, "first wait before a failed alarm delivery is retried (doubling to 5m)")
+	fs.StringVar(&cfg.Syslog, "syslog", "", "export the audit trail as RFC 5424 syslog to tcp://host:port (octet counting; at least once) or udp://host:port (best effort). Empty: no export")
 	fs.IntVar(&cfg.DemoPeople, "demo-people", cfg.DemoPeople, "synthetic people seeded on first start (0: none)")
 	fs.Uint64Var(&cfg.DemoSeed, "demo-seed", cfg.DemoSeed, "seed of the synthetic demo population")
 	fs.Int64Var(&cfg.Registry.CacheEntries, "cache-entries", cfg.Registry.CacheEntries, "non-green states the registry's cache keeps; size it to the hot set. Its admission sketch costs about 48 bytes an entry, used or not, and every collection's heap grows with it")
@@ -111,6 +120,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "healthcoded listening on %s (data in %s)\n", a.URL(ln), cfg.DataDir)
 	srv := a.HTTPServer()
+	// SIGHUP rereads the alarm rules; a file with problems leaves the
+	// rules in force running.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if err := a.ReloadAlarms(); err != nil {
+					a.log.Error("alarm rules not reloaded; the rules in force keep running", "err", err)
+				}
+			}
+		}
+	}()
 	return serve.Serve(ctx, srv, ln, cfg.Grace, a.Flush, a.log)
 }
 

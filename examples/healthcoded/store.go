@@ -12,11 +12,12 @@ import (
 	"github.com/healthcode-sdk/healthcode/codes/pgstore"
 )
 
-// codeStore is what healthcoded needs of a store: codes' two interfaces,
+// codeStore is what healthcoded needs of a store: codes' three interfaces,
 // a one-transaction link load for the demo, and Close.
 type codeStore interface {
 	codes.Store
 	codes.LinkStore
+	codes.AuditTrail
 	LinkAll(ctx context.Context, links []codes.Link) error
 	Close() error
 }
