@@ -159,9 +159,11 @@ func TestOpsMetricsExist(t *testing.T) {
 	}
 	require.NotEmpty(t, used)
 
-	// The rules are for nodes over a shared store: its change-feed metrics
-	// exist only there.
-	s := start(t, t.TempDir(), "-store", testenv.PostgresDB(t))
+	// The rules are for nodes over a shared store, with alarms and an
+	// audit export: their metrics exist only there.
+	dir := t.TempDir()
+	rules := alarmRules(t, dir, "http://127.0.0.1:9/hook", 50)
+	s := start(t, filepath.Join(dir, "data"), "-store", testenv.PostgresDB(t), "-alarms", rules, "-syslog", "udp://127.0.0.1:9")
 	// A counter vector shows in /metrics once it has a series.
 	s.colour(s.people[1][0])
 	resp, err := http.Get(s.base + "/metrics")
