@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/internal/testenv"
 )
 
 const (
@@ -75,10 +76,10 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 
 // received parses every line rsyslogd wrote, checks each against the
 // trail's record of its seq, and returns how often each seq arrived.
-func received(t testing.TB, r *rsyslogd, recs []codes.AuditRecord) map[uint64]int {
+func received(t testing.TB, r *testenv.Rsyslogd, recs []codes.AuditRecord) map[uint64]int {
 	t.Helper()
 	count := map[uint64]int{}
-	for _, line := range r.lines() {
+	for _, line := range r.Lines() {
 		m := parse(t, line)
 		seq, err := strconv.ParseUint((*m.StructuredData)[DefaultSDID]["seq"], 10, 64)
 		if err != nil || seq == 0 || seq > uint64(len(recs)) {
@@ -94,17 +95,17 @@ func received(t testing.TB, r *rsyslogd, recs []codes.AuditRecord) map[uint64]in
 // rsyslogd over TCP, each line parses as RFC 5424 with the record's
 // fields, and the cursor names the last record.
 func TestExportTCP(t *testing.T) {
-	r := startRsyslogd(t)
+	r := testenv.StartRsyslogd(t)
 	var tr trail
 	appendAttempts(t, &tr, 0, 200, nil)
 	dir := t.TempDir()
-	x, err := New(&tr, testConfig(t, r.tcpURL(), dir))
+	x, err := New(&tr, testConfig(t, r.TCPURL(), dir))
 	if err != nil {
 		t.Fatal(err)
 	}
 	stop := runExporter(t, x)
 	waitFor(t, 30*time.Second, "200 records delivered", func() bool { return x.Stats().Delivered == 200 })
-	waitFor(t, 10*time.Second, "200 lines written", func() bool { return len(r.lines()) >= 200 })
+	waitFor(t, 10*time.Second, "200 lines written", func() bool { return len(r.Lines()) >= 200 })
 	if err := stop(); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run returned %v, want context.Canceled", err)
 	}
@@ -132,9 +133,9 @@ func TestExportTCP(t *testing.T) {
 // being appended and started again 2 s later; every record arrives.
 // Duplicates are allowed (the guarantee is at least once) and counted.
 func TestExportCollectorRestart(t *testing.T) {
-	r := startRsyslogd(t)
+	r := testenv.StartRsyslogd(t)
 	var tr trail
-	x, err := New(&tr, testConfig(t, r.tcpURL(), t.TempDir()))
+	x, err := New(&tr, testConfig(t, r.TCPURL(), t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +154,7 @@ func TestExportCollectorRestart(t *testing.T) {
 		}
 	}()
 	waitFor(t, 30*time.Second, "100 records delivered", func() bool { return x.Stats().Delivered >= 100 })
-	r.stop()
+	r.Stop()
 	stoppedAt := x.Stats()
 	t.Logf("rsyslogd stopped after record %d", stoppedAt.Delivered)
 	time.Sleep(2 * time.Second)
@@ -161,7 +162,7 @@ func TestExportCollectorRestart(t *testing.T) {
 	if away.Connected || away.Errors == 0 || away.Lag == 0 {
 		t.Errorf("stats while the collector is away: %+v", away)
 	}
-	r.start()
+	r.Start()
 	<-appended
 	waitFor(t, 30*time.Second, "every record delivered", func() bool { return x.Stats().Delivered == n })
 	recs := tr.all()
@@ -187,11 +188,11 @@ func TestExportCollectorRestart(t *testing.T) {
 // TestExportResume: an exporter started again on the same cursor file
 // sends the records after it, and only those.
 func TestExportResume(t *testing.T) {
-	r := startRsyslogd(t)
+	r := testenv.StartRsyslogd(t)
 	var tr trail
 	appendAttempts(t, &tr, 0, 100, nil)
 	dir := t.TempDir()
-	cfg := testConfig(t, r.tcpURL(), dir)
+	cfg := testConfig(t, r.TCPURL(), dir)
 	x1, err := New(&tr, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +246,7 @@ func TestExportResume(t *testing.T) {
 // a record too long for a datagram is cut to 2048 bytes, free text first,
 // seq and hashes whole.
 func TestExportUDP(t *testing.T) {
-	r := startRsyslogd(t)
+	r := testenv.StartRsyslogd(t)
 	var tr trail
 	appendAttempts(t, &tr, 0, 200, nil)
 	long := attempt(200)
@@ -253,7 +254,7 @@ func TestExportUDP(t *testing.T) {
 	if _, err := tr.AppendAudit(context.Background(), []codes.AuditRecord{long}); err != nil {
 		t.Fatal(err)
 	}
-	x, err := New(&tr, testConfig(t, r.udpURL(), t.TempDir()))
+	x, err := New(&tr, testConfig(t, r.UDPURL(), t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +263,7 @@ func TestExportUDP(t *testing.T) {
 	recs := tr.all()
 	var lines [][]byte
 	waitFor(t, 10*time.Second, "201 lines written", func() bool {
-		lines = r.lines()
+		lines = r.Lines()
 		return len(lines) >= 201
 	})
 	count := map[uint64]int{}
