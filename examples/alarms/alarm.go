@@ -39,20 +39,20 @@ type Event struct {
 // (an actor, a client, a colour). Its ID is the idempotency key every
 // notifier passes on, so a receiver that sees it twice can tell.
 type Alarm struct {
-	ID       string   // stable for this opening of Cause: rule, subject and opening time
-	Cause    string   // rule name and subject: "transcode-burst actor=zhang.san"
-	Rule     string   // the rule's name
-	Severity Severity // from the rule
-	Subject  string   // who or what: "actor=zhang.san", "client=10.0.0.7", "red/region"
-	Text     string   // what a person reads (SMS): masked, no raw identity
-	Opened   time.Time
-	LastSeen time.Time // last time the condition held
-	Count    int       // how many times the condition held while open
-	Resolved time.Time // zero while open
+	ID       string    `json:"id"`       // stable for this opening of Cause: rule, subject and opening time
+	Cause    string    `json:"cause"`    // rule name and subject: "transcode-burst actor=zhang.san"
+	Rule     string    `json:"rule"`     // the rule's name
+	Severity Severity  `json:"severity"` // from the rule
+	Subject  string    `json:"subject"`  // who or what: "actor=zhang.san", "client=10.0.0.7", "red/region"
+	Text     string    `json:"text"`     // what a person reads (SMS): masked, no raw identity
+	Opened   time.Time `json:"opened"`
+	LastSeen time.Time `json:"last_seen"`         // last time the condition held
+	Count    int       `json:"count"`             // how many times the condition held while open
+	Resolved time.Time `json:"resolved,omitzero"` // zero while open
 	// SilencedUntil, if in the future, holds notifications back (the
 	// alarm stays open and shown); SilenceReason and SilencedBy say why
 	// and who.
-	SilencedUntil time.Time
-	SilenceReason string
-	SilencedBy    string
+	SilencedUntil time.Time `json:"silenced_until,omitzero"`
+	SilenceReason string    `json:"silence_reason,omitempty"`
+	SilencedBy    string    `json:"silenced_by,omitempty"`
 }

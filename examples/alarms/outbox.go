@@ -76,15 +76,15 @@ type outboxRecord struct {
 // Delivery is one (alarm, notifier) that has not been delivered, as
 // Pending reports it.
 type Delivery struct {
-	AlarmID     string
-	Notifier    string
-	Enqueued    time.Time
-	Attempts    int       // attempts made so far
-	NextAttempt time.Time // zero when Failed
-	LastError   string    // the last attempt's error, "" before the first
+	AlarmID     string    `json:"alarm_id"`
+	Notifier    string    `json:"notifier"`
+	Enqueued    time.Time `json:"enqueued"`
+	Attempts    int       `json:"attempts"`              // attempts made so far
+	NextAttempt time.Time `json:"next_attempt,omitzero"` // zero when Failed
+	LastError   string    `json:"last_error,omitempty"`  // the last attempt's error, "" before the first
 	// Failed is set when the receiver refused the delivery permanently
 	// (ErrPermanent): it stays in the outbox and is not tried again.
-	Failed bool
+	Failed bool `json:"failed,omitempty"`
 }
 
 // OutboxStats counts deliveries by state, for /metrics.

@@ -204,7 +204,7 @@ func (a *App) handleAlarms(w http.ResponseWriter, r *http.Request, _ serve.Princ
 		return "", "ok"
 	}
 	serve.WriteJSON(w, http.StatusOK, map[string]any{
-		"rules": a.cfg.AlarmsFile, "alarms": a.alarms.Alarms(), "outbox": a.outbox.Pending(),
+		"rules": a.cfg.AlarmsFile, "alarms": nonNil(a.alarms.Alarms()), "outbox": nonNil(a.outbox.Pending()),
 	})
 	return "", "ok"
 }
@@ -263,7 +263,7 @@ func (a *App) alarmAnswer(w http.ResponseWriter, err error) string {
 		a.internal(w, "alarm", err)
 		return "error"
 	}
-	serve.WriteJSON(w, http.StatusOK, map[string]any{"alarms": a.alarms.Alarms()})
+	serve.WriteJSON(w, http.StatusOK, map[string]any{"alarms": nonNil(a.alarms.Alarms())})
 	return "ok"
 }
 
@@ -286,4 +286,12 @@ func (a *App) handleAlarmReload(w http.ResponseWriter, r *http.Request, _ serve.
 	}
 	serve.WriteJSON(w, http.StatusOK, map[string]any{"rules": len(a.alarms.Rules().Rules)})
 	return a.cfg.AlarmsFile, "ok"
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
