@@ -59,6 +59,16 @@
 // (or a transcode) retried after a lost acknowledgement appends nothing
 // twice. Every store passes the conformance suite in codes/storetest.
 //
+// Every store also keeps an AuditTrail: each administrative attempt on the
+// codes (a transcode, a history read, a refused call) as an AuditRecord in
+// one hash chain per store, across every process that shares it, so that
+// no operator can change or remove a record unnoticed (the Henan lesson).
+// VerifyAudit names the first broken record.
+//
+//	recs, err := store.AppendAudit(ctx, []codes.AuditRecord{{At: now, Actor: "zhang",
+//		Action: "transcode", Target: key.String(), Outcome: "ok"}})
+//	n, err := codes.VerifyAudit(ctx, store) // *AuditChainError{Seq, Reason} if broken
+//
 // Daily statistics (Tally, Top) and CheckAnomalies cover the red/yellow
 // monitoring of tender 2.2.6-2.2.7, from plain values the caller supplies.
 //
