@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"sync"
 	"time"
@@ -48,10 +49,23 @@ func (d *dayCounts) dayStats(day time.Time) codes.DayStats {
 		ByCause: map[codes.Colour]map[string]int{}, ByRegion: map[codes.Colour]map[string]int{}}
 	for name, c := range colourNames {
 		s.ByColour[c] = d.ByColour[name]
-		s.ByCause[c] = d.ByCause[name]
-		s.ByRegion[c] = d.ByRegion[name]
+		s.ByCause[c] = maps.Clone(d.ByCause[name])
+		s.ByRegion[c] = maps.Clone(d.ByRegion[name])
 	}
 	return s
+}
+
+// clone copies d deeply, so that it can be read after the lock that
+// guards d is released.
+func (d *dayCounts) clone() dayCounts {
+	c := dayCounts{ByColour: maps.Clone(d.ByColour), ByCause: map[string]map[string]int{}, ByRegion: map[string]map[string]int{}}
+	for k, m := range d.ByCause {
+		c.ByCause[k] = maps.Clone(m)
+	}
+	for k, m := range d.ByRegion {
+		c.ByRegion[k] = maps.Clone(m)
+	}
+	return c
 }
 
 // dailyStats keeps the counts per day (Asia/Shanghai days), persisted as
@@ -94,7 +108,8 @@ func (s *dailyStats) record(t time.Time, c codes.Colour, cause, region string) {
 }
 
 // window returns the counts of day and of the n days before it (oldest
-// first), as codes.DayStats; days without changes count zero.
+// first), as codes.DayStats; days without changes count zero. What it
+// returns is a copy: record may go on while the caller reads it.
 func (s *dailyStats) window(day time.Time, n int) (today codes.DayStats, baseline []codes.DayStats, json map[string]dayCounts) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -105,7 +120,7 @@ func (s *dailyStats) window(day time.Time, n int) (today codes.DayStats, baselin
 		if d == nil {
 			d = &dayCounts{ByColour: map[string]int{}, ByCause: map[string]map[string]int{}, ByRegion: map[string]map[string]int{}}
 		}
-		json[k] = *d
+		json[k] = d.clone()
 		mid, _ := time.ParseInLocation(time.DateOnly, k, shanghai)
 		return d.dayStats(mid)
 	}
