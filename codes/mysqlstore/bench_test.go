@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/codes/storetest"
 )
 
 // benchSizes are the batch sizes of BenchmarkApply; HEALTHCODE_BENCH_FULL
@@ -196,4 +197,11 @@ func BenchmarkApplySmall(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkAdminWrite: what the audit record adds to an admin transcode
+// (storetest.BenchAdminWrite): one transaction more, locking the trail's
+// head row.
+func BenchmarkAdminWrite(b *testing.B) {
+	storetest.BenchAdminWrite(b, func(b *testing.B) storetest.AuditedStore { return testOpen(b, testDB(b), Config{}) })
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/healthcode-sdk/healthcode/codes"
 	"github.com/healthcode-sdk/healthcode/codes/pgstore"
+	"github.com/healthcode-sdk/healthcode/codes/storetest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -111,4 +112,11 @@ func BenchmarkGetParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkAdminWrite: what the audit record adds to an admin transcode
+// (storetest.BenchAdminWrite): one transaction more, locking the trail's
+// head row.
+func BenchmarkAdminWrite(b *testing.B) {
+	storetest.BenchAdminWrite(b, func(b *testing.B) storetest.AuditedStore { return openFresh(b, pgstore.Config{}) })
 }
