@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/sla"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -146,6 +147,12 @@ type WorkingHours struct {
 	Start, End time.Duration
 	Weekdays   []time.Weekday // none: every moment is outside working hours
 	Zone       *time.Location
+	// Holidays marks public holidays (not worked, whatever the weekday)
+	// and make-up working days (调休, worked on a weekend). Default the
+	// mainland's (sla.ChinaMainland), so that a bulk change on the
+	// National Day holiday is off hours; nil (holidays: none in the file)
+	// goes by Weekdays alone, as does a year the set does not cover.
+	Holidays *sla.HolidaySet
 }
 
 // chinaStandardTime is Asia/Shanghai without the tz database: China has
@@ -159,6 +166,7 @@ func DefaultWorkingHours() WorkingHours {
 		End:      18 * time.Hour,
 		Weekdays: []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday},
 		Zone:     chinaStandardTime,
+		Holidays: sla.ChinaMainland(),
 	}
 }
 
@@ -171,15 +179,33 @@ func (w WorkingHours) Contains(t time.Time) bool {
 	}
 	t = t.In(zone)
 	y, m, d := t.Date()
-	clock := t.Sub(time.Date(y, m, d, 0, 0, 0, 0, zone))
-	day := t.Weekday()
+	midnight := time.Date(y, m, d, 0, 0, 0, 0, zone)
+	clock := t.Sub(midnight)
 	if w.End > w.Start {
-		return clock >= w.Start && clock < w.End && slices.Contains(w.Weekdays, day)
+		return clock >= w.Start && clock < w.End && w.worked(midnight)
 	}
 	if clock >= w.Start {
-		return slices.Contains(w.Weekdays, day)
+		return w.worked(midnight)
 	}
-	return clock < w.End && slices.Contains(w.Weekdays, (day+6)%7)
+	return clock < w.End && w.worked(midnight.AddDate(0, 0, -1))
+}
+
+// worked reports whether the day starting at midnight is a working day:
+// a holiday is not, a make-up working day is, and otherwise its weekday
+// decides.
+func (w WorkingHours) worked(midnight time.Time) bool {
+	if w.Holidays != nil {
+		// A year the set lacks (sla.ErrNoCalendarData) falls back to
+		// the weekdays rather than stopping the alarms.
+		kind, _, err := w.Holidays.Lookup(sla.DateOf(midnight, midnight.Location()))
+		switch {
+		case err == nil && kind == sla.Off:
+			return false
+		case err == nil && kind == sla.Workday:
+			return true
+		}
+	}
+	return slices.Contains(w.Weekdays, midnight.Weekday())
 }
 
 // Problem is one thing wrong with a rules file. Line and Column are
@@ -558,7 +584,7 @@ var weekdayNames = map[string]time.Weekday{
 
 func (p *parser) workingHours(n *yaml.Node, w *WorkingHours) {
 	var startNode *yaml.Node
-	p.fields(n, "working_hours", []string{"start", "end", "weekdays", "zone"}, func(key string, k, v *yaml.Node) {
+	p.fields(n, "working_hours", []string{"start", "end", "weekdays", "zone", "holidays"}, func(key string, k, v *yaml.Node) {
 		path := "working_hours." + key
 		switch key {
 		case "start", "end":
@@ -594,6 +620,19 @@ func (p *parser) workingHours(n *yaml.Node, w *WorkingHours) {
 					w.Weekdays = append(w.Weekdays, d)
 				}
 			})
+		case "holidays":
+			s, ok := p.str(v, path)
+			if !ok {
+				return
+			}
+			switch s {
+			case "china":
+				w.Holidays = sla.ChinaMainland()
+			case "none":
+				w.Holidays = nil
+			default:
+				p.add(v, path, "%q: want china (the mainland's public holidays and make-up days) or none", s)
+			}
 		case "zone":
 			s, ok := p.str(v, path)
 			if !ok {

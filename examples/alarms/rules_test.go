@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/stretchr/testify/require"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the golden files in testdata")
@@ -213,6 +214,38 @@ func TestWorkingHours(t *testing.T) {
 			t.Errorf("%+v.Contains(%v) = %v", tc.w, tc.at, got)
 		}
 	}
+}
+
+// TestWorkingHoursHolidays: public holidays are off hours whatever the
+// weekday, make-up working days (调休) are working days, "holidays: none"
+// goes by the weekdays alone, and a year the holiday set lacks falls back
+// to the weekdays.
+func TestWorkingHoursHolidays(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	china := DefaultWorkingHours()
+	plain := mustParse(t, "working_hours: {holidays: none}\nrules: []\n").WorkingHours
+	require.Nil(t, plain.Holidays)
+	require.NotNil(t, mustParse(t, "rules: []\n").WorkingHours.Holidays, "the mainland's holidays by default")
+	for _, tc := range []struct {
+		name string
+		w    WorkingHours
+		at   time.Time
+		want bool
+	}{
+		{"National Day, a Tuesday", china, time.Date(2024, 10, 1, 10, 0, 0, 0, cst), false},
+		{"its make-up Sunday", china, time.Date(2024, 9, 29, 10, 0, 0, 0, cst), true},
+		{"an ordinary Wednesday", china, time.Date(2024, 10, 9, 10, 0, 0, 0, cst), true},
+		{"National Day, holidays: none", plain, time.Date(2024, 10, 1, 10, 0, 0, 0, cst), true},
+		{"make-up Sunday, holidays: none", plain, time.Date(2024, 9, 29, 10, 0, 0, 0, cst), false},
+		{"a year the set lacks, Monday", china, time.Date(2031, 3, 3, 10, 0, 0, 0, cst), true},
+		{"a year the set lacks, Saturday", china, time.Date(2031, 3, 1, 10, 0, 0, 0, cst), false},
+	} {
+		require.Equal(t, tc.want, tc.w.Contains(tc.at), tc.name)
+	}
+	_, err := ParseRules("h.yaml", []byte("working_hours: {holidays: mars}\nrules: []\n"))
+	var re *RulesError
+	require.ErrorAs(t, err, &re)
+	require.Contains(t, err.Error(), "h.yaml:1:27: working_hours.holidays")
 }
 
 func TestRenderCapsLongText(t *testing.T) {
