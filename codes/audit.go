@@ -35,7 +35,9 @@ type AuditRecord struct {
 	Target        string    // pseudonym or non-personal name; "" for none
 	Authorisation string    // the authorisation document cited, if any
 	Reason        string    // the reason given, if any
-	Outcome       string    // "ok", or what refused it: "forbidden", "unauthenticated", "invalid", "error"
+	Outcome       string    // "ok", or what refused it: "forbidden", "unauthenticated", "invalid", "refused", "error"
+	Detail        string    // what the server said of it: "transcoded to red", "refused: reason"
+	Changed       int       // persons whose code it changed (a bulk run: many)
 	Client        string    // the client's address
 	Prev          [32]byte  // Hash of the record before; zero for the first
 	Hash          [32]byte
@@ -103,6 +105,9 @@ func ValidateAudit(r *AuditRecord) error {
 	if r.Action == "" {
 		return fmt.Errorf("%w: Action is empty", ErrBadAudit)
 	}
+	if r.Changed < 0 || r.Changed > maxAuditChanged {
+		return fmt.Errorf("%w: Changed %d is outside 0 to %d", ErrBadAudit, r.Changed, maxAuditChanged)
+	}
 	for i, s := range r.fields() {
 		name := auditFieldNames[i]
 		if len(s) > maxAuditField {
@@ -115,11 +120,14 @@ func ValidateAudit(r *AuditRecord) error {
 	return nil
 }
 
-var auditFieldNames = [...]string{"Node", "Actor", "Role", "Action", "Target", "Authorisation", "Reason", "Outcome", "Client"}
+var auditFieldNames = [...]string{"Node", "Actor", "Role", "Action", "Target", "Authorisation", "Reason", "Outcome", "Detail", "Client"}
 
-func (r *AuditRecord) fields() [9]string {
-	return [9]string{r.Node, r.Actor, r.Role, r.Action, r.Target, r.Authorisation, r.Reason, r.Outcome, r.Client}
+func (r *AuditRecord) fields() [10]string {
+	return [10]string{r.Node, r.Actor, r.Role, r.Action, r.Target, r.Authorisation, r.Reason, r.Outcome, r.Detail, r.Client}
 }
+
+// maxAuditChanged bounds AuditRecord.Changed: more persons than there are.
+const maxAuditChanged = 1 << 40
 
 // ChainAudit returns rec as the record after head (head.Seq 0: rec is the
 // first): its Seq, Prev and Hash set, its time normalised to UTC
@@ -148,6 +156,7 @@ func appendAuditCanonical(b []byte, r *AuditRecord) []byte {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
+	b = binary.AppendUvarint(b, uint64(r.Changed))
 	return append(b, r.Prev[:]...)
 }
 
@@ -166,7 +175,7 @@ func AppendAuditRecord(b []byte, r *AuditRecord) []byte {
 // either ErrCorrupt or a record whose hash does not match.
 func DecodeAuditRecord(b []byte) (AuditRecord, error) {
 	var r AuditRecord
-	if len(b) < 4+8+8+9+64 || string(b[:4]) != auditMagic {
+	if len(b) < 4+8+8+10+1+64 || string(b[:4]) != auditMagic {
 		return r, ErrCorrupt
 	}
 	p := 4
@@ -174,7 +183,7 @@ func DecodeAuditRecord(b []byte) (AuditRecord, error) {
 	p += 8
 	r.At = time.Unix(0, int64(binary.BigEndian.Uint64(b[p:]))).UTC()
 	p += 8
-	var f [9]string
+	var f [10]string
 	for i := range f {
 		n, w := binary.Uvarint(b[p:])
 		// A length written in more bytes than it needs would decode to the
@@ -187,8 +196,14 @@ func DecodeAuditRecord(b []byte) (AuditRecord, error) {
 		f[i] = string(b[p : p+int(n)])
 		p += int(n)
 	}
-	r.Node, r.Actor, r.Role, r.Action, r.Target, r.Authorisation, r.Reason, r.Outcome, r.Client =
-		f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]
+	r.Node, r.Actor, r.Role, r.Action, r.Target, r.Authorisation, r.Reason, r.Outcome, r.Detail, r.Client =
+		f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]
+	n, w := binary.Uvarint(b[p:])
+	if w <= 0 || w != uvarintLen(n) || n > maxAuditChanged {
+		return AuditRecord{}, ErrCorrupt
+	}
+	r.Changed = int(n)
+	p += w
 	if len(b)-p != 64 {
 		return AuditRecord{}, ErrCorrupt
 	}

@@ -19,7 +19,8 @@ func full(i int) codes.AuditRecord {
 	return codes.AuditRecord{
 		At: auditT0.Add(time.Duration(i) * time.Minute), Node: "郑州-节点-2", Actor: "操作员-张三", Role: "转码员",
 		Action: "transcode", Target: strings.Repeat("ab", 16), Authorisation: "豫卫健〔2022〕17号",
-		Reason: "村镇银行储户，无健康理由", Outcome: "forbidden", Client: "[2001:db8::7]:443",
+		Reason: "村镇银行储户，无健康理由", Outcome: "forbidden", Detail: "缺少转码员角色", Changed: 3,
+		Client: "[2001:db8::7]:443",
 	}
 }
 
@@ -262,6 +263,9 @@ func TestValidateAudit(t *testing.T) {
 		{"ActorInvalidUTF8", "Actor", func(r *codes.AuditRecord) { r.Actor = "op\xff" }},
 		{"TargetInvalidUTF8", "Target", func(r *codes.AuditRecord) { r.Target = "理"[:2] }},
 		{"OutcomeInvalidUTF8", "Outcome", func(r *codes.AuditRecord) { r.Outcome = "\xc0\x80" }},
+		{"DetailTooLong", "Detail", func(r *codes.AuditRecord) { r.Detail = strings.Repeat("d", 1025) }},
+		{"ChangedNegative", "Changed", func(r *codes.AuditRecord) { r.Changed = -1 }},
+		{"ChangedTooMany", "Changed", func(r *codes.AuditRecord) { r.Changed = 1<<40 + 1 }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := full(0)

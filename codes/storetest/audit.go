@@ -29,7 +29,8 @@ func attempt(actor string, i int) codes.AuditRecord {
 	return codes.AuditRecord{
 		At: at(i), Node: "node-1", Actor: actor, Role: "transcoder", Action: "transcode",
 		Target: fmt.Sprintf("%032x", i), Authorisation: "HZ-2024-0301-001",
-		Reason: fmt.Sprintf("%s attempt %d", actor, i), Outcome: outcome, Client: "10.0.0.7:52100",
+		Reason: fmt.Sprintf("%s attempt %d", actor, i), Outcome: outcome, Detail: "transcoded to red",
+		Changed: i % 3, Client: "10.0.0.7:52100",
 	}
 }
 
@@ -185,14 +186,15 @@ func (cfg Config) testAudit(t *testing.T) {
 				At: time.Date(2022, 6, 14, 9, 30, 15, 123456789, shanghai), Node: "郑州-节点-2",
 				Actor: "操作员-张三", Role: "转码员", Action: "transcode", Target: strings.Repeat("ab", 16),
 				Authorisation: "豫卫健〔2022〕17号", Reason: "村镇银行储户，无健康理由", Outcome: "forbidden",
-				Client: "[2001:db8::7]:443",
+				Detail: "缺少转码员角色", Changed: 1 << 40, Client: "[2001:db8::7]:443",
 			},
 			{At: time.Unix(0, 1).UTC(), Action: "sign_in"}, // every other field empty
 			{ // fields at their longest
 				At: time.Date(2262, 4, 11, 0, 0, 0, 0, time.UTC), Action: "history",
 				Node: strings.Repeat("n", 1024), Actor: strings.Repeat("健", 341), Role: strings.Repeat("r", 1024),
 				Target: strings.Repeat("t", 1024), Authorisation: strings.Repeat("a", 1024),
-				Reason: strings.Repeat("理由", 170), Outcome: strings.Repeat("o", 1024), Client: strings.Repeat("c", 1024),
+				Reason: strings.Repeat("理由", 170), Outcome: strings.Repeat("o", 1024), Detail: strings.Repeat("d", 1024),
+				Client: strings.Repeat("c", 1024),
 			},
 			{At: time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC).Add(-time.Hour), Action: "transcode", Reason: "\x00\n\t\"'`"},
 		}
