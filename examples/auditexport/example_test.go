@@ -30,7 +30,7 @@ func ExampleFormat() {
 	fmt.Println(head)
 	fmt.Printf("MSG: %q\n", text)
 	// Output:
-	// <108>1 2022-06-14T09:30:00.250000Z hc1.example.gov.cn healthcoded - transcode [audit@32473 seq="1" actor="op017" role="transcoder" action="transcode" target="9f2c41d07ab3e655" authorisation="" reason="ticket \"HN-0613\" [red\]" outcome="forbidden" client="10.8.0.21" node="hc1"
+	// <108>1 2022-06-14T09:30:00.250000Z hc1.example.gov.cn healthcoded - transcode [audit@32473 seq="1" actor="op017" role="transcoder" action="transcode" target="9f2c41d07ab3e655" authorisation="" reason="ticket \"HN-0613\" [red\]" outcome="forbidden" detail="" client="10.8.0.21" node="hc1" changed="0"
 	// MSG: "\ufefftranscode of 9f2c41d07ab3e655 by op017 as transcoder: forbidden"
 }
 

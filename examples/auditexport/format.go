@@ -53,15 +53,15 @@ type formatter struct {
 // free text first, the action and the outcome last. seq, hash and prev are
 // never cut.
 var (
-	paramNames = [...]string{"actor", "role", "action", "target", "authorisation", "reason", "outcome", "client", "node"}
-	cutOrder   = [...]int{5, 4, 7, 0, 3, 8, 1, 2, 6}
+	paramNames = [...]string{"actor", "role", "action", "target", "authorisation", "reason", "outcome", "detail", "client", "node"}
+	cutOrder   = [...]int{5, 7, 4, 8, 0, 3, 9, 1, 2, 6}
 )
 
 // truncatedReserve is room for the longest truncated="..." parameter.
-const truncatedReserve = len(` truncated="actor,role,action,target,authorisation,reason,outcome,client,node"`)
+const truncatedReserve = len(` truncated="actor,role,action,target,authorisation,reason,outcome,detail,client,node"`)
 
 func textParams(r *codes.AuditRecord) [len(paramNames)]string {
-	return [...]string{r.Actor, r.Role, r.Action, r.Target, r.Authorisation, r.Reason, r.Outcome, r.Client, r.Node}
+	return [...]string{r.Actor, r.Role, r.Action, r.Target, r.Authorisation, r.Reason, r.Outcome, r.Detail, r.Client, r.Node}
 }
 
 // append appends the message for r; with f.max set, it drops MSG and then
@@ -130,7 +130,9 @@ func (f *formatter) appendMessage(b []byte, r *codes.AuditRecord, vals *[len(par
 		b = append(b, v...)
 		b = append(b, '"')
 	}
-	b = append(b, ` hash="`...)
+	b = append(b, ` changed="`...)
+	b = strconv.AppendInt(b, int64(r.Changed), 10)
+	b = append(b, `" hash="`...)
 	b = hex.AppendEncode(b, r.Hash[:])
 	b = append(b, `" prev="`...)
 	b = hex.AppendEncode(b, r.Prev[:])

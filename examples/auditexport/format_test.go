@@ -60,7 +60,7 @@ func checkMessage(t testing.TB, m *rfc5424.SyslogMessage, r *codes.AuditRecord, 
 	want := map[string]string{
 		"seq": strconv.FormatUint(r.Seq, 10), "actor": r.Actor, "role": r.Role, "action": r.Action,
 		"target": r.Target, "authorisation": r.Authorisation, "reason": r.Reason, "outcome": r.Outcome,
-		"client": r.Client, "node": r.Node, "hash": hex.EncodeToString(r.Hash[:]), "prev": hex.EncodeToString(r.Prev[:]),
+		"detail": r.Detail, "changed": strconv.Itoa(r.Changed), "client": r.Client, "node": r.Node, "hash": hex.EncodeToString(r.Hash[:]), "prev": hex.EncodeToString(r.Prev[:]),
 	}
 	if len(sd) != len(want) || len(*m.StructuredData) != 1 {
 		t.Errorf("seq %d: structured data %v, want only %s with %d parameters", r.Seq, *m.StructuredData, sdid, len(want))

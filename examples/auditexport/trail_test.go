@@ -80,6 +80,9 @@ func attempt(i int) codes.AuditRecord {
 	if r.Outcome == "unauthenticated" {
 		r.Actor, r.Role = "", ""
 	}
+	if r.Outcome == "ok" && r.Action == "transcode" {
+		r.Detail, r.Changed = `transcoded to "red"`, 1+i%3
+	}
 	return r
 }
 
