@@ -578,13 +578,14 @@ func (a *App) handleEvaluate(w http.ResponseWriter, r *http.Request, _ serve.Pri
 		_ = enc.Encode(map[string]int{"applied": applied})
 		_ = rc.Flush()
 	})
+	noteChanged(r, changed) // a run that failed half way changed codes too
 	if err != nil {
 		_ = enc.Encode(map[string]string{"error": err.Error()})
-		return "", "apply failed"
+		return "", "error"
 	}
 	if err := a.refreshFilter(r.Context()); err != nil {
 		_ = enc.Encode(map[string]string{"error": err.Error()})
-		return "", "filter rebuild failed"
+		return "", "error"
 	}
 	a.mu.Lock()
 	a.population = pop
@@ -593,7 +594,6 @@ func (a *App) handleEvaluate(w http.ResponseWriter, r *http.Request, _ serve.Pri
 		"evaluated": pop.Len(), "changed": changed, "unchanged": pop.Len() - changed - len(evalErrs),
 		"rejected": nBad, "errors": append(badLines, evalErrs...),
 	})
-	noteChanged(r, changed)
 	return "", fmt.Sprintf("%d evaluated, %d changed, %d rejected", pop.Len(), changed, nBad)
 }
 

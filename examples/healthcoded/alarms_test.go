@@ -281,21 +281,23 @@ func TestAuditTrail(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
 	require.Len(t, recs, 5)
-	type seen struct{ actor, action, outcome string }
+	type seen struct{ actor, action, outcome, detail string }
 	var got []seen
 	for _, r := range recs {
-		got = append(got, seen{r.Actor, r.Action, r.Outcome})
+		got = append(got, seen{r.Actor, r.Action, r.Outcome, r.Detail})
 		require.NotContains(t, fmt.Sprintf("%+v", r), id, "no raw document number in the trail")
 		require.NotEmpty(t, r.Node)
 		require.NotEmpty(t, r.Client)
 	}
 	require.Equal(t, []seen{
-		{"demo-transcoder", "transcode", "transcoded to yellow"},
-		{"", "transcode", "unauthenticated"},
-		{"demo-auditor", "transcode", "forbidden"},
-		{"demo-transcoder", "transcode", "refused: reason"},
-		{"demo-auditor", "history", "3 entries, chain ok=true"},
+		{"demo-transcoder", "transcode", "ok", "transcoded to yellow"},
+		{"", "transcode", "unauthenticated", ""},
+		{"demo-auditor", "transcode", "forbidden", ""},
+		{"demo-transcoder", "transcode", "refused", "refused: reason"},
+		{"demo-auditor", "history", "ok", "3 entries, chain ok=true"},
 	}, got)
+	require.Equal(t, 1, recs[0].Changed, "the transcode changed one code")
+	require.Zero(t, recs[3].Changed, "the refused one none")
 	require.Equal(t, "CDC-7", recs[0].Authorisation)
 	require.Equal(t, "contact", recs[0].Reason)
 	require.Len(t, recs[0].Target, 32, "the target is the key's pseudonym")
@@ -325,4 +327,46 @@ func TestAuditTrail(t *testing.T) {
 	require.Contains(t, out.String(), "BROKEN at record 3")
 	var ce *codes.AuditChainError
 	require.False(t, errors.As(err, &ce), "the command's error is its own, naming the record")
+}
+
+// TestAlarmAcrossNodes: an operator whose 60 transcodes a load balancer
+// spreads over two nodes (30 each, under the threshold of 50 on either)
+// still raises the alarm, since each node's engine reads the shared audit
+// trail; both nodes raise it with the same ID, so the receiver sees one
+// alarm (it may be told twice, once by each node's outbox).
+func TestAlarmAcrossNodes(t *testing.T) {
+	eachWire(t, func(t *testing.T, fresh func(testing.TB) string) {
+		rc := newReceiver(t, "127.0.0.1:0")
+		dir := t.TempDir()
+		rules := alarmRules(t, dir, rc.url(), 50)
+		db, keys := fresh(t), t.TempDir()
+		args := []string{"-store", db, "-keys", keys, "-alarms", rules, "-alarm-tick", "100ms", "-alarm-retry", "50ms"}
+		a := start(t, filepath.Join(dir, "a"), args...)
+		b := start(t, filepath.Join(dir, "b"), args...)
+		b.people = a.people
+		n := 0
+		for _, row := range a.people[1:] {
+			if row[4] != "green" || row[1] != "身份证" {
+				continue
+			}
+			node := a
+			if n%2 == 1 {
+				node = b
+			}
+			body := fmt.Sprintf(`{"id":%q,"colour":"red","authorisation":"CDC-2026-%d","reason":"spread over nodes"}`, row[0], n)
+			require.Equal(t, 200, node.do("POST", "/admin/transcode", transcoder, body, nil))
+			if n++; n == 60 {
+				break
+			}
+		}
+		until(t, "the alarm reaches the webhook", func() bool { got, _ := rc.accepted(); return len(got) > 0 })
+		until(t, "both nodes hold it open", func() bool { return len(a.openAlarms()) == 1 && len(b.openAlarms()) == 1 })
+		time.Sleep(time.Second)
+		got, rulesSeen := rc.accepted()
+		require.Len(t, got, 1, "one alarm, whichever node told it: %v", got)
+		for _, r := range rulesSeen {
+			require.Equal(t, "transcode-burst", r)
+		}
+		require.Equal(t, a.openAlarms()[0].ID, b.openAlarms()[0].ID)
+	})
 }

@@ -123,6 +123,7 @@ type App struct {
 	outbox      *alarms.Outbox
 	notifiers   map[string]alarms.Notifier
 	export      *auditexport.Exporter
+	trailWake   chan struct{} // an audit record was appended here
 	stopOps     func()
 	tls         *tls.Config // nil: plain HTTP
 	// loopbackOnly: the admin tokens are the demo ones or in clear, so
@@ -187,7 +188,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("keys dir: %w", err)
 	}
 	a := &App{cfg: cfg, log: cfg.Logger, now: cfg.Now, pending: map[string]*rules.Compiled{}, noteErrs: map[uint64]error{},
-		admins: admins, loopbackOnly: loopbackOnly, tls: tlsConf}
+		admins: admins, loopbackOnly: loopbackOnly, tls: tlsConf, trailWake: make(chan struct{}, 1)}
 	ok := false
 	defer func() {
 		if !ok {

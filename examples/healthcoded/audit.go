@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
-	"github.com/healthcode-sdk/healthcode/examples/alarms"
 	"github.com/healthcode-sdk/healthcode/examples/internal/serve"
 )
 
@@ -49,7 +48,7 @@ func (a *App) guarded(action, role string, h adminHandler, wrap func(http.Handle
 		p, err := a.admins.Authenticate(r)
 		if err != nil {
 			rec.Outcome = "unauthenticated"
-			a.record(r.Context(), rec, rec.Outcome, 0)
+			a.record(r.Context(), rec)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="healthcode-admin"`)
 			serve.WriteError(w, http.StatusUnauthorized, "unauthenticated", err.Error())
 			return
@@ -57,7 +56,7 @@ func (a *App) guarded(action, role string, h adminHandler, wrap func(http.Handle
 		rec.Actor = p.Actor
 		if !p.Has(role) {
 			rec.Outcome = "forbidden"
-			a.record(r.Context(), rec, rec.Outcome, 0)
+			a.record(r.Context(), rec)
 			serve.WriteError(w, http.StatusForbidden, "forbidden", "serve: "+p.Actor+" lacks role "+strconv.Quote(role))
 			return
 		}
@@ -67,24 +66,20 @@ func (a *App) guarded(action, role string, h adminHandler, wrap func(http.Handle
 		wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			note.target, note.outcome = h(w, r, p)
 		})).ServeHTTP(sw, r)
-		rec.Target, rec.Outcome = note.target, note.outcome
+		rec.Target, rec.Detail, rec.Changed = note.target, note.outcome, note.changed
 		rec.Authorisation, rec.Reason = note.authorisation, note.reason
-		if rec.Outcome == "" { // refused before the handler ran
-			rec.Outcome = "invalid (" + strconv.Itoa(sw.status()) + ")"
+		rec.Outcome = outcomeOf(sw.status(), note.outcome)
+		if rec.Detail == "" { // refused before the handler ran
+			rec.Detail = "status " + strconv.Itoa(sw.status())
 		}
-		// The alarm rules read "ok" for a call that was answered 2xx and
-		// the handler's words for one that was not.
-		outcome := rec.Outcome
-		if sw.status() < 400 && outcome != "error" {
-			outcome = "ok"
-		}
-		a.record(r.Context(), rec, outcome, note.changed)
+		a.record(r.Context(), rec)
 	})
 }
 
-// record appends rec to the audit trail and shows it to the alarm engine.
-// The append outlives a client that hung up: the attempt was made.
-func (a *App) record(ctx context.Context, rec codes.AuditRecord, outcome string, changed int) {
+// record appends rec to the audit trail, and wakes the alarm engine's
+// reader of the trail and the syslog export. The append outlives a client
+// that hung up: the attempt was made.
+func (a *App) record(ctx context.Context, rec codes.AuditRecord) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.StoreTimeout+time.Second)
 	defer cancel()
 	stored, err := a.audit.AppendAudit(ctx, []codes.AuditRecord{rec})
@@ -93,16 +88,36 @@ func (a *App) record(ctx context.Context, rec codes.AuditRecord, outcome string,
 		// counts and logs the record lost, with no personal data in it.
 		a.auditErrors.Inc()
 		a.log.Error("audit record not stored", "action", rec.Action, "actor", rec.Actor, "outcome", rec.Outcome, "err", err)
-	} else {
-		a.log.Info("audit", "seq", stored[0].Seq, "actor", rec.Actor, "action", rec.Action, "target", rec.Target, "outcome", rec.Outcome)
-		if a.export != nil {
-			a.export.Notify()
-		}
+		return
 	}
-	if a.alarms != nil {
-		a.alarms.Observe(alarms.Event{At: rec.At, Actor: rec.Actor, Action: rec.Action, Target: rec.Target,
-			Outcome: outcome, Client: rec.Client, Changed: changed})
+	a.log.Info("audit", "seq", stored[0].Seq, "actor", rec.Actor, "action", rec.Action, "target", rec.Target, "outcome", rec.Outcome)
+	if a.export != nil {
+		a.export.Notify()
 	}
+	select {
+	case a.trailWake <- struct{}{}:
+	default:
+	}
+}
+
+// outcomeOf is the audit record's outcome, in the words alarm rules read,
+// from the status the call was answered with; detail is the handler's own
+// account, which may tell of a failure behind a 200 (a bulk run's
+// streamed answer).
+func outcomeOf(status int, detail string) string {
+	switch {
+	case detail == "error" || status >= 500:
+		return "error"
+	case status < 400:
+		return "ok"
+	case status == http.StatusUnauthorized:
+		return "unauthenticated"
+	case status == http.StatusForbidden:
+		return "forbidden"
+	case status == http.StatusUnprocessableEntity || status == http.StatusConflict || status == http.StatusNotFound:
+		return "refused"
+	}
+	return "invalid"
 }
 
 // clientHost is the request's peer address without its port.

@@ -7,9 +7,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/healthcode-sdk/healthcode/codes"
 	"github.com/healthcode-sdk/healthcode/examples/alarms"
 	"github.com/healthcode-sdk/healthcode/examples/auditexport"
 	"github.com/healthcode-sdk/healthcode/examples/internal/serve"
@@ -84,6 +87,7 @@ func (a *App) startOps(parent context.Context) func() {
 				a.log.Error("alarm delivery stopped", "err", err)
 			}
 		})
+		wg.Go(func() { a.followTrail(ctx) })
 		wg.Go(func() {
 			t := time.NewTicker(a.cfg.AlarmTick)
 			defer t.Stop()
@@ -105,6 +109,88 @@ func (a *App) startOps(parent context.Context) func() {
 		wg.Go(func() { _ = a.export.Run(ctx) })
 	}
 	return func() { cancel(); wg.Wait() }
+}
+
+// followTrail shows the alarm engine every record of the store's audit
+// trail, written by this node or any other over the same store, so that an
+// operator whose calls a load balancer spreads over several nodes is
+// counted in full. Records are read as this node appends them (trailWake)
+// and at least once a second for the other nodes'. Where it stopped is kept
+// in DATA/alarms-audit.cursor, so records written while it was down are
+// seen after a restart; on a first start it begins a day back (the longest
+// window a rule may have). Every node reads the same records in the same
+// order, so nodes that all run the same rules raise alarms with the same
+// IDs, which receivers drop as repeats (Idempotency-Key).
+func (a *App) followTrail(ctx context.Context) {
+	path := filepath.Join(a.cfg.DataDir, "alarms-audit.cursor")
+	after, since := uint64(0), time.Time{}
+	if b, err := os.ReadFile(path); err == nil {
+		after, err = strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+		if err != nil {
+			a.log.Error("alarm cursor unreadable: reading the trail from a day back", "file", path, "err", err)
+			after = 0
+		}
+	}
+	if after == 0 {
+		since = a.now().Add(-alarms.MaxWindow)
+	}
+	poll := time.NewTicker(time.Second)
+	defer poll.Stop()
+	failing := false
+	for {
+		for ctx.Err() == nil {
+			recs, err := a.audit.ReadAudit(ctx, after, 500)
+			var broken *codes.AuditChainError
+			if errors.As(err, &broken) && broken.Seq > after {
+				// A record that does not decode is for `audit verify` to
+				// name; the alarms read on past it.
+				a.log.Error("audit record unreadable: alarms skip it", "seq", broken.Seq, "err", err)
+				if broken.Seq > after+1 {
+					recs, err = a.audit.ReadAudit(ctx, after, int(broken.Seq-after-1))
+				} else {
+					recs, err = nil, nil
+				}
+				if err == nil {
+					a.observe(recs, since)
+					after = broken.Seq
+					continue
+				}
+			}
+			if err != nil {
+				if !failing && ctx.Err() == nil {
+					a.log.Warn("alarms cannot read the audit trail; retrying every second", "err", err)
+				}
+				failing = true
+				break
+			}
+			failing = false
+			if len(recs) == 0 {
+				break
+			}
+			a.observe(recs, since)
+			after = recs[len(recs)-1].Seq
+			if err := writeFileAtomic(path, strconv.AppendUint(nil, after, 10)); err != nil {
+				a.log.Error("alarm cursor not saved", "file", path, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.trailWake:
+		case <-poll.C:
+		}
+	}
+}
+
+// observe shows the alarm engine the records at or after since.
+func (a *App) observe(recs []codes.AuditRecord, since time.Time) {
+	for _, r := range recs {
+		if r.At.Before(since) {
+			continue
+		}
+		a.alarms.Observe(alarms.Event{At: r.At, Actor: r.Actor, Action: r.Action, Target: r.Target,
+			Outcome: r.Outcome, Client: r.Client, Changed: r.Changed})
+	}
 }
 
 // ReloadAlarms reads the alarm rules file again. A file with problems

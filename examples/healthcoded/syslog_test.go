@@ -49,9 +49,10 @@ func newSyslogAttempts(s *server) *syslogAttempts {
 	return a
 }
 
-// syslogKinds are the outcomes the attempts of each kind leave in the
-// trail, in the order of attempt's kinds; "*" ends a prefix.
-var syslogKinds = []string{"transcoded to *", "unauthenticated", "forbidden", "refused: reason", "* entries, chain ok=true"}
+// syslogKinds are the outcomes and details ("outcome|detail") the attempts
+// of each kind leave in the trail, in the order of attempt's kinds; "*"
+// stands for any text.
+var syslogKinds = []string{"ok|transcoded to *", "unauthenticated|", "forbidden|", "refused|refused: reason", "ok|* entries, chain ok=true"}
 
 // attempt makes attempt i and checks its status. i%5 picks the kind: an
 // authorised transcode, a forged token, the auditor's token on
@@ -197,7 +198,8 @@ func checkExported(t *testing.T, lines [][]byte, recs []codes.AuditRecord, peopl
 		require.Equal(t, seq, rec.Seq, "the trail is numbered from 1")
 		for _, f := range []struct{ name, want string }{
 			{"actor", rec.Actor}, {"action", rec.Action}, {"outcome", rec.Outcome},
-			{"target", rec.Target}, {"hash", hex.EncodeToString(rec.Hash[:])},
+			{"target", rec.Target}, {"detail", rec.Detail}, {"changed", strconv.Itoa(rec.Changed)},
+			{"hash", hex.EncodeToString(rec.Hash[:])},
 		} {
 			if got, ok := sd[f.name]; !ok || got != f.want {
 				t.Errorf("seq %d: %s=%q (present %v), want %q: %s", seq, f.name, got, ok, f.want, line)
@@ -233,11 +235,12 @@ func checkKinds(t *testing.T, recs []codes.AuditRecord, n int) {
 		want[syslogKinds[i%5]]++
 	}
 	for _, r := range recs {
-		kind := r.Outcome
+		kind := r.Outcome + "|" + r.Detail
 		for _, k := range syslogKinds {
 			pre, suf, wild := strings.Cut(k, "*")
-			if wild && strings.HasPrefix(r.Outcome, pre) && strings.HasSuffix(r.Outcome, suf) {
+			if wild && strings.HasPrefix(kind, pre) && strings.HasSuffix(kind, suf) {
 				kind = k
+				break
 			}
 		}
 		got[kind]++
