@@ -275,6 +275,25 @@ func (e *Engine) ObserveAnomalies(at time.Time, list []codes.Anomaly) {
 	e.deliver(out)
 }
 
+// ObserveQuality reports a finished data-quality run: the quality rule
+// that ran, the day it checked and how many problems it found (missing,
+// extra, duplicated, invalid and mismatched records). Each quality_problems
+// rule whose threshold the count reaches raises or updates the alarm of
+// that quality rule.
+func (e *Engine) ObserveQuality(at time.Time, qualityRule, day string, problems int) {
+	var out []emission
+	e.mu.Lock()
+	for i := range e.rules.Rules {
+		rule := &e.rules.Rules[i]
+		if rule.Kind != KindQuality || problems < rule.Threshold {
+			continue
+		}
+		out = e.fire(out, rule, "rule="+qualityRule, at, TextData{Count: problems, Label: day})
+	}
+	e.mu.Unlock()
+	e.deliver(out)
+}
+
 // fire records that rule's condition held for subject at at: it opens an
 // alarm, or updates the open one. It appends the Emit call to make.
 func (e *Engine) fire(out []emission, rule *Rule, subject string, at time.Time, d TextData) []emission {

@@ -593,3 +593,36 @@ func BenchmarkObserve(b *testing.B) {
 		})
 	}
 }
+
+// TestQualityProblems: a data-quality run that finds problems raises one
+// alarm per quality rule, kept open (and updated, not repeated) by the next
+// day's run; a run below the threshold raises nothing.
+func TestQualityProblems(t *testing.T) {
+	h := newHarness(t, `rules:
+  - {name: dq, kind: quality_problems, severity: warning, threshold: 5}
+`)
+	rule := h.e.Rules().Rules[0]
+	if rule.ResolveAfter != DefaultQualityResolveAfter {
+		t.Fatalf("resolve_after %v, want the default %v", rule.ResolveAfter, DefaultQualityResolveAfter)
+	}
+	h.e.ObserveQuality(h.now, "daily-coding", "2022-06-14", 4) // under the threshold
+	if n := len(h.emitted()); n != 0 {
+		t.Fatalf("%d alarms for 4 problems under a threshold of 5", n)
+	}
+	h.e.ObserveQuality(h.now, "daily-coding", "2022-06-14", 12)
+	h.tick(time.Hour)
+	h.e.ObserveQuality(h.now, "daily-coding", "2022-06-15", 7)
+	h.e.ObserveQuality(h.now, "monthly-issued", "2022-06-15", 5)
+	got := h.emitted()
+	if len(got) != 2 || got[0].Cause != "dq rule=daily-coding" || got[1].Cause != "dq rule=monthly-issued" {
+		t.Fatalf("emitted %+v", got)
+	}
+	if want := "数据质量核查 rule=daily-coding（2022-06-14）发现 12 个问题"; got[0].Text != want {
+		t.Errorf("text %q, want %q", got[0].Text, want)
+	}
+	for _, a := range h.open() {
+		if a.Cause == "dq rule=daily-coding" && a.Count != 2 {
+			t.Errorf("the second day's run updates the open alarm: count %d", a.Count)
+		}
+	}
+}

@@ -40,9 +40,13 @@ const (
 	// KindRefusedBurst fires when more than Threshold attempts from one
 	// client (or by one actor) are refused within Window.
 	KindRefusedBurst Kind = "refused_burst"
+	// KindQuality fires when a data-quality run (examples/quality) finds
+	// at least Threshold problems (default 1); the server reports runs
+	// with Engine.ObserveQuality.
+	KindQuality Kind = "quality_problems"
 )
 
-var kinds = []Kind{KindAnomaly, KindTranscodeRate, KindHistoryViews, KindOffHoursBulk, KindRefusedBurst}
+var kinds = []Kind{KindAnomaly, KindTranscodeRate, KindHistoryViews, KindOffHoursBulk, KindRefusedBurst, KindQuality}
 
 // Limits on what a rules file may say.
 const (
@@ -54,6 +58,10 @@ const (
 	// DefaultAnomalyResolveAfter is how long an anomaly alarm stays open
 	// after the last check that reported it, unless resolve_after says.
 	DefaultAnomalyResolveAfter = time.Hour
+	// DefaultQualityResolveAfter keeps a quality alarm open for a day: the
+	// next daily run that finds problems updates it rather than opening
+	// another.
+	DefaultQualityResolveAfter = 24 * time.Hour
 	// maxText bounds a rendered alarm text (an SMS is short).
 	maxText = 500
 )
@@ -265,6 +273,7 @@ var defaultTexts = map[Kind]string{
 	KindTranscodeRate: `操作员 {{.Actor}} 在 {{.Window}} 内转码 {{.Count}} 人，超过阈值 {{.Threshold}}`,
 	KindHistoryViews:  `操作员 {{.Actor}} 在 {{.Window}} 内查看 {{.Count}} 人的历史记录，超过阈值 {{.Threshold}}，疑似数据泄露`,
 	KindOffHoursBulk:  `操作员 {{.Actor}} 在工作时间外 {{.Window}} 内变更 {{.Count}} 人的健康码，超过阈值 {{.Threshold}}`,
+	KindQuality:       `数据质量核查 {{.Subject}}（{{.Label}}）发现 {{.Count}} 个问题`,
 	KindRefusedBurst:  `{{if .Actor}}操作员 {{.Actor}}{{else}}地址 {{.Client}}{{end}} 在 {{.Window}} 内被拒绝 {{.Count}} 次（登录失败或越权），超过阈值 {{.Threshold}}`,
 }
 
@@ -783,7 +792,7 @@ func (p *parser) rule(n *yaml.Node, path string, notifiers map[string]bool, zone
 			if !ok {
 				r.Kind = "?"
 			} else if !slices.Contains(kinds, Kind(s)) {
-				p.add(v, path+".kind", "%q: the kinds are anomaly, transcode_rate, history_views, off_hours_bulk and refused_burst", s)
+				p.add(v, path+".kind", "%q: the kinds are anomaly, transcode_rate, history_views, off_hours_bulk, refused_burst and quality_problems", s)
 				r.Kind = "?"
 			} else {
 				r.Kind = Kind(s)
@@ -796,6 +805,8 @@ func (p *parser) rule(n *yaml.Node, path string, notifiers map[string]bool, zone
 		known = append(known, "colours", "dimensions")
 	case KindRefusedBurst:
 		known = append(known, "threshold", "window", "by")
+	case KindQuality:
+		known = append(known, "threshold")
 	case "?":
 		known = append(known, "threshold", "window", "by", "colours", "dimensions")
 	default:
@@ -890,7 +901,7 @@ func (p *parser) rule(n *yaml.Node, path string, notifiers map[string]bool, zone
 		}
 	})
 	required := []string{"name", "kind", "severity"}
-	if r.Kind != KindAnomaly && r.Kind != "?" {
+	if r.Kind != KindAnomaly && r.Kind != KindQuality && r.Kind != "?" {
 		required = append(required, "threshold", "window")
 	}
 	for _, req := range required {
@@ -913,6 +924,13 @@ func (p *parser) rule(n *yaml.Node, path string, notifiers map[string]bool, zone
 	case KindRefusedBurst:
 		if r.By == "" {
 			r.By = "client"
+		}
+	case KindQuality:
+		if r.Threshold == 0 {
+			r.Threshold = 1
+		}
+		if r.ResolveAfter == 0 && resolveNode == nil {
+			r.ResolveAfter = DefaultQualityResolveAfter
 		}
 	}
 	if r.ResolveAfter == 0 {
