@@ -48,6 +48,33 @@ func (c *reportConfig) validate() error {
 }
 
 func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cfg, err := parseReportFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	_, _, rep, err := assess(ctx, cfg, stdin)
+	if err != nil {
+		return err
+	}
+	if cfg.Format == "json" {
+		b, err := rep.JSON()
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", b)
+		return err
+	}
+	md := rep.Markdown()
+	if !strings.HasSuffix(md, "\n") {
+		md += "\n"
+	}
+	_, err = io.WriteString(stdout, md)
+	return err
+}
+
+// parseReportFlags reads the report command line; its errors are
+// usageErrors (or flag.ErrHelp).
+func parseReportFlags(args []string, stderr io.Writer) (reportConfig, error) {
 	var cfg reportConfig
 	fs := flag.NewFlagSet("slacalc report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -73,49 +100,41 @@ func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs.StringVar(&cfg.Holidays, "holidays", "", "holiday years to merge over the shipped ones (YAML, the format of sla/data/holidays_cn.yaml); a year in both is the file's")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return cfg, err
 		}
-		return usageError{err}
+		return cfg, usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("report: unexpected argument %q", fs.Arg(0))}
+		return cfg, usageError{fmt.Errorf("report: unexpected argument %q", fs.Arg(0))}
 	}
 	if err := cfg.validate(); err != nil {
-		return usageError{err}
+		return cfg, usageError{err}
 	}
+	return cfg, nil
+}
+
+// assess loads the contract and the input files and computes the report.
+func assess(ctx context.Context, cfg reportConfig, stdin io.Reader) (*sla.Contract, sla.Input, *sla.Report, error) {
 	holidays, err := loadHolidays(cfg.Holidays)
 	if err != nil {
-		return err
+		return nil, sla.Input{}, nil, err
 	}
 	c, err := loadContract(cfg.Contract, holidays)
 	if err != nil {
-		return err
+		return nil, sla.Input{}, nil, err
 	}
 	in, err := buildInput(c, cfg, &cli.Opener{Stdin: stdin})
 	if err != nil {
-		return err
+		return nil, sla.Input{}, nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, sla.Input{}, nil, err
 	}
 	rep, err := c.Assess(in)
 	if err != nil {
-		return calErr("report", err)
+		return nil, sla.Input{}, nil, calErr("report", err)
 	}
-	if cfg.Format == "json" {
-		b, err := rep.JSON()
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(stdout, "%s\n", b)
-		return err
-	}
-	md := rep.Markdown()
-	if !strings.HasSuffix(md, "\n") {
-		md += "\n"
-	}
-	_, err = io.WriteString(stdout, md)
-	return err
+	return c, in, rep, nil
 }
 
 // zone is the contract's time zone: that of its first calendar.
