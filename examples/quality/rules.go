@@ -102,10 +102,10 @@ type Rule struct {
 	// Datasets maps source, coded and issued to a path template relative
 	// to the runner's base directory; {date} stands for the day
 	// (YYYY-MM-DD).
-	Datasets    map[string]string
-	Key         []dedupe.Field // default doc_type, doc_number, name, phone
-	Checks      []Check
-	SampleLimit int // samples kept per check; default DefaultSampleLimit
+	Datasets     map[string]string
+	Key          []dedupe.Field // default doc_type, doc_number, name, phone
+	Checks       []Check
+	SampleLimit  int // samples kept per check; default DefaultSampleLimit
 	Line, Column int // where the entry starts
 }
 
@@ -506,6 +506,7 @@ func (p *parser) rule(n *yaml.Node, path string) Rule {
 		return r
 	}
 	seen := map[string]bool{}
+	declared := map[string]string{} // datasets named, even with a bad path: checks may refer to them
 	var checksNode *yaml.Node
 	p.fields(n, path, []string{"name", "covers", "valid", "schedule", "columns", "datasets", "key", "checks", "sample_limit"}, func(key string, k, v *yaml.Node) {
 		field := path + "." + key
@@ -559,6 +560,7 @@ func (p *parser) rule(n *yaml.Node, path string) Rule {
 		case "datasets":
 			r.Datasets = map[string]string{}
 			p.fields(v, field, datasetNames, func(key string, k, v *yaml.Node) {
+				declared[key] = ""
 				s, ok := p.str(v, field+"."+key)
 				if !ok {
 					return
@@ -595,7 +597,7 @@ func (p *parser) rule(n *yaml.Node, path string) Rule {
 		names := map[string]bool{}
 		p.list(checksNode, path+".checks", func(i int, c *yaml.Node) {
 			cp := fmt.Sprintf("%s.checks[%d]", path, i)
-			chk, ok := p.check(c, cp, r.Datasets)
+			chk, ok := p.check(c, cp, declared)
 			if !ok {
 				return
 			}
