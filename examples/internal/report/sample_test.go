@@ -79,3 +79,19 @@ func sample() Document {
 		}},
 	}
 }
+
+// long is one section of n rows, for tables that span pages.
+func long(n int) Document {
+	var rows [][]Cell
+	for i := range n {
+		rows = append(rows, []Cell{N(float64(i + 1)), T(fmt.Sprintf("核查对象 %03d", i+1)), M(int64(i) * 10001), R(float64(i) / float64(n))})
+	}
+	return Document{
+		Title: "长表测试",
+		Sections: []Section{{
+			Heading: "明细",
+			Columns: []string{"序号", "对象名称", "金额（元）", "比例"},
+			Rows:    rows,
+		}},
+	}
+}

@@ -244,3 +244,14 @@ func ExampleWriteXLSX() {
 	fmt.Println(f.GetSheetList(), money, ratio)
 	// Output: [摘要 明细] 12345.67 1.25%
 }
+
+func BenchmarkWriteXLSX(b *testing.B) {
+	d := sample()
+	b.ReportAllocs()
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := WriteXLSX(&buf, d); err != nil || buf.Len() == 0 {
+			b.Fatal(err)
+		}
+	}
+}
