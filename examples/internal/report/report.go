@@ -9,6 +9,15 @@
 // A Document is a plain value: a title, key facts, and sections of
 // tables whose cells are numbers (written as numbers, never as text, so a
 // spreadsheet can sum them), money exact to the fen, or text.
+//
+// PDF is printed by Chromium rather than written by a Go PDF library
+// (codeberg.org/go-pdf/fpdf) because of the Chinese text: fpdf embeds
+// TrueType fonts only, while Debian's fonts-noto-cjk ships Noto CJK as
+// CFF-based OpenType, and it does no CJK shaping or line breaking.
+// Chromium typesets with the system's Noto CJK as a browser does, breaks
+// tables across pages with their headers repeated, and numbers the pages.
+// The cost is a browser on the machine (apt-get install chromium
+// fonts-noto-cjk) and about a second per PDF; see WritePDF and README.md.
 package report
 
 import "time"
