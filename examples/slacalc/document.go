@@ -228,7 +228,7 @@ func blank() report.Cell { return report.T("") }
 // in the breached column, so the total row counts the breaches.
 func timerSection(r *sla.Report, ls []sla.Line, t *docTotals) (report.Section, error) {
 	sec := report.Section{
-		Columns: []string{colNo, colItem, colEvent, colRule, colCalc, "计时 (minutes counted)", "超时 (minutes over)", "未达成 (breached)", "状态 (status)"},
+		Columns: []string{colNo, colItem, colEvent, colRule, colCalc, "计时 (min)", "超时 (min)", "未达成 (missed)", "状态 (status)"},
 	}
 	var over time.Duration
 	i := 0

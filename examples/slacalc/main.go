@@ -33,7 +33,7 @@ func main() {
 const usage = `usage: slacalc <command> [flags]
 
 commands:
-  report    assess a period: contract + incidents/outages/events CSV -> markdown or JSON
+  report    assess a period: contract + incidents/outages/events CSV -> markdown, JSON, PDF or xlsx
   presets   list the shipped contracts (-show NAME prints one as YAML)
   calendar  working-time arithmetic on a contract's calendar or the default office hours
 

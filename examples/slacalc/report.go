@@ -30,6 +30,8 @@ type reportConfig struct {
 	Late        []string
 	Breaches    []string
 	Format      string
+	Out         string // -o: a file, "-" for stdout, "" for stdout in a text format
+	Chromium    string
 	Holidays    string
 }
 
@@ -39,8 +41,10 @@ func (c *reportConfig) validate() error {
 		return errors.New("report: -contract is required (a preset name or a YAML file)")
 	case c.Period == "":
 		return errors.New("report: -period is required (YYYY-MM-DD..YYYY-MM-DD)")
-	case c.Format != "markdown" && c.Format != "json":
-		return fmt.Errorf("report: -format %q: want markdown or json", c.Format)
+	case !slices.Contains([]string{"markdown", "json", "pdf", "xlsx"}, c.Format):
+		return fmt.Errorf("report: -format %q: want markdown, json, pdf or xlsx", clip(c.Format))
+	case binaryFormat(c.Format) && c.Out == "":
+		return fmt.Errorf("report: -format %s writes a binary file: give -o FILE (or -o - to write it to stdout)", c.Format)
 	case c.Year < 1 || c.Year > maxYearFlag:
 		return fmt.Errorf("report: -year %d: want 1..%d", c.Year, maxYearFlag)
 	}
@@ -52,24 +56,11 @@ func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	_, _, rep, err := assess(ctx, cfg, stdin)
+	c, in, rep, err := assess(ctx, cfg, stdin)
 	if err != nil {
 		return err
 	}
-	if cfg.Format == "json" {
-		b, err := rep.JSON()
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(stdout, "%s\n", b)
-		return err
-	}
-	md := rep.Markdown()
-	if !strings.HasSuffix(md, "\n") {
-		md += "\n"
-	}
-	_, err = io.WriteString(stdout, md)
-	return err
+	return writeReport(ctx, cfg, c, in, rep, stdout)
 }
 
 // parseReportFlags reads the report command line; its errors are
@@ -96,7 +87,9 @@ func parseReportFlags(args []string, stderr io.Writer) (reportConfig, error) {
 		cfg.Breaches = append(cfg.Breaches, s)
 		return nil
 	})
-	fs.StringVar(&cfg.Format, "format", "markdown", "output: markdown or json")
+	fs.StringVar(&cfg.Format, "format", "markdown", "output: markdown, json, pdf or xlsx (pdf and xlsx need -o)")
+	fs.StringVar(&cfg.Out, "o", "", "write the report to this file, renamed into place when complete; - is stdout (required for pdf and xlsx)")
+	fs.StringVar(&cfg.Chromium, "chromium", "", "the Chromium binary for -format pdf; default $CHROMIUM, else chromium on PATH")
 	fs.StringVar(&cfg.Holidays, "holidays", "", "holiday years to merge over the shipped ones (YAML, the format of sla/data/holidays_cn.yaml); a year in both is the file's")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
