@@ -21,6 +21,7 @@ import (
 	"github.com/healthcode-sdk/healthcode/examples/alarms"
 	"github.com/healthcode-sdk/healthcode/examples/auditexport"
 	"github.com/healthcode-sdk/healthcode/examples/internal/serve"
+	"github.com/healthcode-sdk/healthcode/examples/quality"
 	"github.com/healthcode-sdk/healthcode/rules"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -71,8 +72,12 @@ type Config struct {
 	// octet counting) or udp://host:port; "" exports nothing. Its cursor
 	// is DataDir/audit-export.cursor.
 	Syslog string
-	Logger *slog.Logger     // nil discards
-	Now    func() time.Time // nil means time.Now
+	// QualityFile holds data-quality check rules (examples/quality); ""
+	// runs none. Their dataset paths are relative to QualityBase (default
+	// the file's directory); runs are kept in DATA/quality-runs.db.
+	QualityFile, QualityBase string
+	Logger                   *slog.Logger     // nil discards
+	Now                      func() time.Time // nil means time.Now
 }
 
 // DefaultConfig serves on loopback with 10 000 demo people.
@@ -123,7 +128,9 @@ type App struct {
 	outbox      *alarms.Outbox
 	notifiers   map[string]alarms.Notifier
 	export      *auditexport.Exporter
-	trailWake   chan struct{} // an audit record was appended here
+	trailWake   chan struct{}   // an audit record was appended here
+	quality     *quality.Runner // nil: no -quality rules
+	qstore      *quality.Store
 	stopOps     func()
 	tls         *tls.Config // nil: plain HTTP
 	// loopbackOnly: the admin tokens are the demo ones or in clear, so
@@ -263,6 +270,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := a.openOps(); err != nil {
 		return nil, err
 	}
+	if err := a.openQuality(); err != nil {
+		return nil, err
+	}
 	if a.feed != nil {
 		registerFeedMetrics(a.metrics, a.reg)
 	}
@@ -362,6 +372,9 @@ func (a *App) Close() error {
 	}
 	if a.outbox != nil {
 		errs = append(errs, a.outbox.Close())
+	}
+	if a.qstore != nil {
+		errs = append(errs, a.qstore.Close())
 	}
 	if a.reg != nil {
 		a.reg.Close()

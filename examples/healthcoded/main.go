@@ -59,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.AlarmsFile, "alarms", "", "alarm rules and notifiers (YAML, examples/alarms/README.md); reread on SIGHUP or POST /admin/alarms/reload. Empty: no alarms")
 	fs.DurationVar(&cfg.AlarmTick, "alarm-tick", cfg.AlarmTick, "how often alarms check the anomaly figures and resolve quiet causes")
 	fs.DurationVar(&cfg.AlarmRetry, "alarm-retry", cfg.AlarmRetry, "first wait before a failed alarm delivery is retried (doubling to 5m)")
+	fs.StringVar(&cfg.QualityFile, "quality", "", "data-quality check rules (YAML, examples/quality/README.md): runs on their schedule and by POST /admin/quality/run. Empty: none")
+	fs.StringVar(&cfg.QualityBase, "quality-data", "", "directory the quality rules' dataset paths are relative to (default: the rules file's)")
 	fs.StringVar(&cfg.Syslog, "syslog", "", "export the audit trail as RFC 5424 syslog to tcp://host:port (octet counting; at least once) or udp://host:port (best effort). Empty: no export")
 	fs.IntVar(&cfg.DemoPeople, "demo-people", cfg.DemoPeople, "synthetic people seeded on first start (0: none)")
 	fs.Uint64Var(&cfg.DemoSeed, "demo-seed", cfg.DemoSeed, "seed of the synthetic demo population")

@@ -108,6 +108,13 @@ func (a *App) startOps(parent context.Context) func() {
 	if a.export != nil {
 		wg.Go(func() { _ = a.export.Run(ctx) })
 	}
+	if a.quality != nil {
+		wg.Go(func() {
+			if err := a.quality.Schedule(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("quality schedule stopped", "err", err)
+			}
+		})
+	}
 	return func() { cancel(); wg.Wait() }
 }
 
