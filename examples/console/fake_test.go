@@ -1,0 +1,116 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// fakeBackend is a Backend over a few people, with tokens for each role.
+type fakeBackend struct {
+	mu         sync.Mutex
+	audits     []AuditAttempt
+	transcodes []string // "actor colour authorisation reason who"
+	colour     map[Who]string
+	reason     string // the reason shown on every source (to test escaping)
+	stats      StatsView
+}
+
+const (
+	rawID    = "11010519491231002X"
+	rawPhone = "13800138000"
+)
+
+func newFake() *fakeBackend {
+	f := &fakeBackend{colour: map[Who]string{}, reason: "核酸阳性 <b>&</b>"}
+	day := time.Date(2022, 5, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 15 {
+		f.stats.Days = append(f.stats.Days, DayRow{Date: day.AddDate(0, 0, i).Format(time.DateOnly), Red: 10 + i, Yellow: 40 + 2*i, Green: 900 + 13*i})
+	}
+	f.stats.Today = f.stats.Days[14].Date
+	for i := range 20 {
+		f.stats.Causes = append(f.stats.Causes, Ranked{Label: fmt.Sprintf("rule-%02d 密接", i), Count: 200 - 9*i})
+		f.stats.Regions = append(f.stats.Regions, Ranked{Label: fmt.Sprintf("5101%02d", i), Count: 150 - 7*i})
+	}
+	f.stats.Anomalies = []string{"red total: 24 today against a mean of 17.0 (+41%)"}
+	return f
+}
+
+var roles = map[string]Principal{
+	"t-token": {Actor: "alice", Roles: []string{RoleTranscoder, RoleAuditor}},
+	"a-token": {Actor: "bob", Roles: []string{RoleAuditor}},
+	"r-token": {Actor: "carol", Roles: []string{RoleRulesAdmin}},
+}
+
+func (f *fakeBackend) Authenticate(token string) (Principal, error) {
+	p, ok := roles[token]
+	if !ok {
+		return Principal{}, ErrUnauthenticated
+	}
+	return p, nil
+}
+
+func mask(who Who) string {
+	if who.ID != "" {
+		return who.ID[:1] + strings.Repeat("*", len(who.ID)-2) + who.ID[len(who.ID)-1:]
+	}
+	return who.Phone[:3] + "****" + who.Phone[7:]
+}
+
+func (f *fakeBackend) Person(_ context.Context, who Who) (PersonView, error) {
+	switch {
+	case who.ID == "" && who.Phone == "":
+		return PersonView{}, &FieldError{Field: "id", Msg: "give a document number or a phone"}
+	case who.ID != "" && len(who.ID) != 18:
+		return PersonView{}, &FieldError{Field: "id", Msg: fmt.Sprintf("%d characters: want 18", len(who.ID))}
+	case who.ID == "" && len(who.Phone) != 11:
+		return PersonView{}, &FieldError{Field: "phone", Msg: "want 11 digits"}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	col := f.colour[who]
+	if col == "" {
+		col = "yellow"
+	}
+	at := time.Date(2022, 5, 14, 9, 30, 0, 0, time.UTC)
+	v := PersonView{Masked: mask(who), Colour: col, ChainOK: true,
+		Sources: []Source{{Kind: "document", Colour: col, Reason: f.reason, RuleID: "contact", RuleVersion: "v3", Since: at}}}
+	for i := range 30 {
+		v.History = append(v.History, HistoryRow{Seq: uint64(i + 1), At: at.Add(time.Duration(i) * time.Hour), Colour: []string{"green", "yellow", "red"}[i%3],
+			Reason: "规则赋码", RuleID: "contact", RuleVersion: "v3", Hash: fmt.Sprintf("%064x", i*7919)})
+	}
+	return v, nil
+}
+
+func (f *fakeBackend) Transcode(_ context.Context, p Principal, who Who, colour, authorisation, reason, _ string) error {
+	if colour != "red" && colour != "yellow" && colour != "green" {
+		return &FieldError{Field: "colour", Msg: "want green, yellow or red"}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.colour[who] = colour
+	f.transcodes = append(f.transcodes, strings.Join([]string{p.Actor, colour, authorisation, reason, who.ID + who.Phone}, " "))
+	return nil
+}
+
+func (f *fakeBackend) Stats(context.Context, time.Time) (StatsView, error) { return f.stats, nil }
+
+func (f *fakeBackend) Audit(_ context.Context, rec AuditAttempt) {
+	f.mu.Lock()
+	f.audits = append(f.audits, rec)
+	f.mu.Unlock()
+}
+
+func (f *fakeBackend) auditLog() []AuditAttempt {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]AuditAttempt(nil), f.audits...)
+}
+
+func (f *fakeBackend) transcodeLog() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.transcodes...)
+}
