@@ -16,8 +16,10 @@ import (
 )
 
 // CSP is the Content-Security-Policy of every console response: no inline
-// script or style, nothing from elsewhere, never framed.
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// script or style, nothing from elsewhere, never framed. connect-src 'self'
+// lets the dashboard's script poll screen.json (default-src 'none' would
+// block its fetch).
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // Cookie names.
 const (
