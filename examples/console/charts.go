@@ -1,25 +1,70 @@
 package console
 
 import (
-	"bytes"
 	"html/template"
+
+	"github.com/healthcode-sdk/healthcode/examples/console/svgchart"
 )
 
-// charts are the statistics' charts, as markup for the pages.
+// charts are the statistics' charts, as SVG markup rendered on the server
+// (svgchart): nothing runs in the browser and nothing is fetched.
 type charts struct {
 	Days    template.HTML // codes issued per day by colour
-	Causes  template.HTML
-	Regions template.HTML
+	Causes  template.HTML // red/yellow causes ranked
+	Regions template.HTML // red/yellow codes by region
 }
 
-// daysTable is the codes-per-day chart as a table, until the SVG charts
-// are in.
-var daysTable = template.Must(template.New("days").Parse(`<table class="chart-table"><thead><tr><th>{{.T.date}}</th><th>{{.T.red}}</th><th>{{.T.yellow}}</th><th>{{.T.green}}</th></tr></thead><tbody>{{range .Days}}<tr><td>{{.Date}}</td><td>{{.Red}}</td><td>{{.Yellow}}</td><td>{{.Green}}</td></tr>{{end}}</tbody></table>`))
+// Code colours as the charts draw them.
+const (
+	colourRed    = "#d93025"
+	colourYellow = "#f2a900"
+	colourGreen  = "#1e8e3e"
+	colourBar    = "#3b6fb6"
+)
 
+// maxRanked is how many causes or regions a ranking shows.
+const maxRanked = 10
+
+// makeCharts draws the statistics. A chart that cannot be drawn (bad
+// figures) is left out rather than failing the page; the tables beside
+// it still show the numbers.
 func makeCharts(st StatsView, t map[string]string) charts {
-	var b bytes.Buffer
-	if err := daysTable.Execute(&b, map[string]any{"T": t, "Days": st.Days}); err != nil {
-		return charts{}
+	var out charts
+	labels := make([]string, len(st.Days))
+	red, yellow, green := make([]float64, len(st.Days)), make([]float64, len(st.Days)), make([]float64, len(st.Days))
+	for i, d := range st.Days {
+		labels[i] = d.Date
+		if len(d.Date) == len("2006-01-02") {
+			labels[i] = d.Date[5:] // MM-DD fits under a bar
+		}
+		red[i], yellow[i], green[i] = float64(d.Red), float64(d.Yellow), float64(d.Green)
 	}
-	return charts{Days: template.HTML(b.String())}
+	if h, err := svgchart.Bars(svgchart.Chart{Title: t["days"], Labels: labels, Stacked: true, Series: []svgchart.Series{
+		{Name: t["red"], Colour: colourRed, Values: red},
+		{Name: t["yellow"], Colour: colourYellow, Values: yellow},
+		{Name: t["green"], Colour: colourGreen, Values: green},
+	}}); err == nil {
+		out.Days = h
+	}
+	ranking := func(title string, rs []Ranked) template.HTML {
+		if len(rs) == 0 {
+			return ""
+		}
+		if len(rs) > maxRanked {
+			rs = rs[:maxRanked]
+		}
+		labels, values := make([]string, len(rs)), make([]float64, len(rs))
+		for i, r := range rs {
+			labels[i], values[i] = r.Label, float64(r.Count)
+		}
+		h, err := svgchart.HBars(svgchart.Chart{Title: title, Labels: labels, Height: 40 + 28*len(rs),
+			Series: []svgchart.Series{{Name: title, Colour: colourBar, Values: values}}})
+		if err != nil {
+			return ""
+		}
+		return h
+	}
+	out.Causes = ranking(t["causes"], st.Causes)
+	out.Regions = ranking(t["regions"], st.Regions)
+	return out
 }

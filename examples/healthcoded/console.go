@@ -176,6 +176,3 @@ func (b consoleBackend) Audit(ctx context.Context, rec console.AuditAttempt) {
 
 // serve.Principal and console.Principal are the same shape; keep them so.
 var _ = console.Principal(serve.Principal{})
-
-// Routes calls mountConsole; until that line is in, this keeps it referenced.
-var _ = (*App).mountConsole

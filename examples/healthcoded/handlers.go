@@ -70,6 +70,9 @@ func (a *App) Routes() http.Handler {
 		serve.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	}))
 	handle("GET", "/metrics", m.Handler())
+	if err := a.mountConsole(mux); err != nil {
+		panic(err) // the console's templates are embedded: only a bug fails here
+	}
 
 	// A known path with another method is 405 with Allow, an unknown path
 	// 404, both as JSON like every other error (the mux's own are text).

@@ -355,7 +355,7 @@ func begin(s *svg, c Chart, k kind, w, h int) (top, bottom float64, f frame) {
 	s.raw(`"`)
 	s.attr("width", f.w)
 	s.attr("height", f.h)
-	s.raw(` style="max-width:100%;height:auto" font-family="` + template.HTMLEscapeString(FontFamily) + `" font-size="11">`)
+	s.raw(` class="svgchart" font-family="` + template.HTMLEscapeString(FontFamily) + `" font-size="11">`)
 	s.raw("<title>")
 	s.text(label)
 	s.raw("</title>")

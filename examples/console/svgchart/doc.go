@@ -24,8 +24,10 @@
 // characters, invalid UTF-8) becomes U+FFFD.
 //
 // Every chart has role="img", an aria-label (the Title, else the kind of
-// chart), a viewBox so CSS can scale it (it has max-width:100%), and a
-// font-family that puts Noto Sans CJK SC first (Debian: fonts-noto-cjk).
+// chart), a viewBox and class="svgchart" so the page's stylesheet can
+// scale it (no style attribute: a Content-Security-Policy without
+// 'unsafe-inline' would block it), and a font-family that puts Noto Sans
+// CJK SC first (Debian: fonts-noto-cjk).
 // Each bar and point has a <title> with its label, series and value,
 // which browsers show on hover. Bars draw one <rect> per value and Lines
 // one <circle> per value; nothing else is a rect or circle, so tests can
