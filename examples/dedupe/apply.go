@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"io"
 	"os"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/dedupe"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 )
 
 var cst = time.FixedZone("CST", 8*3600)

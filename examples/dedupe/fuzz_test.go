@@ -3,9 +3,10 @@ package main
 import (
 	"bytes"
 	"errors"
-	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"os"
 	"testing"
+
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 )
 
 // FuzzReadVerdicts feeds arbitrary bytes to the reviewers' decisions

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"io"
 	"os"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/dedupe"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 )
 
 // resolveConfig is what the resolve flags say.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"io"
 	"os"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/dedupe"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 )
 
 func runValidate(ctx context.Context, args []string, stderr io.Writer) error {

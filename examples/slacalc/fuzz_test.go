@@ -3,11 +3,11 @@ package main
 import (
 	"bytes"
 	"errors"
-	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"os"
 	"testing"
 	"time"
 
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"github.com/healthcode-sdk/healthcode/sla"
 )
 

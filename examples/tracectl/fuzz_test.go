@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"os"
 	"testing"
+
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 )
 
 // FuzzReadCSV feeds arbitrary bytes to the scans, trips and venue-name

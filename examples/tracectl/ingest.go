@@ -6,12 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"io"
 	"os"
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/contacttrace"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 )
 
 func runIngest(ctx context.Context, args []string, stderr io.Writer) error {

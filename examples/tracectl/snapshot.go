@@ -6,13 +6,13 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/contacttrace"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 )
 
 // A snapshot on disk is the contacttrace index (S, written by

@@ -7,13 +7,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 	"io"
 	"os"
 	"strconv"
 	"strings"
 
 	"github.com/healthcode-sdk/healthcode/contacttrace"
+	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
 )
 
 func runVenues(ctx context.Context, args []string, stdout, stderr io.Writer) error {
