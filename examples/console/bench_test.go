@@ -20,6 +20,7 @@ func BenchmarkPages(b *testing.B) {
 		b.Fatal(err)
 	}
 	id, s := c.sessions.create(roles["t-token"], now)
+	rid, rs := c.sessions.create(roles["r-token"], now)
 	h := c.Handler()
 	cookie := &http.Cookie{Name: sessionCookie, Value: id}
 	get := func(path string) *http.Request {
@@ -45,6 +46,14 @@ func BenchmarkPages(b *testing.B) {
 		{"stats", func() *http.Request { return get("/console/stats") }},
 		{"screen", func() *http.Request { return get("/console/screen") }},
 		{"screen.json", func() *http.Request { return get("/console/screen.json") }},
+		{"rules", func() *http.Request { return get("/console/rules") }},
+		{"rules-upload", func() *http.Request {
+			// The rules-admin's upload, answered with the dry run's matrix.
+			r := httptest.NewRequest("POST", "/console/rules/upload", strings.NewReader(url.Values{"csrf": {rs.csrf}, "source": {goodRules}}.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.AddCookie(&http.Cookie{Name: sessionCookie, Value: rid})
+			return r
+		}},
 	} {
 		b.Run(p.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -216,7 +216,8 @@ type Console struct {
 	b        Backend
 	sessions *sessions
 	pages    map[string]*template.Template
-	preKey   [32]byte // signs the sign-in form's CSRF token before any session exists
+	preKey   [32]byte    // signs the sign-in form's CSRF token before any session exists
+	rules    *rulesPages // nil unless the Backend is a RulesBackend
 	handler  http.Handler
 }
 

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ type fakeBackend struct {
 	colour     map[Who]string
 	reason     string // the reason shown on every source (to test escaping)
 	stats      StatsView
+	rules      fakeRules
 }
 
 const (
@@ -35,6 +37,7 @@ func newFake() *fakeBackend {
 		f.stats.Regions = append(f.stats.Regions, Ranked{Label: fmt.Sprintf("5101%02d", i), Count: 150 - 7*i})
 	}
 	f.stats.Anomalies = []string{"red total: 24 today against a mean of 17.0 (+41%)"}
+	f.rules.active = &RuleSetView{ID: "sichuan", Version: "v2", EffectiveFrom: time.Date(2022, 4, 1, 0, 0, 0, 0, time.UTC), Rules: 6}
 	return f
 }
 
@@ -42,6 +45,7 @@ var roles = map[string]Principal{
 	"t-token": {Actor: "alice", Roles: []string{RoleTranscoder, RoleAuditor}},
 	"a-token": {Actor: "bob", Roles: []string{RoleAuditor}},
 	"r-token": {Actor: "carol", Roles: []string{RoleRulesAdmin}},
+	"x-token": {Actor: "dave", Roles: []string{RoleTranscoder}},
 }
 
 func (f *fakeBackend) Authenticate(token string) (Principal, error) {
@@ -113,4 +117,86 @@ func (f *fakeBackend) transcodeLog() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.transcodes...)
+}
+
+// The fake's rules: a set in force, uploads kept by version, activations
+// undone by rollback. An upload containing "when: (" does not compile.
+type fakeRules struct {
+	active   *RuleSetView
+	uploaded []RuleSetView
+	prev     []*RuleSetView
+	actions  []string // "actor action version"
+}
+
+var _ RulesBackend = (*fakeBackend)(nil)
+
+func (f *fakeBackend) Rules(context.Context) (RulesView, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v := RulesView{Uploaded: append([]RuleSetView(nil), f.rules.uploaded...), RiskAreas: "ra-1 (12)"}
+	if f.rules.active != nil {
+		a := *f.rules.active
+		v.Active = &a
+	}
+	return v, nil
+}
+
+func (f *fakeBackend) UploadRules(_ context.Context, p Principal, src []byte, _ string) (DryRunView, error) {
+	s := string(src)
+	if i := strings.Index(s, "when: ("); i >= 0 {
+		line := strings.Count(s[:i], "\n") + 1
+		col := i - strings.LastIndex(s[:i], "\n") + len("when: ")
+		return DryRunView{}, &RulesProblems{Problems: []Problem{{Line: line, Column: col, RuleID: "contact", Msg: "syntax error: missing ')'"}}}
+	}
+	version := "v?"
+	for l := range strings.Lines(s) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "version:"); ok {
+			version = strings.TrimSpace(v)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	// An upload replaces one of the same version.
+	f.rules.uploaded = slices.DeleteFunc(f.rules.uploaded, func(u RuleSetView) bool { return u.Version == version })
+	f.rules.uploaded = append(f.rules.uploaded, RuleSetView{ID: "sichuan", Version: version, EffectiveFrom: time.Date(2022, 5, 1, 0, 0, 0, 0, time.UTC), Rules: 7})
+	f.rules.actions = append(f.rules.actions, p.Actor+" upload "+version)
+	return DryRunView{Candidate: "sichuan@" + version, Version: version, Total: 10000, Changed: 1234 + 56 + 7, Errors: 0,
+		Transitions: []TransitionView{
+			{From: "green", To: "yellow", ToRule: "contact", Count: 1234},
+			{From: "green", To: "red", ToRule: "positive", Count: 56},
+			{From: "red", To: "green", FromRule: "travel", Count: 7},
+		}}, nil
+}
+
+func (f *fakeBackend) ActivateRules(_ context.Context, p Principal, version, _ string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, u := range f.rules.uploaded {
+		if u.Version == version {
+			f.rules.prev = append(f.rules.prev, f.rules.active)
+			f.rules.active = &u
+			f.rules.uploaded = append(f.rules.uploaded[:i], f.rules.uploaded[i+1:]...)
+			f.rules.actions = append(f.rules.actions, p.Actor+" activate "+version)
+			return nil
+		}
+	}
+	return &FieldError{Field: "version", Msg: "no uploaded rule set " + version}
+}
+
+func (f *fakeBackend) RollbackRules(_ context.Context, p Principal, _ string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := len(f.rules.prev)
+	if n == 0 {
+		return &FieldError{Field: "rollback", Msg: "nothing to roll back to"}
+	}
+	f.rules.active, f.rules.prev = f.rules.prev[n-1], f.rules.prev[:n-1]
+	f.rules.actions = append(f.rules.actions, p.Actor+" rollback")
+	return nil
+}
+
+func (f *fakeBackend) rulesLog() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.rules.actions...)
 }

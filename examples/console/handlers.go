@@ -45,6 +45,7 @@ func (c *Console) routes(static fs.FS) http.Handler {
 	mux.Handle("GET /console/stats", c.get(c.statsPage))
 	mux.Handle("GET /console/screen", c.get(c.screenPage))
 	mux.Handle("GET /console/screen.json", c.get(c.screenJSON))
+	c.rulesRoutes(mux)
 	files := http.StripPrefix("/console/static/", http.FileServerFS(static))
 	mux.Handle("GET /console/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
@@ -128,10 +129,15 @@ func (c *Console) get(h func(http.ResponseWriter, *http.Request, *request)) http
 // post wraps a form's action: it needs a session, the session's CSRF
 // token and role; otherwise it answers 403 and audits the refusal.
 func (c *Console) post(action, role string, h func(http.ResponseWriter, *http.Request, *request)) http.Handler {
+	return c.postMax(action, role, maxForm, h)
+}
+
+// postMax is post with a body of at most max bytes.
+func (c *Console) postMax(action, role string, max int64, h func(http.ResponseWriter, *http.Request, *request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l := c.lang(w, r)
 		q := &request{lang: l, T: labels[l]}
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		r.Body = http.MaxBytesReader(w, r.Body, max)
 		s, ok := c.session(r)
 		if !ok {
 			c.refuse(w, r, q, AuditAttempt{Action: action, Role: role, Outcome: "unauthenticated", Detail: "no live session"}, "expired")
@@ -410,7 +416,8 @@ type view struct {
 
 func (c *Console) render(w http.ResponseWriter, q *request, status int, page string, data any) {
 	v := view{T: q.T, Lang: q.lang, Actor: q.s.p.Actor, Roles: q.s.p.Roles, CSRF: q.s.csrf, Page: page, Data: data, Docs: docTypes,
-		Can: map[string]bool{"transcode": q.s.p.Has(RoleTranscoder), "lookup": hasRole(q.s.p, roleLookup)}}
+		Can: map[string]bool{"transcode": q.s.p.Has(RoleTranscoder), "lookup": hasRole(q.s.p, roleLookup),
+			"rules": c.rules != nil && hasRole(q.s.p, roleRulesView), "rules_admin": c.rules != nil && q.s.p.Has(RoleRulesAdmin)}}
 	var buf bytes.Buffer
 	if err := c.pages[page].ExecuteTemplate(&buf, "base", v); err != nil {
 		c.cfg.Logger.Error("console: render", "page", page, "err", err)

@@ -21,6 +21,7 @@ var labels = map[string]map[string]string{
 		"today": "今日赋码", "forbidden": "无权限", "expired": "会话已过期，请重新登录",
 		"bad_token": "令牌无效", "no_person": "请先查询人员", "lang": "English", "lang_to": "en",
 		"signed_in_as": "当前用户", "roles": "角色", "updated": "更新于",
+		"rules": "规则管理", "in_force": "现行规则集", "scheduled": "已排期", "uploaded": "已上传待激活", "version": "版本", "effective_from": "生效时间", "rule_count": "规则数", "risk_areas": "风险地区", "none": "无", "upload": "上传规则集", "source_yaml": "规则集（YAML）", "file": "或选择文件", "dry_run": "试运行报告（激活前）", "evaluated": "评估人数", "changed": "码色将变化", "eval_errors": "评估失败", "default_rule": "（默认码色）", "total": "合计", "problems": "规则集有误", "line_col": "行:列", "message": "说明", "activate": "激活", "rollback": "回滚", "confirm": "确认", "cancel": "取消", "confirm_activate": "确认激活 %s？", "confirm_rollback": "确认回滚到上一个规则集？", "done_activate": "已激活", "done_rollback": "已回滚", "not_confirmed": "未经确认，操作被拒绝", "no_upload": "请粘贴或选择规则集", "too_large": "规则集超过 1 MiB", "no_version": "请指定版本", "read_only": "只读：审计员不能上传、激活或回滚",
 	},
 	"en": {
 		"console": "Health code console", "signin": "Sign in", "signout": "Sign out", "token": "Admin token",
@@ -40,5 +41,6 @@ var labels = map[string]map[string]string{
 		"today": "Issued today", "forbidden": "Forbidden", "expired": "Session expired: sign in again",
 		"bad_token": "Unknown token", "no_person": "Look a person up first", "lang": "中文", "lang_to": "zh",
 		"signed_in_as": "Signed in as", "roles": "Roles", "updated": "Updated",
+		"rules": "Rules", "in_force": "In force", "scheduled": "Scheduled", "uploaded": "Uploaded, not active", "version": "Version", "effective_from": "Effective from", "rule_count": "Rules", "risk_areas": "Risk areas", "none": "none", "upload": "Upload a rule set", "source_yaml": "Rule set (YAML)", "file": "or a file", "dry_run": "Dry run (before activation)", "evaluated": "Evaluated", "changed": "Would change", "eval_errors": "Errors", "default_rule": "(default colour)", "total": "Total", "problems": "The rule set has problems", "line_col": "line:col", "message": "Problem", "activate": "Activate", "rollback": "Roll back", "confirm": "Confirm", "cancel": "Cancel", "confirm_activate": "Activate %s?", "confirm_rollback": "Roll back to the previous rule set?", "done_activate": "Activated", "done_rollback": "Rolled back", "not_confirmed": "Not confirmed: refused", "no_upload": "Paste or choose a rule set", "too_large": "The rule set is over 1 MiB", "no_version": "Name a version", "read_only": "Read-only: auditors may not upload, activate or roll back",
 	},
 }
