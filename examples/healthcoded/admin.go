@@ -200,7 +200,7 @@ func (a *App) handleRulesUpload(w http.ResponseWriter, r *http.Request, _ serve.
 		badRequest(w, &fieldError{"body", err})
 		return "", "bad request"
 	}
-	c, err := a.env.CompileYAML("upload", data)
+	c, rep, step, err := a.uploadRules(r.Context(), data)
 	var ce *rules.CompileError
 	if errors.As(err, &ce) {
 		type problem struct {
@@ -219,22 +219,12 @@ func (a *App) handleRulesUpload(w http.ResponseWriter, r *http.Request, _ serve.
 		serve.WriteJSON(w, http.StatusUnprocessableEntity, serve.ErrorBody{Error: "compile", Message: err.Error(), Details: ps})
 		return "", fmt.Sprintf("rejected: %d problems", len(ps))
 	}
-	if err != nil {
+	switch {
+	case err != nil && step == "compile":
 		badRequest(w, err)
 		return "", "rejected"
-	}
-	// Every node keeps the set as pending (shared in feed order); this
-	// one dry-runs it against its population.
-	if err := a.share(r.Context(), topicUpload, data); err != nil {
-		a.internal(w, "share rule set", err)
-		return c.Version(), "error"
-	}
-	a.mu.Lock()
-	pop := a.population
-	a.mu.Unlock()
-	rep, err := a.engine.DryRun(r.Context(), c, pop.All(), rules.DryRunConfig{})
-	if err != nil {
-		a.internal(w, "dry run", err)
+	case err != nil:
+		a.internal(w, step, err)
 		return c.Version(), "error"
 	}
 	serve.WriteJSON(w, http.StatusOK, map[string]any{"pending": c.ID() + "@" + c.Version(), "dry_run": dryRunJSON(rep)})
@@ -277,27 +267,18 @@ func (a *App) handleRulesActivate(w http.ResponseWriter, r *http.Request, _ serv
 		badRequest(w, &fieldError{"version", errors.New("required: the version of an uploaded rule set")})
 		return "", "bad request"
 	}
-	a.mu.Lock()
-	c, ok := a.pending[req.Version]
-	a.mu.Unlock()
-	if !ok {
+	c, state, err := a.activateRules(r.Context(), req.Version)
+	switch {
+	case errors.Is(err, errUnknownVersion):
 		serve.WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("healthcoded: no pending rule set with version %q (upload it first)", req.Version))
 		return req.Version, "unknown version"
-	}
-	now := a.now()
-	err := a.share(r.Context(), topicActivate, activateNote{Version: req.Version, At: now})
-	if errors.Is(err, errNoPending) {
+	case errors.Is(err, errNoPending):
 		// Another node activated it between our look and the note.
 		serve.WriteError(w, http.StatusConflict, "already_activated", fmt.Sprintf("healthcoded: rule set %q was activated meanwhile", req.Version))
 		return req.Version, "activated meanwhile"
-	}
-	if err != nil {
+	case err != nil:
 		a.internal(w, "activate", err)
 		return req.Version, "refused"
-	}
-	state := "active"
-	if c.EffectiveFrom().After(now) {
-		state = "scheduled"
 	}
 	serve.WriteJSON(w, http.StatusOK, map[string]any{"version": c.Version(), "state": state, "effective_from": c.EffectiveFrom()})
 	return c.ID() + "@" + c.Version(), state
@@ -306,7 +287,8 @@ func (a *App) handleRulesActivate(w http.ResponseWriter, r *http.Request, _ serv
 func (a *App) handleRulesRollback(w http.ResponseWriter, r *http.Request, _ serve.Principal) (string, string) {
 	// Every node rolls back in feed order; one with nothing to roll back
 	// to refuses alike on every node.
-	if err := a.share(r.Context(), topicRollback, []byte{}); err != nil {
+	c, err := a.rollbackRules(r.Context())
+	if err != nil {
 		if errors.Is(err, rules.ErrNoPrevious) {
 			serve.WriteError(w, http.StatusConflict, "no_history", err.Error())
 			return "", "refused"
@@ -314,7 +296,6 @@ func (a *App) handleRulesRollback(w http.ResponseWriter, r *http.Request, _ serv
 		a.internal(w, "rollback", err)
 		return "", "error"
 	}
-	c := a.engine.Active(a.now())
 	out := map[string]any{"rolled_back": true}
 	if c != nil {
 		out["active"] = c.ID() + "@" + c.Version()
