@@ -1,0 +1,77 @@
+package console
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/healthcode-sdk/healthcode/examples/internal/browsertest"
+)
+
+// TestBrowserRules drives the rules page in headless Chromium: a set that
+// does not compile shows its problem at line:column, a good one its dry
+// run's matrix; activation and rollback each pass a confirmation page.
+// -update-screenshots rewrites testdata/screens/rules*.png.
+func TestBrowserRules(t *testing.T) {
+	f := newFake()
+	c, err := New(Config{Backend: f, Now: func() time.Time { return time.Date(2022, 5, 15, 10, 0, 0, 0, time.UTC) }})
+	require.NoError(t, err)
+	srv := httptest.NewServer(c.Handler())
+	t.Cleanup(srv.Close)
+
+	ctx := browsertest.New(t)
+	errs := browsertest.ConsoleErrors(ctx)
+	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		require.NoError(t, chromedp.Do(tctx, steps...), what)
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
+		require.NoError(t, err, sel)
+		return s
+	}
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+
+	do("sign in", chromedp.Navigate(srv.URL+"/console/login"), chromedp.WaitVisible(css("#token")),
+		chromedp.SendKeys(css("#token"), "r-token"), chromedp.Click(css("#signin")), chromedp.WaitVisible(css("#nav-rules")))
+	do("rules page", chromedp.Click(css("#nav-rules")), chromedp.WaitVisible(css("#upload-form")))
+	assert.Equal(t, "sichuan@v2", text("#in-force"))
+
+	do("upload a bad set", chromedp.SetValue(css("#source"), badRules), chromedp.Click(css("#upload")), chromedp.WaitVisible(css("#problems")))
+	assert.Equal(t, "5:11", text("#problems td.pos"))
+	browsertest.Screenshot(t, ctx, "testdata/screens/rules-error.png")
+
+	do("upload a good set", chromedp.SetValue(css("#source"), goodRules), chromedp.Click(css("#upload")), chromedp.WaitVisible(css("#matrix")))
+	assert.Equal(t, "1297", text("#dr-changed"))
+	assert.Contains(t, text("#matrix tbody"), "1234")
+	browsertest.Screenshot(t, ctx, "testdata/screens/rules.png")
+
+	do("confirm activation", chromedp.Click(css("#activate")), chromedp.WaitVisible(css("#confirm-question")))
+	assert.Equal(t, "确认激活 v3？", text("#confirm-question"))
+	browsertest.Screenshot(t, ctx, "testdata/screens/rules-confirm.png")
+	do("activate", chromedp.Click(css("#confirm")), chromedp.WaitVisible(css("#notice")))
+	assert.Equal(t, "sichuan@v3", text("#in-force"))
+
+	do("roll back", chromedp.Click(css("#rollback")), chromedp.WaitVisible(css("#confirm-question")),
+		chromedp.Click(css("#confirm")), chromedp.WaitVisible(css("#notice")))
+	assert.Equal(t, "sichuan@v2", text("#in-force"))
+	assert.Equal(t, []string{"carol upload v3", "carol activate v3", "carol rollback"}, f.rulesLog())
+
+	// The bad upload is answered 422 on purpose; anything else is a fault.
+	var faults []string
+	for _, e := range errs() {
+		if !strings.Contains(e, "status of 422") || !strings.Contains(e, "/console/rules/upload") {
+			faults = append(faults, e)
+		}
+	}
+	assert.Empty(t, faults, "console errors or CSP violations")
+}
