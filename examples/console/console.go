@@ -216,8 +216,9 @@ type Console struct {
 	b        Backend
 	sessions *sessions
 	pages    map[string]*template.Template
-	preKey   [32]byte    // signs the sign-in form's CSRF token before any session exists
-	rules    *rulesPages // nil unless the Backend is a RulesBackend
+	preKey   [32]byte     // signs the sign-in form's CSRF token before any session exists
+	rules    *rulesPages  // nil unless the Backend is a RulesBackend
+	finder   *finderPages // nil unless the Backend is a FinderBackend
 	handler  http.Handler
 }
 

@@ -18,6 +18,7 @@ type fakeBackend struct {
 	reason     string // the reason shown on every source (to test escaping)
 	stats      StatsView
 	rules      fakeRules
+	finds      []FinderQuery
 }
 
 const (

@@ -46,6 +46,7 @@ func (c *Console) routes(static fs.FS) http.Handler {
 	mux.Handle("GET /console/screen", c.get(c.screenPage))
 	mux.Handle("GET /console/screen.json", c.get(c.screenJSON))
 	c.rulesRoutes(mux)
+	c.finderRoutes(mux)
 	files := http.StripPrefix("/console/static/", http.FileServerFS(static))
 	mux.Handle("GET /console/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
@@ -417,7 +418,8 @@ type view struct {
 func (c *Console) render(w http.ResponseWriter, q *request, status int, page string, data any) {
 	v := view{T: q.T, Lang: q.lang, Actor: q.s.p.Actor, Roles: q.s.p.Roles, CSRF: q.s.csrf, Page: page, Data: data, Docs: docTypes,
 		Can: map[string]bool{"transcode": q.s.p.Has(RoleTranscoder), "lookup": hasRole(q.s.p, roleLookup),
-			"rules": c.rules != nil && hasRole(q.s.p, roleRulesView), "rules_admin": c.rules != nil && q.s.p.Has(RoleRulesAdmin)}}
+			"rules": c.rules != nil && hasRole(q.s.p, roleRulesView), "rules_admin": c.rules != nil && q.s.p.Has(RoleRulesAdmin),
+			"finder": c.finder != nil && hasRole(q.s.p, roleFinder)}}
 	var buf bytes.Buffer
 	if err := c.pages[page].ExecuteTemplate(&buf, "base", v); err != nil {
 		c.cfg.Logger.Error("console: render", "page", page, "err", err)
