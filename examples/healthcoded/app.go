@@ -139,6 +139,7 @@ type App struct {
 	stats        *dailyStats
 	colours      *colourGauge
 	scans        *scanLog
+	finder       *finder // the person finder's index of scans
 
 	mu         sync.Mutex
 	pending    map[string]*rules.Compiled // uploaded, compiled, not yet active; by version
@@ -290,6 +291,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if err := a.seedDemo(ctx); err != nil {
 		return nil, fmt.Errorf("demo data: %w", err)
+	}
+	if a.finder, err = newFinder(ctx, filepath.Join(cfg.DataDir, "scans.csv"), a.venuesPath(), a.log); err != nil {
+		return nil, err
 	}
 	if err := a.replayNotes(ctx); err != nil {
 		return nil, err

@@ -144,6 +144,9 @@ func (a *App) seedDemo(ctx context.Context) error {
 	if !first {
 		return nil
 	}
+	if err := a.seedDemoScans(keys, today); err != nil {
+		return err
+	}
 	if err := writeDemoPeople(filepath.Join(a.cfg.DataDir, "demo-people.csv"), people, lastDecisions); err != nil {
 		return err
 	}
