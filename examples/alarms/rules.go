@@ -1,7 +1,6 @@
 package alarms
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,8 @@ import (
 	"text/template"
 	"time"
 	"unicode/utf8"
+
+	"github.com/healthcode-sdk/healthcode/examples/internal/yamlcheck"
 
 	"github.com/healthcode-sdk/healthcode/codes"
 	"github.com/healthcode-sdk/healthcode/sla"
@@ -216,13 +217,9 @@ func (w WorkingHours) worked(midnight time.Time) bool {
 	return slices.Contains(w.Weekdays, midnight.Weekday())
 }
 
-// Problem is one thing wrong with a rules file. Line and Column are
-// 1-based.
-type Problem struct {
-	Line, Column int
-	Field        string // "rules[2].window", "notifiers[0].url", "document"
-	Msg          string
-}
+// Problem is one thing wrong with a rules file: its 1-based line and
+// column, the field ("rules[2].window", "document") and what is wrong.
+type Problem = yamlcheck.Problem
 
 // RulesError lists every problem found in a rules file; ParseRules does
 // not stop at the first. Safe for concurrent reads.
@@ -289,63 +286,30 @@ var bodyFuncs = template.FuncMap{"json": strconv.Quote}
 func ParseRules(file string, data []byte) (*Rules, error) {
 	p := &parser{file: file}
 	r := p.parse(data)
-	if len(p.problems) > 0 {
-		slices.SortStableFunc(p.problems, func(a, b Problem) int {
-			if a.Line != b.Line {
-				return a.Line - b.Line
-			}
-			return a.Column - b.Column
-		})
-		return nil, &RulesError{File: file, Problems: p.problems}
+	if len(p.Problems) > 0 {
+		return nil, &RulesError{File: file, Problems: p.Sorted()}
 	}
 	return r, nil
 }
 
 type parser struct {
-	file     string
-	problems []Problem
-}
-
-func (p *parser) add(n *yaml.Node, field, format string, args ...any) {
-	line, col := 1, 1
-	if n != nil && n.Line > 0 {
-		line, col = n.Line, max(n.Column, 1)
-	}
-	p.problems = append(p.problems, Problem{Line: line, Column: col, Field: field, Msg: fmt.Sprintf(format, args...)})
+	yamlcheck.Checker
+	file string
 }
 
 func (p *parser) parse(data []byte) (r *Rules) {
-	if len(data) > MaxRulesFile {
-		p.add(nil, "document", "larger than %d bytes", MaxRulesFile)
+	root := p.Document(data, MaxRulesFile)
+	if root == nil {
 		return nil
-	}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := decode(dec, &doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			p.add(nil, "document", "empty document")
-			return nil
-		}
-		msg, line := yamlError(err)
-		p.problems = append(p.problems, Problem{Line: line, Column: 1, Field: "document", Msg: msg})
-		return nil
-	}
-	var extra yaml.Node
-	if err := decode(dec, &extra); err == nil {
-		p.add(&extra, "document", "more than one document")
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
 	}
 	r = &Rules{File: p.file, WorkingHours: DefaultWorkingHours()}
 	var rulesNode *yaml.Node
-	p.fields(root, "document", []string{"working_hours", "notifiers", "rules"}, func(key string, k, v *yaml.Node) {
+	p.Fields(root, "document", []string{"working_hours", "notifiers", "rules"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "working_hours":
 			p.workingHours(v, &r.WorkingHours)
 		case "notifiers":
-			p.list(v, "notifiers", func(i int, n *yaml.Node) {
+			p.List(v, "notifiers", func(i int, n *yaml.Node) {
 				r.Notifiers = append(r.Notifiers, p.notifier(n, fmt.Sprintf("notifiers[%d]", i)))
 			})
 		case "rules":
@@ -353,7 +317,7 @@ func (p *parser) parse(data []byte) (r *Rules) {
 		}
 	})
 	if root.Kind == yaml.MappingNode && rulesNode == nil {
-		p.add(root, "rules", "required")
+		p.Add(root, "rules", "required")
 	}
 	// Notifiers first, so that rules can check their references.
 	names := map[string]bool{}
@@ -362,18 +326,18 @@ func (p *parser) parse(data []byte) (r *Rules) {
 			continue
 		}
 		if names[n.Name] {
-			p.problems = append(p.problems, Problem{Line: n.Line, Column: n.Column, Field: fmt.Sprintf("notifiers[%d].name", i), Msg: fmt.Sprintf("notifier %q defined twice", n.Name)})
+			p.Problems = append(p.Problems, Problem{Line: n.Line, Column: n.Column, Field: fmt.Sprintf("notifiers[%d].name", i), Msg: fmt.Sprintf("notifier %q defined twice", n.Name)})
 		}
 		names[n.Name] = true
 	}
 	if rulesNode != nil {
 		ruleNames := map[string]bool{}
-		p.list(rulesNode, "rules", func(i int, n *yaml.Node) {
+		p.List(rulesNode, "rules", func(i int, n *yaml.Node) {
 			path := fmt.Sprintf("rules[%d]", i)
 			rule := p.rule(n, path, names, r.WorkingHours.Zone)
 			if rule.Name != "" {
 				if ruleNames[rule.Name] {
-					p.problems = append(p.problems, Problem{Line: rule.Line, Column: rule.Column, Field: path + ".name", Msg: fmt.Sprintf("rule %q defined twice", rule.Name)})
+					p.Problems = append(p.Problems, Problem{Line: rule.Line, Column: rule.Column, Field: path + ".name", Msg: fmt.Sprintf("rule %q defined twice", rule.Name)})
 				}
 				ruleNames[rule.Name] = true
 			}
@@ -383,146 +347,18 @@ func (p *parser) parse(data []byte) (r *Rules) {
 	return r
 }
 
-// decode runs the YAML parser, turning a panic inside it into an error:
-// a rules file must never bring the server down.
-func decode(dec *yaml.Decoder, n *yaml.Node) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("yaml: cannot parse: %v", v)
-		}
-	}()
-	return dec.Decode(n)
-}
-
-// yamlError splits a parser error ("yaml: line 3: ...") into its message
-// and line (1 if it names none).
-func yamlError(err error) (string, int) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if i := strings.IndexByte(rest, ':'); i > 0 {
-			if n, e := strconv.Atoi(rest[:i]); e == nil && n > 0 {
-				return "syntax: " + strings.TrimSpace(rest[i+1:]), n
-			}
-		}
-	}
-	return "syntax: " + msg, 1
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "nothing"
-		}
-		return strconv.Quote(n.Value)
-	}
-	return "nothing"
-}
-
-// fields walks a mapping, reporting unknown and repeated keys, aliases and
-// anchors, and calls fn for each known key.
-func (p *parser) fields(n *yaml.Node, path string, known []string, fn func(key string, k, v *yaml.Node)) {
-	if n.Kind != yaml.MappingNode {
-		p.add(n, path, "expected a mapping, got %s", kindName(n))
-		return
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		field := join(path, k.Value)
-		switch {
-		case k.Kind != yaml.ScalarNode:
-			p.add(k, path, "keys must be plain names")
-		case !slices.Contains(known, k.Value):
-			p.add(k, field, "unknown key (known: %s)", strings.Join(known, ", "))
-		case seen[k.Value]:
-			p.add(k, field, "repeated key")
-		case v.Kind == yaml.AliasNode || v.Anchor != "":
-			p.add(v, field, "anchors and aliases are not allowed")
-		default:
-			fn(k.Value, k, v)
-		}
-		seen[k.Value] = true
-	}
-}
-
-func join(path, key string) string {
-	if path == "" || path == "document" {
-		return key
-	}
-	return path + "." + key
-}
-
-func (p *parser) list(n *yaml.Node, path string, fn func(i int, n *yaml.Node)) {
-	if n.Kind != yaml.SequenceNode {
-		p.add(n, path, "expected a list, got %s", kindName(n))
-		return
-	}
-	for i, c := range n.Content {
-		if c.Kind == yaml.AliasNode || c.Anchor != "" {
-			p.add(c, fmt.Sprintf("%s[%d]", path, i), "anchors and aliases are not allowed")
-			continue
-		}
-		fn(i, c)
-	}
-}
-
-func (p *parser) str(n *yaml.Node, path string) (string, bool) {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		p.add(n, path, "expected a string, got %s", kindName(n))
-		return "", false
-	}
-	return n.Value, true
-}
-
-func (p *parser) strs(n *yaml.Node, path string) []string {
-	var out []string
-	p.list(n, path, func(i int, c *yaml.Node) {
-		if s, ok := p.str(c, fmt.Sprintf("%s[%d]", path, i)); ok {
-			out = append(out, s)
-		}
-	})
-	if out == nil {
-		out = []string{}
-	}
-	return out
-}
-
-func (p *parser) integer(n *yaml.Node, path string, lo, hi int) (int, bool) {
-	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!str") {
-		p.add(n, path, "expected a whole number, got %s", kindName(n))
-		return 0, false
-	}
-	v, err := strconv.Atoi(n.Value)
-	if err != nil {
-		p.add(n, path, "expected a whole number, got %q", n.Value)
-		return 0, false
-	}
-	if v < lo || v > hi {
-		p.add(n, path, "%d is out of range %d..%d", v, lo, hi)
-		return 0, false
-	}
-	return v, true
-}
-
 func (p *parser) duration(n *yaml.Node, path string, lo, hi time.Duration) (time.Duration, bool) {
-	s, ok := p.str(n, path)
+	s, ok := p.Str(n, path)
 	if !ok {
 		return 0, false
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		p.add(n, path, "%q is not a duration like 30s, 5m or 1h", s)
+		p.Add(n, path, "%q is not a duration like 30s, 5m or 1h", s)
 		return 0, false
 	}
 	if d < lo || d > hi {
-		p.add(n, path, "%s is out of range %s..%s", d, lo, hi)
+		p.Add(n, path, "%s is out of range %s..%s", d, lo, hi)
 		return 0, false
 	}
 	return d, true
@@ -546,12 +382,12 @@ func validName(s string) bool {
 }
 
 func (p *parser) name(n *yaml.Node, path string) string {
-	s, ok := p.str(n, path)
+	s, ok := p.Str(n, path)
 	if !ok {
 		return ""
 	}
 	if !validName(s) {
-		p.add(n, path, "%q: names are 1 to 64 of a-z, 0-9, '-', '_', '.', starting with a letter or digit", s)
+		p.Add(n, path, "%q: names are 1 to 64 of a-z, 0-9, '-', '_', '.', starting with a letter or digit", s)
 		return ""
 	}
 	return s
@@ -593,17 +429,17 @@ var weekdayNames = map[string]time.Weekday{
 
 func (p *parser) workingHours(n *yaml.Node, w *WorkingHours) {
 	var startNode *yaml.Node
-	p.fields(n, "working_hours", []string{"start", "end", "weekdays", "zone", "holidays"}, func(key string, k, v *yaml.Node) {
+	p.Fields(n, "working_hours", []string{"start", "end", "weekdays", "zone", "holidays"}, func(key string, k, v *yaml.Node) {
 		path := "working_hours." + key
 		switch key {
 		case "start", "end":
-			s, ok := p.str(v, path)
+			s, ok := p.Str(v, path)
 			if !ok {
 				return
 			}
 			t, err := time.Parse("15:04", s)
 			if err != nil {
-				p.add(v, path, "%q is not a clock time like 08:30", s)
+				p.Add(v, path, "%q is not a clock time like 08:30", s)
 				return
 			}
 			d := time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
@@ -614,23 +450,23 @@ func (p *parser) workingHours(n *yaml.Node, w *WorkingHours) {
 			}
 		case "weekdays":
 			w.Weekdays = []time.Weekday{}
-			p.list(v, path, func(i int, c *yaml.Node) {
-				s, ok := p.str(c, fmt.Sprintf("%s[%d]", path, i))
+			p.List(v, path, func(i int, c *yaml.Node) {
+				s, ok := p.Str(c, fmt.Sprintf("%s[%d]", path, i))
 				if !ok {
 					return
 				}
 				d, ok := weekdayNames[strings.ToLower(s)]
 				switch {
 				case !ok:
-					p.add(c, fmt.Sprintf("%s[%d]", path, i), "%q is not a weekday (mon, tue, wed, thu, fri, sat, sun)", s)
+					p.Add(c, fmt.Sprintf("%s[%d]", path, i), "%q is not a weekday (mon, tue, wed, thu, fri, sat, sun)", s)
 				case slices.Contains(w.Weekdays, d):
-					p.add(c, fmt.Sprintf("%s[%d]", path, i), "%q listed twice", s)
+					p.Add(c, fmt.Sprintf("%s[%d]", path, i), "%q listed twice", s)
 				default:
 					w.Weekdays = append(w.Weekdays, d)
 				}
 			})
 		case "holidays":
-			s, ok := p.str(v, path)
+			s, ok := p.Str(v, path)
 			if !ok {
 				return
 			}
@@ -640,10 +476,10 @@ func (p *parser) workingHours(n *yaml.Node, w *WorkingHours) {
 			case "none":
 				w.Holidays = nil
 			default:
-				p.add(v, path, "%q: want china (the mainland's public holidays and make-up days) or none", s)
+				p.Add(v, path, "%q: want china (the mainland's public holidays and make-up days) or none", s)
 			}
 		case "zone":
-			s, ok := p.str(v, path)
+			s, ok := p.Str(v, path)
 			if !ok {
 				return
 			}
@@ -653,7 +489,7 @@ func (p *parser) workingHours(n *yaml.Node, w *WorkingHours) {
 			}
 			loc, err := time.LoadLocation(s)
 			if err != nil || s == "" || s == "Local" {
-				p.add(v, path, "%q is not a time zone like Asia/Shanghai", s)
+				p.Add(v, path, "%q is not a time zone like Asia/Shanghai", s)
 				return
 			}
 			w.Zone = loc
@@ -664,50 +500,50 @@ func (p *parser) workingHours(n *yaml.Node, w *WorkingHours) {
 		if at == nil {
 			at = n
 		}
-		p.add(at, "working_hours", "start and end are the same time")
+		p.Add(at, "working_hours", "start and end are the same time")
 	}
 }
 
 func (p *parser) notifier(n *yaml.Node, path string) NotifierConfig {
 	c := NotifierConfig{Line: n.Line, Column: n.Column}
 	seen := map[string]bool{}
-	p.fields(n, path, []string{"name", "type", "url", "secret_env", "headers", "body", "content_type", "timeout"}, func(key string, k, v *yaml.Node) {
+	p.Fields(n, path, []string{"name", "type", "url", "secret_env", "headers", "body", "content_type", "timeout"}, func(key string, k, v *yaml.Node) {
 		field := path + "." + key
 		seen[key] = true
 		switch key {
 		case "name":
 			c.Name = p.name(v, field)
 		case "type":
-			if s, ok := p.str(v, field); ok {
+			if s, ok := p.Str(v, field); ok {
 				if s != "webhook" && s != "sms" {
-					p.add(v, field, "%q: the types are webhook and sms", s)
+					p.Add(v, field, "%q: the types are webhook and sms", s)
 				}
 				c.Type = s
 			}
 		case "url":
-			s, ok := p.str(v, field)
+			s, ok := p.Str(v, field)
 			if !ok {
 				return
 			}
 			u, err := url.Parse(s)
 			switch {
 			case err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
-				p.add(v, field, "%q is not an absolute http or https URL", s)
+				p.Add(v, field, "%q is not an absolute http or https URL", s)
 			case u.User != nil:
-				p.add(v, field, "credentials do not belong in the URL: use secret_env or headers")
+				p.Add(v, field, "credentials do not belong in the URL: use secret_env or headers")
 			default:
 				c.URL = s
 			}
 		case "secret_env":
-			if s, ok := p.str(v, field); ok {
+			if s, ok := p.Str(v, field); ok {
 				if !validEnv(s) {
-					p.add(v, field, "%q is not an environment variable name", s)
+					p.Add(v, field, "%q is not an environment variable name", s)
 				}
 				c.SecretEnv = s
 			}
 		case "headers":
 			if v.Kind != yaml.MappingNode {
-				p.add(v, field, "expected a mapping, got %s", kindName(v))
+				p.Add(v, field, "expected a mapping, got %s", yamlcheck.KindName(v))
 				return
 			}
 			c.Headers = map[string]string{}
@@ -715,33 +551,33 @@ func (p *parser) notifier(n *yaml.Node, path string) NotifierConfig {
 				hk, hv := v.Content[i], v.Content[i+1]
 				hf := field + "." + hk.Value
 				if hk.Kind != yaml.ScalarNode || !validToken(hk.Value) {
-					p.add(hk, hf, "not a header name")
+					p.Add(hk, hf, "not a header name")
 					continue
 				}
 				if _, dup := c.Headers[hk.Value]; dup {
-					p.add(hk, hf, "repeated key")
+					p.Add(hk, hf, "repeated key")
 					continue
 				}
-				s, ok := p.str(hv, hf)
+				s, ok := p.Str(hv, hf)
 				if !ok {
 					continue
 				}
 				if msg := checkEnvRefs(s); msg != "" {
-					p.add(hv, hf, "%s", msg)
+					p.Add(hv, hf, "%s", msg)
 				}
 				c.Headers[hk.Value] = s
 			}
 		case "body":
-			if s, ok := p.str(v, field); ok {
+			if s, ok := p.Str(v, field); ok {
 				if _, err := template.New("body").Funcs(bodyFuncs).Parse(s); err != nil {
-					p.add(v, field, "%v", err)
+					p.Add(v, field, "%v", err)
 				}
 				c.Body = s
 			}
 		case "content_type":
-			if s, ok := p.str(v, field); ok {
+			if s, ok := p.Str(v, field); ok {
 				if _, _, err := mime.ParseMediaType(s); err != nil {
-					p.add(v, field, "%q is not a media type", s)
+					p.Add(v, field, "%q is not a media type", s)
 				}
 				c.ContentType = s
 			}
@@ -754,7 +590,7 @@ func (p *parser) notifier(n *yaml.Node, path string) NotifierConfig {
 	if n.Kind == yaml.MappingNode {
 		for _, req := range []string{"name", "type", "url"} {
 			if !seen[req] {
-				p.add(n, path+"."+req, "required")
+				p.Add(n, path+"."+req, "required")
 			}
 		}
 	}
@@ -782,17 +618,17 @@ func checkEnvRefs(s string) string {
 func (p *parser) rule(n *yaml.Node, path string, notifiers map[string]bool, zone *time.Location) Rule {
 	r := Rule{Line: n.Line, Column: n.Column}
 	if n.Kind != yaml.MappingNode {
-		p.add(n, path, "expected a mapping, got %s", kindName(n))
+		p.Add(n, path, "expected a mapping, got %s", yamlcheck.KindName(n))
 		return r
 	}
 	// The kind decides which keys are allowed, so read it first.
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if k, v := n.Content[i], n.Content[i+1]; k.Value == "kind" && r.Kind == "" {
-			s, ok := p.str(v, path+".kind")
+			s, ok := p.Str(v, path+".kind")
 			if !ok {
 				r.Kind = "?"
 			} else if !slices.Contains(kinds, Kind(s)) {
-				p.add(v, path+".kind", "%q: the kinds are anomaly, transcode_rate, history_views, off_hours_bulk, refused_burst and quality_problems", s)
+				p.Add(v, path+".kind", "%q: the kinds are anomaly, transcode_rate, history_views, off_hours_bulk, refused_burst and quality_problems", s)
 				r.Kind = "?"
 			} else {
 				r.Kind = Kind(s)
@@ -815,10 +651,10 @@ func (p *parser) rule(n *yaml.Node, path string, notifiers map[string]bool, zone
 	seen := map[string]bool{}
 	var textNode, resolveNode *yaml.Node
 	all := []string{"name", "kind", "severity", "threshold", "window", "resolve_after", "notify", "text", "by", "colours", "dimensions"}
-	p.fields(n, path, all, func(key string, k, v *yaml.Node) {
+	p.Fields(n, path, all, func(key string, k, v *yaml.Node) {
 		field := path + "." + key
 		if !slices.Contains(known, key) {
-			p.add(k, field, "not used by kind %s", r.Kind)
+			p.Add(k, field, "not used by kind %s", r.Kind)
 			return
 		}
 		seen[key] = true
@@ -827,47 +663,47 @@ func (p *parser) rule(n *yaml.Node, path string, notifiers map[string]bool, zone
 			r.Name = p.name(v, field)
 		case "kind":
 		case "severity":
-			if s, ok := p.str(v, field); ok {
+			if s, ok := p.Str(v, field); ok {
 				switch Severity(s) {
 				case Info, Warning, Critical:
 					r.Severity = Severity(s)
 				default:
-					p.add(v, field, "%q: the severities are info, warning and critical", s)
+					p.Add(v, field, "%q: the severities are info, warning and critical", s)
 				}
 			}
 		case "threshold":
-			r.Threshold, _ = p.integer(v, field, 1, MaxThreshold)
+			r.Threshold, _ = p.Integer(v, field, 1, MaxThreshold)
 		case "window":
 			r.Window, _ = p.duration(v, field, time.Second, MaxWindow)
 		case "resolve_after":
 			r.ResolveAfter, _ = p.duration(v, field, time.Second, MaxResolveAfter)
 			resolveNode = v
 		case "notify":
-			r.Notify = p.strs(v, field)
+			r.Notify = p.Strs(v, field)
 			for i, name := range r.Notify {
 				if !notifiers[name] {
-					p.add(v.Content[i], fmt.Sprintf("%s[%d]", field, i), "no notifier called %q in notifiers:", name)
+					p.Add(v.Content[i], fmt.Sprintf("%s[%d]", field, i), "no notifier called %q in notifiers:", name)
 				}
 			}
 			for i, name := range r.Notify {
 				if slices.Index(r.Notify, name) < i {
-					p.add(v.Content[i], fmt.Sprintf("%s[%d]", field, i), "%q listed twice", name)
+					p.Add(v.Content[i], fmt.Sprintf("%s[%d]", field, i), "%q listed twice", name)
 				}
 			}
 		case "text":
-			if s, ok := p.str(v, field); ok {
+			if s, ok := p.Str(v, field); ok {
 				r.Text, textNode = s, v
 			}
 		case "by":
-			if s, ok := p.str(v, field); ok {
+			if s, ok := p.Str(v, field); ok {
 				if s != "client" && s != "actor" {
-					p.add(v, field, "%q: by is client or actor", s)
+					p.Add(v, field, "%q: by is client or actor", s)
 				}
 				r.By = s
 			}
 		case "colours":
 			r.Colours = []codes.Colour{}
-			for i, s := range p.strs(v, field) {
+			for i, s := range p.Strs(v, field) {
 				var c codes.Colour
 				switch s {
 				case "red":
@@ -877,23 +713,23 @@ func (p *parser) rule(n *yaml.Node, path string, notifiers map[string]bool, zone
 				case "green":
 					c = codes.Green
 				default:
-					p.add(v.Content[i], fmt.Sprintf("%s[%d]", field, i), "%q: the colours are red, yellow and green", s)
+					p.Add(v.Content[i], fmt.Sprintf("%s[%d]", field, i), "%q: the colours are red, yellow and green", s)
 					continue
 				}
 				if slices.Contains(r.Colours, c) {
-					p.add(v.Content[i], fmt.Sprintf("%s[%d]", field, i), "%q listed twice", s)
+					p.Add(v.Content[i], fmt.Sprintf("%s[%d]", field, i), "%q listed twice", s)
 					continue
 				}
 				r.Colours = append(r.Colours, c)
 			}
 		case "dimensions":
 			r.Dimensions = []string{}
-			for i, s := range p.strs(v, field) {
+			for i, s := range p.Strs(v, field) {
 				switch {
 				case s != "total" && s != "cause" && s != "region":
-					p.add(v.Content[i], fmt.Sprintf("%s[%d]", field, i), "%q: the dimensions are total, cause and region", s)
+					p.Add(v.Content[i], fmt.Sprintf("%s[%d]", field, i), "%q: the dimensions are total, cause and region", s)
 				case slices.Contains(r.Dimensions, s):
-					p.add(v.Content[i], fmt.Sprintf("%s[%d]", field, i), "%q listed twice", s)
+					p.Add(v.Content[i], fmt.Sprintf("%s[%d]", field, i), "%q listed twice", s)
 				default:
 					r.Dimensions = append(r.Dimensions, s)
 				}
@@ -906,7 +742,7 @@ func (p *parser) rule(n *yaml.Node, path string, notifiers map[string]bool, zone
 	}
 	for _, req := range required {
 		if !seen[req] {
-			p.add(n, path+"."+req, "required")
+			p.Add(n, path+"."+req, "required")
 		}
 	}
 	// Defaults.
@@ -952,7 +788,7 @@ func (p *parser) rule(n *yaml.Node, path string, notifiers map[string]bool, zone
 		err = t.Execute(&limitWriter{w: io.Discard, n: 4 * maxText}, sampleData(r, zone))
 	}
 	if err != nil {
-		p.add(textNode, path+".text", "%v", err)
+		p.Add(textNode, path+".text", "%v", err)
 		return r
 	}
 	r.text = t

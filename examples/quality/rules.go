@@ -1,15 +1,13 @@
 package quality
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/healthcode-sdk/healthcode/examples/internal/yamlcheck"
 
 	"github.com/healthcode-sdk/healthcode/dedupe"
 	"go.yaml.in/yaml/v3"
@@ -188,13 +186,9 @@ func (c Check) fields() []dedupe.Field {
 	return nil
 }
 
-// Problem is one thing wrong with a rules file. Line and Column are
-// 1-based.
-type Problem struct {
-	Line, Column int
-	Field        string // "rules[0].checks[2].dataset", "document"
-	Msg          string
-}
+// Problem is one thing wrong with a rules file: its 1-based line and
+// column, the field ("rules[2].window", "document") and what is wrong.
+type Problem = yamlcheck.Problem
 
 // RulesError lists every problem found in a rules file; ParseRules does
 // not stop at the first. Safe for concurrent reads.
@@ -223,66 +217,33 @@ func (e *RulesError) Error() string {
 func ParseRules(file string, data []byte) (*Rules, error) {
 	p := &parser{}
 	r := p.parse(data)
-	if len(p.problems) > 0 {
-		slices.SortStableFunc(p.problems, func(a, b Problem) int {
-			if a.Line != b.Line {
-				return a.Line - b.Line
-			}
-			return a.Column - b.Column
-		})
-		return nil, &RulesError{File: file, Problems: p.problems}
+	if len(p.Problems) > 0 {
+		return nil, &RulesError{File: file, Problems: p.Sorted()}
 	}
 	r.File = file
 	return r, nil
 }
 
 type parser struct {
-	problems []Problem
-}
-
-func (p *parser) add(n *yaml.Node, field, format string, args ...any) {
-	line, col := 1, 1
-	if n != nil && n.Line > 0 {
-		line, col = n.Line, max(n.Column, 1)
-	}
-	p.problems = append(p.problems, Problem{Line: line, Column: col, Field: field, Msg: fmt.Sprintf(format, args...)})
+	yamlcheck.Checker
 }
 
 func (p *parser) parse(data []byte) *Rules {
-	if len(data) > MaxRulesFile {
-		p.add(nil, "document", "larger than %d bytes", MaxRulesFile)
+	root := p.Document(data, MaxRulesFile)
+	if root == nil {
 		return nil
-	}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := decode(dec, &doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			p.add(nil, "document", "empty document")
-			return nil
-		}
-		msg, line := yamlError(err)
-		p.problems = append(p.problems, Problem{Line: line, Column: 1, Field: "document", Msg: msg})
-		return nil
-	}
-	var extra yaml.Node
-	if err := decode(dec, &extra); err == nil {
-		p.add(&extra, "document", "more than one document")
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
 	}
 	r := &Rules{}
 	seen := false
-	p.fields(root, "document", []string{"rules"}, func(key string, k, v *yaml.Node) {
+	p.Fields(root, "document", []string{"rules"}, func(key string, k, v *yaml.Node) {
 		seen = true
 		names := map[string]bool{}
-		p.list(v, "rules", func(i int, n *yaml.Node) {
+		p.List(v, "rules", func(i int, n *yaml.Node) {
 			path := fmt.Sprintf("rules[%d]", i)
 			rule := p.rule(n, path)
 			if rule.Name != "" {
 				if names[rule.Name] {
-					p.problems = append(p.problems, Problem{Line: rule.Line, Column: rule.Column, Field: path + ".name", Msg: fmt.Sprintf("rule %q defined twice", rule.Name)})
+					p.Problems = append(p.Problems, Problem{Line: rule.Line, Column: rule.Column, Field: path + ".name", Msg: fmt.Sprintf("rule %q defined twice", rule.Name)})
 				}
 				names[rule.Name] = true
 			}
@@ -290,123 +251,9 @@ func (p *parser) parse(data []byte) *Rules {
 		})
 	})
 	if root.Kind == yaml.MappingNode && !seen {
-		p.add(root, "rules", "required")
+		p.Add(root, "rules", "required")
 	}
 	return r
-}
-
-// decode runs the YAML parser, turning a panic inside it into an error.
-func decode(dec *yaml.Decoder, n *yaml.Node) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("yaml: cannot parse: %v", v)
-		}
-	}()
-	return dec.Decode(n)
-}
-
-// yamlError splits a parser error ("yaml: line 3: ...") into its message
-// and line (1 if it names none).
-func yamlError(err error) (string, int) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if i := strings.IndexByte(rest, ':'); i > 0 {
-			if n, e := strconv.Atoi(rest[:i]); e == nil && n > 0 {
-				return "syntax: " + strings.TrimSpace(rest[i+1:]), n
-			}
-		}
-	}
-	return "syntax: " + msg, 1
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "nothing"
-		}
-		return strconv.Quote(n.Value)
-	}
-	return "nothing"
-}
-
-// fields walks a mapping, reporting unknown and repeated keys, aliases and
-// anchors, and calls fn for each known key.
-func (p *parser) fields(n *yaml.Node, path string, known []string, fn func(key string, k, v *yaml.Node)) {
-	if n.Kind != yaml.MappingNode {
-		p.add(n, path, "expected a mapping, got %s", kindName(n))
-		return
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		field := join(path, k.Value)
-		switch {
-		case k.Kind != yaml.ScalarNode:
-			p.add(k, path, "keys must be plain names")
-		case !slices.Contains(known, k.Value):
-			p.add(k, field, "unknown key (known: %s)", strings.Join(known, ", "))
-		case seen[k.Value]:
-			p.add(k, field, "repeated key")
-		case v.Kind == yaml.AliasNode || v.Anchor != "":
-			p.add(v, field, "anchors and aliases are not allowed")
-		default:
-			fn(k.Value, k, v)
-		}
-		seen[k.Value] = true
-	}
-}
-
-func join(path, key string) string {
-	if path == "" || path == "document" {
-		return key
-	}
-	return path + "." + key
-}
-
-func (p *parser) list(n *yaml.Node, path string, fn func(i int, n *yaml.Node)) {
-	if n.Kind != yaml.SequenceNode {
-		p.add(n, path, "expected a list, got %s", kindName(n))
-		return
-	}
-	for i, c := range n.Content {
-		if c.Kind == yaml.AliasNode || c.Anchor != "" {
-			p.add(c, fmt.Sprintf("%s[%d]", path, i), "anchors and aliases are not allowed")
-			continue
-		}
-		fn(i, c)
-	}
-}
-
-func (p *parser) str(n *yaml.Node, path string) (string, bool) {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		p.add(n, path, "expected a string, got %s", kindName(n))
-		return "", false
-	}
-	return n.Value, true
-}
-
-func (p *parser) integer(n *yaml.Node, path string, lo, hi int) (int, bool) {
-	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!str") {
-		p.add(n, path, "expected a whole number, got %s", kindName(n))
-		return 0, false
-	}
-	v, err := strconv.Atoi(n.Value)
-	if err != nil {
-		p.add(n, path, "expected a whole number, got %q", n.Value)
-		return 0, false
-	}
-	if v < lo || v > hi {
-		p.add(n, path, "%d is out of range %d..%d", v, lo, hi)
-		return 0, false
-	}
-	return v, true
 }
 
 // validName is a rule name: it goes into run IDs, logs and alarm causes,
@@ -433,25 +280,25 @@ func validDay(s string) bool {
 }
 
 func (p *parser) day(n *yaml.Node, path string) string {
-	s, ok := p.str(n, path)
+	s, ok := p.Str(n, path)
 	if !ok {
 		return ""
 	}
 	if !validDay(s) {
-		p.add(n, path, "%q is not a date like 2022-06-14", s)
+		p.Add(n, path, "%q is not a date like 2022-06-14", s)
 		return ""
 	}
 	return s
 }
 
 func (p *parser) field(n *yaml.Node, path string) (dedupe.Field, bool) {
-	s, ok := p.str(n, path)
+	s, ok := p.Str(n, path)
 	if !ok {
 		return 0, false
 	}
 	f, err := dedupe.ParseField(s)
 	if err != nil {
-		p.add(n, path, "%q is not a field (%s)", s, fieldList())
+		p.Add(n, path, "%q is not a field (%s)", s, fieldList())
 		return 0, false
 	}
 	return f, true
@@ -468,13 +315,13 @@ func fieldList() string {
 // fieldsList reads a list of distinct fields.
 func (p *parser) fieldsList(n *yaml.Node, path string) []dedupe.Field {
 	out := []dedupe.Field{}
-	p.list(n, path, func(i int, c *yaml.Node) {
+	p.List(n, path, func(i int, c *yaml.Node) {
 		fp := fmt.Sprintf("%s[%d]", path, i)
 		f, ok := p.field(c, fp)
 		switch {
 		case !ok:
 		case slices.Contains(out, f):
-			p.add(c, fp, "%q listed twice", f)
+			p.Add(c, fp, "%q listed twice", f)
 		default:
 			out = append(out, f)
 		}
@@ -484,16 +331,16 @@ func (p *parser) fieldsList(n *yaml.Node, path string) []dedupe.Field {
 
 // dataset reads a dataset name the rule declares.
 func (p *parser) dataset(n *yaml.Node, path string, declared map[string]string) (string, bool) {
-	s, ok := p.str(n, path)
+	s, ok := p.Str(n, path)
 	if !ok {
 		return "", false
 	}
 	if !slices.Contains(datasetNames, s) {
-		p.add(n, path, "%q: the datasets are source, coded and issued", s)
+		p.Add(n, path, "%q: the datasets are source, coded and issued", s)
 		return "", false
 	}
 	if _, ok := declared[s]; !ok {
-		p.add(n, path, "dataset %q is not in the rule's datasets", s)
+		p.Add(n, path, "dataset %q is not in the rule's datasets", s)
 		return "", false
 	}
 	return s, true
@@ -502,29 +349,29 @@ func (p *parser) dataset(n *yaml.Node, path string, declared map[string]string) 
 func (p *parser) rule(n *yaml.Node, path string) Rule {
 	r := Rule{Line: n.Line, Column: n.Column, Columns: "en", SampleLimit: DefaultSampleLimit}
 	if n.Kind != yaml.MappingNode {
-		p.add(n, path, "expected a mapping, got %s", kindName(n))
+		p.Add(n, path, "expected a mapping, got %s", yamlcheck.KindName(n))
 		return r
 	}
 	seen := map[string]bool{}
 	declared := map[string]string{} // datasets named, even with a bad path: checks may refer to them
 	var checksNode *yaml.Node
-	p.fields(n, path, []string{"name", "covers", "valid", "schedule", "columns", "datasets", "key", "checks", "sample_limit"}, func(key string, k, v *yaml.Node) {
+	p.Fields(n, path, []string{"name", "covers", "valid", "schedule", "columns", "datasets", "key", "checks", "sample_limit"}, func(key string, k, v *yaml.Node) {
 		field := path + "." + key
 		seen[key] = true
 		switch key {
 		case "name":
-			if s, ok := p.str(v, field); ok {
+			if s, ok := p.Str(v, field); ok {
 				if !validName(s) {
-					p.add(v, field, "%q: names are 1 to 64 of a-z, 0-9, '-', '_', '.', starting with a letter or digit", s)
+					p.Add(v, field, "%q: names are 1 to 64 of a-z, 0-9, '-', '_', '.', starting with a letter or digit", s)
 				} else {
 					r.Name = s
 				}
 			}
 		case "covers":
-			r.Covers, _ = p.str(v, field)
+			r.Covers, _ = p.Str(v, field)
 		case "valid":
 			var fromNode *yaml.Node
-			p.fields(v, field, []string{"from", "to"}, func(key string, k, v *yaml.Node) {
+			p.Fields(v, field, []string{"from", "to"}, func(key string, k, v *yaml.Node) {
 				if key == "from" {
 					r.From, fromNode = p.day(v, field+".from"), v
 				} else {
@@ -532,62 +379,62 @@ func (p *parser) rule(n *yaml.Node, path string) Rule {
 				}
 			})
 			if v.Kind == yaml.MappingNode && fromNode == nil {
-				p.add(v, field+".from", "required")
+				p.Add(v, field+".from", "required")
 			}
 			if r.From != "" && r.To != "" && r.To < r.From {
-				p.add(v, field, "to %s is before from %s", r.To, r.From)
+				p.Add(v, field, "to %s is before from %s", r.To, r.From)
 			}
 		case "schedule":
-			s, ok := p.str(v, field)
+			s, ok := p.Str(v, field)
 			if !ok || s == "none" {
 				return
 			}
 			clock, ok := strings.CutPrefix(s, "daily ")
 			t, err := time.Parse("15:04", strings.TrimSpace(clock))
 			if !ok || err != nil {
-				p.add(v, field, "%q: want \"daily HH:MM\" (China Standard Time) or none", s)
+				p.Add(v, field, "%q: want \"daily HH:MM\" (China Standard Time) or none", s)
 				return
 			}
 			r.Daily, r.At = true, time.Duration(t.Hour())*time.Hour+time.Duration(t.Minute())*time.Minute
 		case "columns":
-			if s, ok := p.str(v, field); ok {
+			if s, ok := p.Str(v, field); ok {
 				if s != "en" && s != "zh" {
-					p.add(v, field, "%q: want en (id, name, ...) or zh (编号, 姓名, ...)", s)
+					p.Add(v, field, "%q: want en (id, name, ...) or zh (编号, 姓名, ...)", s)
 				} else {
 					r.Columns = s
 				}
 			}
 		case "datasets":
 			r.Datasets = map[string]string{}
-			p.fields(v, field, datasetNames, func(key string, k, v *yaml.Node) {
+			p.Fields(v, field, datasetNames, func(key string, k, v *yaml.Node) {
 				declared[key] = ""
-				s, ok := p.str(v, field+"."+key)
+				s, ok := p.Str(v, field+"."+key)
 				if !ok {
 					return
 				}
 				if msg := checkTemplate(s); msg != "" {
-					p.add(v, field+"."+key, "%q: %s", s, msg)
+					p.Add(v, field+"."+key, "%q: %s", s, msg)
 					return
 				}
 				r.Datasets[key] = s
 			})
 			if v.Kind == yaml.MappingNode && len(v.Content) == 0 {
-				p.add(v, field, "name at least one of source, coded, issued")
+				p.Add(v, field, "name at least one of source, coded, issued")
 			}
 		case "key":
 			r.Key = p.fieldsList(v, field)
 			if len(r.Key) == 0 && v.Kind == yaml.SequenceNode {
-				p.add(v, field, "name at least one field")
+				p.Add(v, field, "name at least one field")
 			}
 		case "checks":
 			checksNode = v
 		case "sample_limit":
-			r.SampleLimit, _ = p.integer(v, field, 0, MaxSampleLimit)
+			r.SampleLimit, _ = p.Integer(v, field, 0, MaxSampleLimit)
 		}
 	})
 	for _, req := range []string{"name", "covers", "valid", "datasets", "checks"} {
 		if !seen[req] {
-			p.add(n, path+"."+req, "required")
+			p.Add(n, path+"."+req, "required")
 		}
 	}
 	if len(r.Key) == 0 {
@@ -595,21 +442,21 @@ func (p *parser) rule(n *yaml.Node, path string) Rule {
 	}
 	if checksNode != nil {
 		names := map[string]bool{}
-		p.list(checksNode, path+".checks", func(i int, c *yaml.Node) {
+		p.List(checksNode, path+".checks", func(i int, c *yaml.Node) {
 			cp := fmt.Sprintf("%s.checks[%d]", path, i)
 			chk, ok := p.check(c, cp, declared)
 			if !ok {
 				return
 			}
 			if names[chk.Name()] {
-				p.add(c, cp, "check %q listed twice", chk.Name())
+				p.Add(c, cp, "check %q listed twice", chk.Name())
 				return
 			}
 			names[chk.Name()] = true
 			r.Checks = append(r.Checks, chk)
 		})
 		if checksNode.Kind == yaml.SequenceNode && len(checksNode.Content) == 0 {
-			p.add(checksNode, path+".checks", "name at least one check")
+			p.Add(checksNode, path+".checks", "name at least one check")
 		}
 	}
 	return r
@@ -637,20 +484,20 @@ func checkTemplate(s string) string {
 func (p *parser) check(n *yaml.Node, path string, declared map[string]string) (Check, bool) {
 	var c Check
 	if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
-		p.add(n, path, "expected a mapping such as {reconcile: [source, coded]}, got %s", kindName(n))
+		p.Add(n, path, "expected a mapping such as {reconcile: [source, coded]}, got %s", yamlcheck.KindName(n))
 		return c, false
 	}
 	for i := 0; i < len(n.Content); i += 2 {
 		if k := n.Content[i]; slices.Contains(checkKinds, k.Value) {
 			if c.Kind != "" {
-				p.add(k, path, "one check per entry: %s and %s", c.Kind, k.Value)
+				p.Add(k, path, "one check per entry: %s and %s", c.Kind, k.Value)
 				return c, false
 			}
 			c.Kind = CheckKind(k.Value)
 		}
 	}
 	if c.Kind == "" {
-		p.add(n, path, "no check: want one of %s", strings.Join(checkKinds, ", "))
+		p.Add(n, path, "no check: want one of %s", strings.Join(checkKinds, ", "))
 		return c, false
 	}
 	known := []string{string(c.Kind)}
@@ -660,21 +507,21 @@ func (p *parser) check(n *yaml.Node, path string, declared map[string]string) (C
 	case KindNonEmpty, KindFormat:
 		known = append(known, "dataset")
 	}
-	before := len(p.problems)
+	before := len(p.Problems)
 	var datasetNode *yaml.Node
-	p.fields(n, path, known, func(key string, k, v *yaml.Node) {
+	p.Fields(n, path, known, func(key string, k, v *yaml.Node) {
 		field := path + "." + key
 		switch key {
 		case string(KindReconcile):
-			p.list(v, field, func(i int, e *yaml.Node) {
+			p.List(v, field, func(i int, e *yaml.Node) {
 				if ds, ok := p.dataset(e, fmt.Sprintf("%s[%d]", field, i), declared); ok {
 					c.Datasets = append(c.Datasets, ds)
 				}
 			})
 			if v.Kind == yaml.SequenceNode && len(v.Content) != 2 {
-				p.add(v, field, "want two datasets, e.g. [source, coded]")
+				p.Add(v, field, "want two datasets, e.g. [source, coded]")
 			} else if len(c.Datasets) == 2 && c.Datasets[0] == c.Datasets[1] {
-				p.add(v, field, "a dataset reconciled with itself")
+				p.Add(v, field, "a dataset reconciled with itself")
 			}
 		case string(KindValidate), string(KindBirthMatchesID):
 			if ds, ok := p.dataset(v, field, declared); ok {
@@ -683,11 +530,11 @@ func (p *parser) check(n *yaml.Node, path string, declared map[string]string) (C
 		case string(KindNonEmpty):
 			c.Fields = p.fieldsList(v, field)
 			if len(c.Fields) == 0 && v.Kind == yaml.SequenceNode {
-				p.add(v, field, "name at least one field")
+				p.Add(v, field, "name at least one field")
 			}
 		case string(KindFormat):
 			if v.Kind != yaml.MappingNode || len(v.Content) == 0 {
-				p.add(v, field, "expected a mapping of field to format, e.g. {phone: phone}, got %s", kindName(v))
+				p.Add(v, field, "expected a mapping of field to format, e.g. {phone: phone}, got %s", yamlcheck.KindName(v))
 				return
 			}
 			for i := 0; i+1 < len(v.Content); i += 2 {
@@ -698,15 +545,15 @@ func (p *parser) check(n *yaml.Node, path string, declared map[string]string) (C
 					continue
 				}
 				if slices.ContainsFunc(c.Formats, func(x FieldFormat) bool { return x.Field == f }) {
-					p.add(fk, fp, "repeated key")
+					p.Add(fk, fp, "repeated key")
 					continue
 				}
-				s, ok := p.str(fv, fp)
+				s, ok := p.Str(fv, fp)
 				if !ok {
 					continue
 				}
 				if s != FormatPhone && s != FormatDocNumber && s != FormatDate {
-					p.add(fv, fp, "%q: the formats are phone, doc_number and date", s)
+					p.Add(fv, fp, "%q: the formats are phone, doc_number and date", s)
 					continue
 				}
 				c.Formats = append(c.Formats, FieldFormat{Field: f, Format: s})
@@ -721,7 +568,7 @@ func (p *parser) check(n *yaml.Node, path string, declared map[string]string) (C
 		}
 	})
 	if (c.Kind == KindNonEmpty || c.Kind == KindFormat) && datasetNode == nil {
-		p.add(n, path+".dataset", "required")
+		p.Add(n, path+".dataset", "required")
 	}
-	return c, len(p.problems) == before
+	return c, len(p.Problems) == before
 }
