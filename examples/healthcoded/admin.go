@@ -661,9 +661,9 @@ func (a *App) applyDecisions(ctx context.Context, keys []codes.Key, regions []st
 // red/yellow anomaly check of today against them (tender 2.2.6).
 func (a *App) handleStats(w http.ResponseWriter, r *http.Request, _ serve.Principal) (string, string) {
 	now := a.now()
-	_, _, days := a.stats.window(now, demoDays)
+	today, baseline, days := a.stats.window(now, demoDays)
 	out := map[string]any{"today": dayOf(now), "days": days}
-	an, err := a.anomalies(now)
+	an, err := checkAnomalies(today, baseline)
 	if err != nil {
 		out["anomalies_error"] = err.Error()
 	} else {

@@ -148,7 +148,7 @@ func (b consoleBackend) Stats(_ context.Context, now time.Time) (console.StatsVi
 		}
 	}
 	v.Causes, v.Regions = ranked(causes), ranked(regions)
-	an, err := a.anomalies(now)
+	an, err := checkAnomalies(today, baseline)
 	if err != nil {
 		return v, fmt.Errorf("anomalies: %w", err)
 	}

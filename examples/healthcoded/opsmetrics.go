@@ -56,6 +56,12 @@ func (c *anomalyCollector) Collect(ch chan<- prometheus.Metric) {
 // before (tender 2.2.6), "today" being the day of now.
 func (a *App) anomalies(now time.Time) ([]codes.Anomaly, error) {
 	today, baseline, _ := a.stats.window(now, demoDays)
+	return checkAnomalies(today, baseline)
+}
+
+// checkAnomalies is the check over a window already read, for callers
+// that show the window too.
+func checkAnomalies(today codes.DayStats, baseline []codes.DayStats) ([]codes.Anomaly, error) {
 	return codes.CheckAnomalies(baseline, today, codes.AnomalyConfig{Breakdowns: true})
 }
 
