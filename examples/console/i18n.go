@@ -1,8 +1,30 @@
 package console
 
-// labels are the pages' words, by language. Chinese is the default: the
-// users are CDC staff.
-var labels = map[string]map[string]string{
+// labels are the pages' words, by language: the core set and those of
+// each later page, merged once. Chinese is the default: the users are CDC
+// staff.
+var labels = mergeLabels(coreLabels, statsLabels, rulesLabels, finderLabels)
+
+// mergeLabels merges label sets into one map per language; a key given
+// twice is a programming error, caught by TestLabels.
+func mergeLabels(sets ...map[string]map[string]string) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, set := range sets {
+		for lang, words := range set {
+			if out[lang] == nil {
+				out[lang] = map[string]string{}
+			}
+			for k, v := range words {
+				out[lang][k] = v
+			}
+		}
+	}
+	return out
+}
+
+// coreLabels are the words of the sign-in, person, statistics, dashboard,
+// rules and finder pages as first built.
+var coreLabels = map[string]map[string]string{
 	"zh": {
 		"console": "健康码管理后台", "signin": "登录", "signout": "退出", "token": "管理令牌",
 		"person": "人员查询", "stats": "统计", "screen": "大屏",
