@@ -53,6 +53,24 @@ func (c *Compiled) Version() string { return c.version }
 // EffectiveFrom returns when the set takes effect in an Engine (zero: at once).
 func (c *Compiled) EffectiveFrom() time.Time { return c.effectiveFrom }
 
+// WithEffectiveFrom returns a copy of the set that takes effect at t
+// instead of its own EffectiveFrom: the time an operator chose for an
+// uploaded set, such as midnight when new guidance applies. Swap the copy
+// in; Engine.Scheduled lists it with t. The copy has the same id, version
+// and rules and shares the compiled programs (nothing is recompiled); its
+// RuleSet reports t. As with EffectiveFrom, the zero time or a time not
+// after the now given to Swap puts it in force at once. c is not
+// modified; a nil c gives nil (which Swap refuses with ErrNotCompiled).
+func (c *Compiled) WithEffectiveFrom(t time.Time) *Compiled {
+	if c == nil {
+		return nil
+	}
+	cp := *c
+	cp.effectiveFrom = t
+	cp.set.EffectiveFrom = t
+	return &cp
+}
+
 // Env returns the Env the set was compiled with.
 func (c *Compiled) Env() *Env { return c.env }
 

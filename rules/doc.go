@@ -8,6 +8,7 @@
 //	set, err := env.CompileYAML("policy.yaml", data)    // *CompileError lists every problem
 //	engine, err := rules.NewEngine(rules.EngineConfig{})
 //	err = engine.Swap(set, time.Now())                  // only a compiled set can be swapped in
+//	err = engine.Swap(set.WithEffectiveFrom(midnight), time.Now()) // or scheduled when you choose
 //	engine.SetRiskAreas(areas)                          // hourly data, no recompilation
 //	d, err := engine.Evaluate(ctx, &rules.Facts{Now: now, Tests: tests})
 //	fmt.Println(d.Colour, d.RuleID, d.RuleSetVersion, d.Reason, d.Matched)

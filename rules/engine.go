@@ -74,6 +74,8 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 // Swap installs a compiled set at time now. If its EffectiveFrom is after
 // now it is scheduled for that time; otherwise it is in force at once and
 // the sets it supersedes are dropped (they stay reachable by Rollback).
+// To schedule a set at a time of the caller's choosing, swap in
+// c.WithEffectiveFrom(t).
 // Sets scheduled later than it stay scheduled. Swap fails with
 // ErrNotCompiled for a nil set and ErrSchema for a set whose Env has the
 // other kind of schema than the sets already installed; nothing changes then.

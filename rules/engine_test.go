@@ -307,3 +307,82 @@ func TestEngineCustomSchemaAndDryRunErrors(t *testing.T) {
 	require.Equal(t, 0, rep.ErrorSamples[0].Index)
 	require.Contains(t, rep.ErrorSamples[0].Err, "no rule set in effect")
 }
+
+// TestEngineSwapAtChosenTime: a set swapped in through WithEffectiveFrom
+// takes effect at the chosen time, whatever its own EffectiveFrom; a
+// chosen time that is zero or not after now puts it in force at once.
+// Either way Rollback undoes it as it undoes any Swap.
+func TestEngineSwapAtChosenTime(t *testing.T) {
+	env, err := NewEnv()
+	require.NoError(t, err)
+	now := t0.Add(time.Hour)
+	midnight := time.Date(2022, 9, 2, 0, 0, 0, 0, time.FixedZone("CST", 8*3600)) // t0 + 6 h
+	for _, tc := range []struct {
+		name      string
+		own       time.Time // the set's own EffectiveFrom
+		chosen    time.Time
+		scheduled bool // else in force at once
+	}{
+		{"later than its own", time.Time{}, midnight, true},
+		{"earlier than its own", t0.Add(72 * time.Hour), midnight, true},
+		{"a second after now", time.Time{}, now.Add(time.Second), true},
+		{"now", t0.Add(72 * time.Hour), now, false},
+		{"in the past", time.Time{}, t0.Add(-24 * time.Hour), false},
+		{"zero", t0.Add(72 * time.Hour), time.Time{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := NewEngine(EngineConfig{})
+			require.NoError(t, err)
+			require.NoError(t, e.Swap(tinySet(t, env, "v1", Green, time.Time{}), t0))
+			v2 := tinySet(t, env, "v2", Red, tc.own)
+			at := v2.WithEffectiveFrom(tc.chosen)
+			require.Equal(t, tc.own, v2.EffectiveFrom(), "the original keeps its own time")
+			require.True(t, tc.chosen.Equal(at.EffectiveFrom()))
+			require.True(t, tc.chosen.Equal(at.RuleSet().EffectiveFrom))
+			require.Equal(t, "tiny", at.ID())
+			require.Equal(t, "v2", at.Version())
+
+			require.NoError(t, e.Swap(at, now))
+			if tc.scheduled {
+				require.Equal(t, []*Compiled{at}, e.Scheduled(now))
+				require.Equal(t, "v1", e.Active(now).Version())
+				require.Equal(t, "v1", e.Active(tc.chosen.Add(-time.Second)).Version())
+				require.Equal(t, "v2", e.Active(tc.chosen).Version())
+			} else {
+				require.Empty(t, e.Scheduled(now))
+				require.Equal(t, "v2", e.Active(now).Version())
+			}
+			require.Equal(t, "v2", e.Active(t0.Add(96*time.Hour)).Version(), "its own later time plays no part")
+
+			require.NoError(t, e.Rollback())
+			require.Empty(t, e.Scheduled(now))
+			require.Equal(t, "v1", e.Active(t0.Add(96*time.Hour)).Version())
+		})
+	}
+	require.Nil(t, (*Compiled)(nil).WithEffectiveFrom(midnight))
+	e, err := NewEngine(EngineConfig{})
+	require.NoError(t, err)
+	require.ErrorIs(t, e.Swap((*Compiled)(nil).WithEffectiveFrom(midnight), now), ErrNotCompiled)
+}
+
+// TestEngineChosenTimeSuperseded: a set scheduled at a chosen time is
+// replaced by another scheduled at the same instant, and stays scheduled
+// when a hot fix goes in force now.
+func TestEngineChosenTimeSuperseded(t *testing.T) {
+	env, err := NewEnv()
+	require.NoError(t, err)
+	e, err := NewEngine(EngineConfig{})
+	require.NoError(t, err)
+	midnight := t0.Add(14 * time.Hour)
+	require.NoError(t, e.Swap(tinySet(t, env, "v1", Green, time.Time{}), t0))
+	require.NoError(t, e.Swap(tinySet(t, env, "v2", Yellow, time.Time{}).WithEffectiveFrom(midnight), t0))
+	v3 := tinySet(t, env, "v3", Red, time.Time{}).WithEffectiveFrom(midnight.In(time.FixedZone("CST", 8*3600)))
+	require.NoError(t, e.Swap(v3, t0.Add(time.Minute)))
+	require.Equal(t, []*Compiled{v3}, e.Scheduled(t0), "the same instant in another zone replaces v2")
+	require.NoError(t, e.Swap(tinySet(t, env, "fix", Green, time.Time{}), t0.Add(2*time.Minute)))
+	require.Equal(t, "fix", e.Active(t0.Add(time.Hour)).Version())
+	require.Equal(t, "v3", e.Active(midnight).Version())
+	require.NoError(t, e.Rollback())
+	require.NoError(t, e.Rollback())
+	require.Equal(t, "v2", e.Active(midnight).Version())
+}

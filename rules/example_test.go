@@ -148,3 +148,29 @@ func ExampleEngine_Batch() {
 	// 2 yellow entry-pending <nil>
 	// <nil>
 }
+
+func ExampleCompiled_WithEffectiveFrom() {
+	env, _ := rules.NewEnv()
+	engine, _ := rules.NewEngine(rules.DefaultEngineConfig())
+	v1, _ := env.Compile(&rules.RuleSet{ID: "p", Version: "v1", Rules: []rules.Rule{{ID: "pending", When: `entry_status == "pending"`, Colour: rules.Yellow}}})
+	v2, _ := env.Compile(&rules.RuleSet{ID: "p", Version: "v2", Rules: []rules.Rule{{ID: "pending", When: `entry_status == "pending"`, Colour: rules.Red}}})
+	_ = engine.Swap(v1, now)
+
+	// v2 has no effective_from of its own: the operator chooses midnight.
+	midnight := time.Date(2022, 9, 2, 0, 0, 0, 0, now.Location())
+	_ = engine.Swap(v2.WithEffectiveFrom(midnight), now)
+	for _, c := range engine.Scheduled(now) {
+		fmt.Println("scheduled", c.ID(), c.Version(), c.EffectiveFrom().Format(time.RFC3339))
+	}
+	for _, at := range []time.Time{now, midnight.Add(-time.Second), midnight} {
+		d, _ := engine.Evaluate(context.Background(), &rules.Facts{Now: at, EntryStatus: "pending"})
+		fmt.Println(at.Format("15:04:05"), d.RuleSetVersion, d.Colour)
+	}
+	fmt.Println("v2 itself:", v2.EffectiveFrom().IsZero())
+	// Output:
+	// scheduled p v2 2022-09-02T00:00:00+08:00
+	// 10:00:00 v1 yellow
+	// 23:59:59 v1 yellow
+	// 00:00:00 v2 red
+	// v2 itself: true
+}
