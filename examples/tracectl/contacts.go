@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
+	"github.com/healthcode-sdk/healthcode/examples/internal/tracesnap"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -86,14 +87,14 @@ func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	var excludes []string
 	if *exclude != "" {
-		if excludes, err = splitList("exclude", "file name", *exclude, clip); err != nil {
+		if excludes, err = splitList("exclude", "file name", *exclude, tracesnap.Clip); err != nil {
 			return fmt.Errorf("contacts: %w", err)
 		}
 	}
 	if *save != "" {
 		// -save replaces its target: it must not be the snapshot, one of
 		// its mappings or a task being excluded.
-		for _, in := range append([]string{*snapPath, sidecar(*snapPath, "persons"), sidecar(*snapPath, "venues"), sidecar(*snapPath, "trips")}, excludes...) {
+		for _, in := range append(tracesnap.Files(*snapPath), excludes...) {
 			if samePath(*save, in) {
 				return fmt.Errorf("contacts: -save %s would overwrite an input (%s)", *save, in)
 			}
@@ -111,23 +112,23 @@ func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("contacts: -proximity %q: want national or whole", *proximity)
 	}
 	if *since != "" {
-		if q.Since, err = parseTime(*since); err != nil {
+		if q.Since, err = tracesnap.ParseTime(*since); err != nil {
 			return fmt.Errorf("contacts: -since: %w", err)
 		}
 	}
 	if *until != "" {
-		if q.Until, err = parseTime(*until); err != nil {
+		if q.Until, err = tracesnap.ParseTime(*until); err != nil {
 			return fmt.Errorf("contacts: -until: %w", err)
 		}
 	}
 	t0 := time.Now()
-	s, err := loadSnapshot(*snapPath)
+	s, err := tracesnap.Load(*snapPath)
 	if err != nil {
 		return fmt.Errorf("contacts: %w", err)
 	}
 	loaded := time.Since(t0)
 	for _, p := range caseIDs {
-		d, ok := s.personIdx[p]
+		d, ok := s.PersonID(p)
 		if !ok {
 			return fmt.Errorf("contacts: -person %s: not in snapshot %s", mask(p), *snapPath)
 		}
@@ -143,7 +144,7 @@ func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			}
 			excludedTasks = append(excludedTasks, tf.ID)
 			for _, p := range append(tf.Cases, tf.Contacts...) {
-				if d, ok := s.personIdx[p]; ok {
+				if d, ok := s.PersonID(p); ok {
 					q.Exclude.Add(d)
 				}
 			}
@@ -154,12 +155,12 @@ func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	cfg := contacttrace.Config{}
 	var trips *contacttrace.Trips
-	if len(s.trips) > 0 {
-		if trips, err = contacttrace.NewTrips(s.trips, cfg); err != nil {
+	if len(s.Trips) > 0 {
+		if trips, err = contacttrace.NewTrips(s.Trips, cfg); err != nil {
 			return fmt.Errorf("contacts: %w", err)
 		}
 	}
-	tr, err := contacttrace.NewTracer(s.ix, trips, cfg)
+	tr, err := contacttrace.NewTracer(s.Index, trips, cfg)
 	if err != nil {
 		return fmt.Errorf("contacts: %w", err)
 	}
@@ -178,7 +179,7 @@ func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	traced := time.Since(t1)
 	rows := make([]contactJSON, len(task.Result.Contacts))
 	for i, c := range task.Result.Contacts {
-		rows[i] = s.describe(c, trips)
+		rows[i] = describe(s, c, trips)
 	}
 	if *format == "json" {
 		b, err := json.MarshalIndent(rows, "", "  ")
@@ -223,17 +224,17 @@ func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 // describe maps a contact's dense ids back to the caller's.
-func (s *snapshot) describe(c contacttrace.Contact, trips *contacttrace.Trips) contactJSON {
-	r := contactJSON{Hop: int(c.Hop), Person: s.persons[c.Person], Kind: c.Kind.String(), Time: fmtTime(c.Time), ViaTime: fmtTime(c.ViaTime)}
+func describe(s *tracesnap.Snapshot, c contacttrace.Contact, trips *contacttrace.Trips) contactJSON {
+	r := contactJSON{Hop: int(c.Hop), Person: s.Persons[c.Person], Kind: c.Kind.String(), Time: fmtTime(c.Time), ViaTime: fmtTime(c.ViaTime)}
 	if c.Via != contacttrace.NoPerson {
-		r.Via = s.persons[c.Via]
+		r.Via = s.Persons[c.Via]
 	}
 	switch c.Kind {
 	case contacttrace.KindVenue:
-		r.Venue, r.VenueName = s.venues[c.Venue], s.venueNames[c.Venue]
+		r.Venue, r.VenueName = s.Venues[c.Venue], s.VenueNames[c.Venue]
 	case contacttrace.KindTrip:
 		t := trips.Trip(int(c.Trip))
-		r.Trip = fmt.Sprintf("%s %s %s", t.Mode, t.Number, t.Date.In(cst).Format("2006-01-02 15:04"))
+		r.Trip = fmt.Sprintf("%s %s %s", t.Mode, t.Number, t.Date.In(tracesnap.CST).Format("2006-01-02 15:04"))
 		if seat, ok := trips.Seat(c); ok {
 			r.Seat = seatString(seat)
 		}

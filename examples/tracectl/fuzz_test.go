@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
+	"github.com/healthcode-sdk/healthcode/examples/internal/tracesnap"
 )
 
 // FuzzReadCSV feeds arbitrary bytes to the scans, trips and venue-name
@@ -25,7 +26,7 @@ func FuzzReadCSV(f *testing.F) {
 	f.Add([]byte("mode,number,date,person,car,row,seat\nbus,川A·12345,2022-01-05,A,0,3,\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lines := bytes.Count(data, []byte("\n")) + 1
-		s := newSnapshot()
+		s := tracesnap.New()
 		check := func(err error) {
 			if err == nil {
 				return
@@ -41,22 +42,22 @@ func FuzzReadCSV(f *testing.F) {
 		if tb, err := cli.OpenTable("f.csv", bytes.NewReader(data), []string{"person", "venue", "time"}, nil); err != nil {
 			check(err)
 		} else {
-			scans, err := readScans(context.Background(), tb, s, &cli.Progress{})
+			scans, err := tracesnap.ReadScans(context.Background(), tb, s, &cli.Progress{})
 			check(err)
 			for _, sc := range scans {
-				if int(sc.Person) >= len(s.persons) || int(sc.Venue) >= len(s.venues) {
+				if int(sc.Person) >= len(s.Persons) || int(sc.Venue) >= len(s.Venues) {
 					t.Fatalf("scan %+v outside the mappings", sc)
 				}
 			}
 		}
-		if tb, err := cli.OpenTable("f.csv", bytes.NewReader(data), tripColumns[:4], tripColumns[4:]); err != nil {
+		if tb, err := cli.OpenTable("f.csv", bytes.NewReader(data), tracesnap.TripColumns[:4], tracesnap.TripColumns[4:]); err != nil {
 			check(err)
 		} else {
-			trips, err := readTrips(tb, s, nil)
+			trips, err := tracesnap.ReadTrips(tb, s, nil)
 			check(err)
 			for _, tr := range trips {
 				for _, p := range tr.Passengers {
-					if int(p.Person) >= len(s.persons) {
+					if int(p.Person) >= len(s.Persons) {
 						t.Fatalf("passenger %d outside the mapping", p.Person)
 					}
 				}
@@ -65,10 +66,10 @@ func FuzzReadCSV(f *testing.F) {
 		if tb, err := cli.OpenTable("f.csv", bytes.NewReader(data), []string{"venue", "name"}, nil); err != nil {
 			check(err)
 		} else {
-			check(readVenueNames(tb, s))
+			check(tracesnap.ReadVenueNames(tb, s))
 		}
-		if len(s.venues) != len(s.venueNames) {
-			t.Fatalf("%d venues, %d names", len(s.venues), len(s.venueNames))
+		if len(s.Venues) != len(s.VenueNames) {
+			t.Fatalf("%d venues, %d names", len(s.Venues), len(s.VenueNames))
 		}
 	})
 }

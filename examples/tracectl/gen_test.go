@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/healthcode-sdk/healthcode/contacttrace"
+	"github.com/healthcode-sdk/healthcode/examples/internal/tracesnap"
 	"github.com/healthcode-sdk/healthcode/internal/synth"
 )
 
@@ -29,7 +30,7 @@ type sample struct {
 
 func newSample() sample {
 	g := synth.New(5)
-	start := time.Date(2022, 1, 5, 0, 0, 0, 0, cst)
+	start := time.Date(2022, 1, 5, 0, 0, 0, 0, tracesnap.CST)
 	return sample{
 		venues: g.Venues(60),
 		scans:  g.Scans(synth.ScanConfig{Persons: 300, Venues: 60, Days: 2, PerDay: 900, Start: start}),
@@ -65,7 +66,7 @@ func (s sample) files(t *testing.T) map[string][]byte {
 	var day1, day2, trips, venues [][]string
 	split := s.start.Add(24 * time.Hour).Unix()
 	for _, sc := range s.scans {
-		row := []string{personID(sc.Person), venueID(sc.Venue), time.Unix(sc.Time, 0).In(cst).Format(time.DateTime)}
+		row := []string{personID(sc.Person), venueID(sc.Venue), time.Unix(sc.Time, 0).In(tracesnap.CST).Format(time.DateTime)}
 		if sc.Time < split {
 			day1 = append(day1, row)
 		} else {
@@ -74,7 +75,7 @@ func (s sample) files(t *testing.T) map[string][]byte {
 	}
 	for _, tr := range s.trips {
 		for _, p := range tr.Passengers {
-			trips = append(trips, []string{modeOf(tr.Mode).String(), tr.Number, tr.Date.In(cst).Format(time.DateOnly), personID(p.Person),
+			trips = append(trips, []string{modeOf(tr.Mode).String(), tr.Number, tr.Date.In(tracesnap.CST).Format(time.DateOnly), personID(p.Person),
 				strconv.Itoa(p.Car), strconv.Itoa(p.Row), string(rune(p.Seat))})
 		}
 	}
@@ -84,7 +85,7 @@ func (s sample) files(t *testing.T) map[string][]byte {
 	return map[string][]byte{
 		"testdata/scans-day1.csv": write([]string{"person", "venue", "time"}, day1),
 		"testdata/scans-day2.csv": write([]string{"person", "venue", "time"}, day2),
-		"testdata/trips.csv":      write(tripColumns, trips),
+		"testdata/trips.csv":      write(tracesnap.TripColumns, trips),
 		"testdata/venues.csv":     write([]string{"venue", "name"}, venues),
 	}
 }

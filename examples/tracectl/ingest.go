@@ -12,6 +12,7 @@ import (
 
 	"github.com/healthcode-sdk/healthcode/contacttrace"
 	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
+	"github.com/healthcode-sdk/healthcode/examples/internal/tracesnap"
 )
 
 func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
@@ -39,7 +40,7 @@ func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	// The snapshot and its mappings are written over their targets: none
 	// of them may be an input.
-	for _, out := range []string{*snapPath, sidecar(*snapPath, "persons"), sidecar(*snapPath, "venues"), sidecar(*snapPath, "trips")} {
+	for _, out := range tracesnap.Files(*snapPath) {
 		for _, in := range []struct{ flag, path string }{{"scans", *scansPath}, {"trips", *tripsPath}, {"venues", *venuesPath}} {
 			if in.path != "" && samePath(out, in.path) {
 				return fmt.Errorf("ingest: -snapshot %s would overwrite -%s %s (the snapshot writes %s)", *snapPath, in.flag, in.path, out)
@@ -50,10 +51,10 @@ func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	s := newSnapshot()
+	s := tracesnap.New()
 	if *appendTo {
 		var err error
-		if s, err = loadSnapshot(*snapPath); err != nil {
+		if s, err = tracesnap.Load(*snapPath); err != nil {
 			return fmt.Errorf("ingest: -append: %w", err)
 		}
 	}
@@ -69,7 +70,7 @@ func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	scans, err := readScans(ctx, t, s, cli.NewProgress(stderr, "ingest "+*scansPath, *every, f, cr))
+	scans, err := tracesnap.ReadScans(ctx, t, s, cli.NewProgress(stderr, "ingest "+*scansPath, *every, f, cr))
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
@@ -85,17 +86,17 @@ func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		defer tf.Close()
 		tcr := &cli.CountingReader{R: bufio.NewReader(tf)}
-		tt, err := cli.OpenTable(*tripsPath, tcr, tripColumns[:4], tripColumns[4:])
+		tt, err := cli.OpenTable(*tripsPath, tcr, tracesnap.TripColumns[:4], tracesnap.TripColumns[4:])
 		if err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
-		trips, err := readTrips(tt, s, cli.NewProgress(stderr, "ingest "+*tripsPath, *every, tf, tcr))
+		trips, err := tracesnap.ReadTrips(tt, s, cli.NewProgress(stderr, "ingest "+*tripsPath, *every, tf, tcr))
 		if err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
-		s.trips = append(s.trips, trips...)
+		s.Trips = append(s.Trips, trips...)
 	}
-	if _, err := contacttrace.NewTrips(s.trips, cfg); err != nil {
+	if _, err := contacttrace.NewTrips(s.Trips, cfg); err != nil {
 		return fmt.Errorf("ingest: %s: %w", *tripsPath, err)
 	}
 	if *venuesPath != "" {
@@ -108,25 +109,25 @@ func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
-		if err := readVenueNames(vt, s); err != nil {
+		if err := tracesnap.ReadVenueNames(vt, s); err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
 	}
-	if s.ix == nil {
-		s.ix, err = contacttrace.Build(ctx, scans, cfg)
+	if s.Index == nil {
+		s.Index, err = contacttrace.Build(ctx, scans, cfg)
 	} else {
-		s.ix, err = s.ix.Append(ctx, scans, cfg)
+		s.Index, err = s.Index.Append(ctx, scans, cfg)
 	}
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	n, err := s.save(*snapPath)
+	n, err := s.Save(*snapPath)
 	if err != nil {
 		return fmt.Errorf("ingest: write snapshot: %w", err)
 	}
-	first, last, _ := s.ix.Span()
+	first, last, _ := s.Index.Span()
 	fmt.Fprintf(stderr, "ingest: %d scans read; snapshot %s: %d scans of %d persons at %d venues, %s .. %s, %d trips, %d bytes, in %v\n",
-		len(scans), *snapPath, s.ix.Len(), len(s.persons), len(s.venues), first.In(cst).Format(time.DateTime), last.In(cst).Format(time.DateTime),
-		len(s.trips), n, time.Since(start).Round(time.Millisecond))
+		len(scans), *snapPath, s.Index.Len(), len(s.Persons), len(s.Venues), first.In(tracesnap.CST).Format(time.DateTime), last.In(tracesnap.CST).Format(time.DateTime),
+		len(s.Trips), n, time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/healthcode-sdk/healthcode/contacttrace"
+	"github.com/healthcode-sdk/healthcode/examples/internal/tracesnap"
 )
 
 func runCLI(t *testing.T, args ...string) (string, string, error) {
@@ -217,9 +218,9 @@ func TestRefusals(t *testing.T) {
 	truncated := filepath.Join(dir, "trunc.snap")
 	require.NoError(t, os.WriteFile(truncated, raw[:len(raw)/2], 0o644))
 	for _, kind := range []string{"persons", "venues", "trips"} {
-		b, err := os.ReadFile(sidecar(snap, kind))
+		b, err := os.ReadFile(tracesnap.Sidecar(snap, kind))
 		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(sidecar(truncated, kind), b, 0o644))
+		require.NoError(t, os.WriteFile(tracesnap.Sidecar(truncated, kind), b, 0o644))
 	}
 	out := filepath.Join(dir, "out.snap")
 	tests := []struct {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/healthcode-sdk/healthcode/contacttrace"
 	"github.com/healthcode-sdk/healthcode/examples/internal/cli"
+	"github.com/healthcode-sdk/healthcode/examples/internal/tracesnap"
 )
 
 func runVenues(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -42,13 +43,13 @@ func runVenues(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *k <= 0 {
 		return fmt.Errorf("venues: -k %d: want at least 1", *k)
 	}
-	s := newSnapshot()
+	s := tracesnap.New()
 	if *snapPath != "" {
 		var err error
-		if s, err = loadSnapshot(*snapPath); err != nil {
+		if s, err = tracesnap.Load(*snapPath); err != nil {
 			return fmt.Errorf("venues: %w", err)
 		}
-		if !s.hasNames() {
+		if !hasNames(s.VenueNames) {
 			return fmt.Errorf("venues: snapshot %s has no venue names (ingest with -venues, or search a -venues file)", *snapPath)
 		}
 	} else {
@@ -61,12 +62,12 @@ func runVenues(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return fmt.Errorf("venues: %w", err)
 		}
-		if err := readVenueNames(t, s); err != nil {
+		if err := tracesnap.ReadVenueNames(t, s); err != nil {
 			return fmt.Errorf("venues: %w", err)
 		}
 	}
-	names := make([]contacttrace.VenueName, 0, len(s.venues))
-	for i, n := range s.venueNames {
+	names := make([]contacttrace.VenueName, 0, len(s.Venues))
+	for i, n := range s.VenueNames {
 		if n != "" {
 			names = append(names, contacttrace.VenueName{ID: uint32(i), Name: n})
 		}
@@ -78,8 +79,18 @@ func runVenues(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cw := csv.NewWriter(stdout)
 	cw.Write([]string{"venue", "name", "score"})
 	for _, m := range vn.Search(*query, *k) {
-		cw.Write([]string{s.venues[m.ID], m.Name, strconv.Itoa(m.Score)})
+		cw.Write([]string{s.Venues[m.ID], m.Name, strconv.Itoa(m.Score)})
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// hasNames reports whether any venue has a name.
+func hasNames(names []string) bool {
+	for _, n := range names {
+		if n != "" {
+			return true
+		}
+	}
+	return false
 }
