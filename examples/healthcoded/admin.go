@@ -253,11 +253,14 @@ func dryRunJSON(r rules.DryRunReport) map[string]any {
 		"errors": r.Errors, "transitions": ts, "error_samples": errs}
 }
 
-// handleRulesActivate swaps a pending set in (at once, or at its
-// effective-from time if that is later).
+// handleRulesActivate swaps a pending set in: at once, or at its
+// effective-from time if that is later, or at the optional effective_at
+// (RFC 3339; a time not after now means at once, one more than 90 days
+// ahead is refused).
 func (a *App) handleRulesActivate(w http.ResponseWriter, r *http.Request, _ serve.Principal) (string, string) {
 	var req struct {
-		Version string `json:"version"`
+		Version     string `json:"version"`
+		EffectiveAt string `json:"effective_at"`
 	}
 	if err := serve.DecodeJSON(r.Body, maxBody, &req); err != nil {
 		badRequest(w, err)
@@ -267,8 +270,20 @@ func (a *App) handleRulesActivate(w http.ResponseWriter, r *http.Request, _ serv
 		badRequest(w, &fieldError{"version", errors.New("required: the version of an uploaded rule set")})
 		return "", "bad request"
 	}
-	c, state, err := a.activateRules(r.Context(), req.Version)
+	var at time.Time
+	if req.EffectiveAt != "" {
+		var err error
+		if at, err = time.Parse(time.RFC3339, req.EffectiveAt); err != nil {
+			badRequest(w, &fieldError{"effective_at", fmt.Errorf("want an RFC 3339 time such as 2022-09-02T00:00:00+08:00, got %q", req.EffectiveAt)})
+			return req.Version, "bad request"
+		}
+	}
+	c, state, err := a.activateRules(r.Context(), req.Version, at)
+	var fe *fieldError
 	switch {
+	case errors.As(err, &fe):
+		badRequest(w, err)
+		return req.Version, "refused: " + fe.Error()
 	case errors.Is(err, errUnknownVersion):
 		serve.WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("healthcoded: no pending rule set with version %q (upload it first)", req.Version))
 		return req.Version, "unknown version"
@@ -281,7 +296,7 @@ func (a *App) handleRulesActivate(w http.ResponseWriter, r *http.Request, _ serv
 		return req.Version, "refused"
 	}
 	serve.WriteJSON(w, http.StatusOK, map[string]any{"version": c.Version(), "state": state, "effective_from": c.EffectiveFrom()})
-	return c.ID() + "@" + c.Version(), state
+	return c.ID() + "@" + c.Version(), activateDetail(state, at)
 }
 
 func (a *App) handleRulesRollback(w http.ResponseWriter, r *http.Request, _ serve.Principal) (string, string) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
 	"github.com/healthcode-sdk/healthcode/examples/console"
@@ -37,25 +38,52 @@ func (a *App) uploadRules(ctx context.Context, data []byte) (c *rules.Compiled, 
 	return c, rep, "", nil
 }
 
-// activateRules swaps the pending set with version in, at once or at its
-// effective-from time if that is later (state "active" or "scheduled").
-// It fails with errUnknownVersion if no such set was uploaded, errNoPending
-// if another node activated it meanwhile.
-func (a *App) activateRules(ctx context.Context, version string) (*rules.Compiled, string, error) {
+// maxScheduleAhead is how far ahead an activation may be scheduled: far
+// enough for any announced change of guidance, near enough that a typo in
+// the year is refused rather than scheduled.
+const maxScheduleAhead = 90 * 24 * time.Hour
+
+var errTooFarAhead = errors.New("more than 90 days ahead")
+
+// activateRules swaps the pending set with version in on every node. With
+// a zero at it takes effect at once or at its own effective-from time if
+// that is later; else at at, a time not after now meaning at once. The
+// state is "active" or "scheduled", and the set returned carries the
+// effective-from time it was swapped in with. It fails with
+// errUnknownVersion if no such set was uploaded, errNoPending if another
+// node activated it meanwhile, and a *fieldError "effective_at" wrapping
+// errTooFarAhead for a time more than maxScheduleAhead after now.
+func (a *App) activateRules(ctx context.Context, version string, at time.Time) (*rules.Compiled, string, error) {
+	now := a.now()
+	if at.After(now.Add(maxScheduleAhead)) {
+		return nil, "", &fieldError{"effective_at", fmt.Errorf("%w: %s is after %s",
+			errTooFarAhead, at.Format(time.RFC3339), now.Add(maxScheduleAhead).Format(time.RFC3339))}
+	}
 	a.mu.Lock()
 	c, ok := a.pending[version]
 	a.mu.Unlock()
 	if !ok {
 		return nil, "", fmt.Errorf("%w %q", errUnknownVersion, version)
 	}
-	now := a.now()
-	if err := a.share(ctx, topicActivate, activateNote{Version: version, At: now}); err != nil {
+	if !at.IsZero() {
+		c = c.WithEffectiveFrom(at)
+	}
+	if err := a.share(ctx, topicActivate, activateNote{Version: version, At: now, EffectiveAt: at}); err != nil {
 		return c, "", err
 	}
 	if c.EffectiveFrom().After(now) {
 		return c, "scheduled", nil
 	}
 	return c, "active", nil
+}
+
+// activateDetail is an activation's audit detail: the state, and the
+// time the operator chose, if any.
+func activateDetail(state string, at time.Time) string {
+	if at.IsZero() {
+		return state
+	}
+	return state + "; effective_at " + at.Format(time.RFC3339)
 }
 
 // rollbackRules returns every node to the sets before the last swap and
@@ -136,8 +164,12 @@ func (b consoleBackend) UploadRules(ctx context.Context, p console.Principal, sr
 // ActivateRules is handleRulesActivate's path for the console.
 func (b consoleBackend) ActivateRules(ctx context.Context, p console.Principal, version, client string) error {
 	const action = "console_rules_activate"
-	c, state, err := b.a.activateRules(ctx, version)
+	c, state, err := b.a.activateRules(ctx, version, time.Time{})
+	var fe *fieldError
 	switch {
+	case errors.As(err, &fe):
+		b.consoleRecord(ctx, p, action, client, version, "refused", fe.Error())
+		return &console.FieldError{Field: fe.Field, Msg: "healthcoded: " + fe.Error()}
 	case errors.Is(err, errUnknownVersion), errors.Is(err, errNoPending):
 		b.consoleRecord(ctx, p, action, client, version, "refused", "unknown version")
 		return &console.FieldError{Field: "version", Msg: "healthcoded: " + err.Error()}

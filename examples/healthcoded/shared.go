@@ -27,6 +27,12 @@ const (
 type activateNote struct {
 	Version string    `json:"version"`
 	At      time.Time `json:"at"` // the writer's now: every node swaps as of it
+	// EffectiveAt is the time the operator chose for the set to take
+	// effect, the same instant on every node; zero (and absent from the
+	// notes of earlier versions, which apply as before) means the set's
+	// own effective_from. A node of an earlier version ignores it and
+	// schedules the set at its own time: upgrade every node first.
+	EffectiveAt time.Time `json:"effective_at,omitzero"`
 }
 
 type riskAreasNote struct {
@@ -111,6 +117,9 @@ func (a *App) applyNote(topic string, body []byte) error {
 		a.mu.Unlock()
 		if !ok {
 			return fmt.Errorf("%w: %q", errNoPending, n.Version)
+		}
+		if !n.EffectiveAt.IsZero() {
+			c = c.WithEffectiveFrom(n.EffectiveAt)
 		}
 		return a.engine.Swap(c, n.At)
 	case topicRollback:
