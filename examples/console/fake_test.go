@@ -120,13 +120,20 @@ func (f *fakeBackend) transcodeLog() []string {
 	return append([]string(nil), f.transcodes...)
 }
 
-// The fake's rules: a set in force, uploads kept by version, activations
-// undone by rollback. An upload containing "when: (" does not compile.
+// The fake's rules: a set in force, sets scheduled at a chosen time,
+// uploads kept by version, activations undone by rollback. An upload
+// containing "when: (" does not compile; a chosen time in 2099 is refused.
 type fakeRules struct {
-	active   *RuleSetView
-	uploaded []RuleSetView
-	prev     []*RuleSetView
-	actions  []string // "actor action version"
+	active    *RuleSetView
+	scheduled []RuleSetView
+	uploaded  []RuleSetView
+	prev      []fakeRulesState
+	actions   []string // "actor action version [at]"
+}
+
+type fakeRulesState struct {
+	active    *RuleSetView
+	scheduled []RuleSetView
 }
 
 var _ RulesBackend = (*fakeBackend)(nil)
@@ -134,7 +141,7 @@ var _ RulesBackend = (*fakeBackend)(nil)
 func (f *fakeBackend) Rules(context.Context) (RulesView, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	v := RulesView{Uploaded: append([]RuleSetView(nil), f.rules.uploaded...), RiskAreas: "ra-1 (12)"}
+	v := RulesView{Uploaded: append([]RuleSetView(nil), f.rules.uploaded...), Scheduled: append([]RuleSetView(nil), f.rules.scheduled...), RiskAreas: "ra-1 (12)"}
 	if f.rules.active != nil {
 		a := *f.rules.active
 		v.Active = &a
@@ -169,15 +176,24 @@ func (f *fakeBackend) UploadRules(_ context.Context, p Principal, src []byte, _ 
 		}}, nil
 }
 
-func (f *fakeBackend) ActivateRules(_ context.Context, p Principal, version, _ string) error {
+func (f *fakeBackend) ActivateRules(_ context.Context, p Principal, version string, at time.Time, _ string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if at.Year() == 2099 {
+		return &FieldError{Field: "effective_at", Msg: "more than 90 days ahead"}
+	}
 	for i, u := range f.rules.uploaded {
 		if u.Version == version {
-			f.rules.prev = append(f.rules.prev, f.rules.active)
-			f.rules.active = &u
+			f.rules.prev = append(f.rules.prev, fakeRulesState{f.rules.active, f.rules.scheduled})
 			f.rules.uploaded = append(f.rules.uploaded[:i], f.rules.uploaded[i+1:]...)
-			f.rules.actions = append(f.rules.actions, p.Actor+" activate "+version)
+			if at.IsZero() {
+				f.rules.active = &u
+				f.rules.actions = append(f.rules.actions, p.Actor+" activate "+version)
+				return nil
+			}
+			u.EffectiveFrom = at
+			f.rules.scheduled = append(slices.Clip(f.rules.scheduled), u)
+			f.rules.actions = append(f.rules.actions, p.Actor+" activate "+version+" "+at.Format(time.RFC3339))
 			return nil
 		}
 	}
@@ -191,7 +207,7 @@ func (f *fakeBackend) RollbackRules(_ context.Context, p Principal, _ string) er
 	if n == 0 {
 		return &FieldError{Field: "rollback", Msg: "nothing to roll back to"}
 	}
-	f.rules.active, f.rules.prev = f.rules.prev[n-1], f.rules.prev[:n-1]
+	f.rules.active, f.rules.scheduled, f.rules.prev = f.rules.prev[n-1].active, f.rules.prev[n-1].scheduled, f.rules.prev[:n-1]
 	f.rules.actions = append(f.rules.actions, p.Actor+" rollback")
 	return nil
 }

@@ -23,10 +23,13 @@ type RulesBackend interface {
 	// not compile is a *RulesProblems and is not kept. client is the
 	// peer's address, for the audit trail.
 	UploadRules(ctx context.Context, p Principal, src []byte, client string) (DryRunView, error)
-	// ActivateRules puts an uploaded set in force (or schedules it for
-	// its effective-from time, if that is later). A refusal the admin can
-	// act on (no such version) is a *FieldError with Field "version".
-	ActivateRules(ctx context.Context, p Principal, version, client string) error
+	// ActivateRules puts an uploaded set in force, or schedules it. With
+	// a zero at it takes effect at once or at its own effective-from
+	// time, if that is later; else at at, the time the admin chose (a
+	// time not after now meaning at once). A refusal the admin can act on
+	// is a *FieldError: Field "version" for no such version,
+	// "effective_at" for a time the server will not schedule.
+	ActivateRules(ctx context.Context, p Principal, version string, at time.Time, client string) error
 	// RollbackRules returns to the sets before the last activation. A
 	// refusal (nothing to roll back to) is a *FieldError with Field
 	// "rollback".
@@ -94,6 +97,28 @@ const maxRuleSet = 1 << 20
 // confirmTTL is how long a confirmation page's token stays good.
 const confirmTTL = 10 * time.Minute
 
+// rulesZone is the wall time of the page's times, shown and chosen:
+// Asia/Shanghai, which has kept UTC+8 without summer time since 1991, so
+// no tz database is needed.
+var rulesZone = time.FixedZone("CST", 8*3600)
+
+// rulesTime is the datetime-local format of the activate form's
+// effective_at (the finder's finderTime).
+const rulesTime = "2006-01-02T15:04"
+
+// parseEffectiveAt reads the activate form's optional effective_at, a
+// datetime-local value in rulesZone; "" is the zero time.
+func parseEffectiveAt(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.ParseInLocation(rulesTime, s, rulesZone)
+	if err != nil {
+		return time.Time{}, &FieldError{Field: "effective_at", Msg: err.Error()}
+	}
+	return t, nil
+}
+
 // rulesPages serves the rules page over a RulesBackend. Safe for
 // concurrent use.
 type rulesPages struct {
@@ -109,14 +134,16 @@ type confirmation struct {
 	session [32]byte
 	action  string // "activate" or "rollback"
 	version string
+	at      time.Time // the chosen effective_at, zero if none
 	expires time.Time
 }
 
 // maxConfirms bounds the tokens outstanding; the oldest go first.
 const maxConfirms = 1024
 
-// issue returns a new token confirming action on version for session k.
-func (rp *rulesPages) issue(k [32]byte, action, version string, now time.Time) string {
+// issue returns a new token confirming action on version, at the chosen
+// time at, for session k.
+func (rp *rulesPages) issue(k [32]byte, action, version string, at, now time.Time) string {
 	tok := randomToken()
 	rp.mu.Lock()
 	defer rp.mu.Unlock()
@@ -134,12 +161,12 @@ func (rp *rulesPages) issue(k [32]byte, action, version string, now time.Time) s
 		}
 		delete(rp.confirms, oldest)
 	}
-	rp.confirms[tok] = confirmation{session: k, action: action, version: version, expires: now.Add(confirmTTL)}
+	rp.confirms[tok] = confirmation{session: k, action: action, version: version, at: at, expires: now.Add(confirmTTL)}
 	return tok
 }
 
-// redeem spends tok if it confirms action on version for session k.
-func (rp *rulesPages) redeem(k [32]byte, tok, action, version string, now time.Time) bool {
+// redeem spends tok if it confirms action on version at at for session k.
+func (rp *rulesPages) redeem(k [32]byte, tok, action, version string, at, now time.Time) bool {
 	if tok == "" {
 		return false
 	}
@@ -150,7 +177,7 @@ func (rp *rulesPages) redeem(k [32]byte, tok, action, version string, now time.T
 		return false
 	}
 	delete(rp.confirms, tok)
-	return c.session == k && c.action == action && c.version == version && now.Before(c.expires)
+	return c.session == k && c.action == action && c.version == version && c.at.Equal(at) && now.Before(c.expires)
 }
 
 // rulesRoutes adds the rules page when the Backend implements
@@ -175,15 +202,27 @@ type rulesPage struct {
 	Report   *matrix   // the upload's dry run, before activation
 	Problems []Problem // the upload's, shown inline
 	Source   string    // the upload, kept on a refusal
+	Activate activateForm
 	Notice   string
 	Error    string
 }
 
+// activateForm is a refused activate form: its version, the time as
+// typed, and why, shown next to the field.
+type activateForm struct {
+	Version     string
+	EffectiveAt string // datetime-local
+	Error       string
+}
+
 // confirmPage is the confirmation step's data.
 type confirmPage struct {
-	Action  string // "activate" or "rollback"
-	Version string
-	Token   string
+	Action      string // "activate" or "rollback"
+	Version     string
+	EffectiveAt string    // datetime-local, "" if none was chosen
+	At          time.Time // the chosen time in rulesZone
+	AtOnce      bool      // the chosen time is not after now
+	Token       string
 }
 
 // transitionCols are the matrix's columns, from→to.
@@ -259,8 +298,22 @@ func (c *Console) showRules(w http.ResponseWriter, r *http.Request, q *request, 
 		c.internal(w, q, "rules", err)
 		return
 	}
+	inZone(v.Active)
+	for i := range v.Scheduled {
+		inZone(&v.Scheduled[i])
+	}
+	for i := range v.Uploaded {
+		inZone(&v.Uploaded[i])
+	}
 	page.Rules = v
 	c.render(w, q, status, "rules", page)
+}
+
+// inZone shows a set's effective-from time in rulesZone.
+func inZone(v *RuleSetView) {
+	if v != nil && !v.EffectiveFrom.IsZero() {
+		v.EffectiveFrom = v.EffectiveFrom.In(rulesZone)
+	}
 }
 
 func (c *Console) rulesUpload(w http.ResponseWriter, r *http.Request, q *request) {
@@ -297,15 +350,24 @@ func (c *Console) rulesUpload(w http.ResponseWriter, r *http.Request, q *request
 // form carries a single-use token the final POST must bring back.
 func (c *Console) rulesConfirm(action string) func(http.ResponseWriter, *http.Request, *request) {
 	return func(w http.ResponseWriter, r *http.Request, q *request) {
-		version := ""
+		page := confirmPage{Action: action}
 		if action == "activate" {
-			if version = strings.TrimSpace(r.PostFormValue("version")); version == "" {
+			if page.Version = strings.TrimSpace(r.PostFormValue("version")); page.Version == "" {
 				c.showRules(w, r, q, http.StatusUnprocessableEntity, rulesPage{Error: q.T["no_version"]})
 				return
 			}
+			raw := strings.TrimSpace(r.PostFormValue("effective_at"))
+			at, err := parseEffectiveAt(raw)
+			if err != nil {
+				c.showRules(w, r, q, http.StatusUnprocessableEntity, rulesPage{Activate: activateForm{Version: page.Version, EffectiveAt: raw, Error: q.T["bad_effective_at"]}})
+				return
+			}
+			if !at.IsZero() {
+				page.EffectiveAt, page.At, page.AtOnce = raw, at, !at.After(c.cfg.Now())
+			}
 		}
-		tok := c.rules.issue(q.s.key, action, version, c.cfg.Now())
-		c.render(w, q, http.StatusOK, "rules_confirm", confirmPage{Action: action, Version: version, Token: tok})
+		page.Token = c.rules.issue(q.s.key, action, page.Version, page.At, c.cfg.Now())
+		c.render(w, q, http.StatusOK, "rules_confirm", page)
 	}
 }
 
@@ -313,27 +375,37 @@ func (c *Console) rulesConfirm(action string) func(http.ResponseWriter, *http.Re
 // without it the POST is refused (403, audited).
 func (c *Console) rulesAct(action string) func(http.ResponseWriter, *http.Request, *request) {
 	return func(w http.ResponseWriter, r *http.Request, q *request) {
-		version := ""
+		version, raw := "", ""
+		var at time.Time
+		var badAt error
 		if action == "activate" {
 			version = strings.TrimSpace(r.PostFormValue("version"))
+			raw = strings.TrimSpace(r.PostFormValue("effective_at"))
+			at, badAt = parseEffectiveAt(raw)
 		}
-		if !c.rules.redeem(q.s.key, r.PostFormValue("confirm"), action, version, c.cfg.Now()) {
+		// The token binds the time too: a time other than the one
+		// confirmed (or one that does not parse) is not confirmed.
+		if badAt != nil || !c.rules.redeem(q.s.key, r.PostFormValue("confirm"), action, version, at, c.cfg.Now()) {
 			c.refuse(w, r, q, AuditAttempt{Actor: q.s.p.Actor, Action: "console_rules_" + action, Role: RoleRulesAdmin,
 				Outcome: "forbidden", Detail: "confirmation token missing or wrong"}, "not_confirmed")
 			return
 		}
 		var err error
 		if action == "activate" {
-			err = c.rules.b.ActivateRules(r.Context(), q.s.p, version, clientHost(r))
+			err = c.rules.b.ActivateRules(r.Context(), q.s.p, version, at, clientHost(r))
 		} else {
 			err = c.rules.b.RollbackRules(r.Context(), q.s.p, clientHost(r))
 		}
 		var fe *FieldError
 		switch {
+		case errors.As(err, &fe) && fe.Field == "effective_at":
+			c.showRules(w, r, q, http.StatusUnprocessableEntity, rulesPage{Activate: activateForm{Version: version, EffectiveAt: raw, Error: fe.Msg}})
 		case errors.As(err, &fe):
 			c.showRules(w, r, q, http.StatusConflict, rulesPage{Error: fe.Msg})
 		case err != nil:
 			c.internal(w, q, action+" rules", err)
+		case action == "activate" && at.After(c.cfg.Now()):
+			c.showRules(w, r, q, http.StatusOK, rulesPage{Notice: fmt.Sprintf(q.T["done_schedule"], at.Format("2006-01-02 15:04"))})
 		default:
 			c.showRules(w, r, q, http.StatusOK, rulesPage{Notice: q.T["done_"+action]})
 		}

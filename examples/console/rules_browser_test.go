@@ -16,7 +16,9 @@ import (
 
 // TestBrowserRules drives the rules page in headless Chromium: a set that
 // does not compile shows its problem at line:column, a good one its dry
-// run's matrix; activation and rollback each pass a confirmation page.
+// run's matrix; activation and rollback each pass a confirmation page;
+// an activation at a chosen time (the form's datetime-local, Beijing
+// time) is confirmed with that time and listed under 已排期 with it.
 // -update-screenshots rewrites testdata/screens/rules*.png.
 func TestBrowserRules(t *testing.T) {
 	f := newFake()
@@ -57,14 +59,26 @@ func TestBrowserRules(t *testing.T) {
 
 	do("confirm activation", chromedp.Click(css("#activate")), chromedp.WaitVisible(css("#confirm-question")))
 	assert.Equal(t, "确认激活 v3？", text("#confirm-question"))
-	browsertest.Screenshot(t, ctx, "testdata/screens/rules-confirm.png")
 	do("activate", chromedp.Click(css("#confirm")), chromedp.WaitVisible(css("#notice")))
 	assert.Equal(t, "sichuan@v3", text("#in-force"))
 
 	do("roll back", chromedp.Click(css("#rollback")), chromedp.WaitVisible(css("#confirm-question")),
 		chromedp.Click(css("#confirm")), chromedp.WaitVisible(css("#notice")))
 	assert.Equal(t, "sichuan@v2", text("#in-force"))
-	assert.Equal(t, []string{"carol upload v3", "carol activate v3", "carol rollback"}, f.rulesLog())
+
+	// v3 again, at midnight tonight: the time goes through the confirmation.
+	do("upload v3 again", chromedp.SetValue(css("#source"), goodRules), chromedp.Click(css("#upload")), chromedp.WaitVisible(css("#matrix")))
+	do("choose midnight", chromedp.SetValue(css("#effective-at"), "2022-05-16T00:00"), chromedp.Click(css("#activate")),
+		chromedp.WaitVisible(css("#confirm-at")))
+	assert.Equal(t, "确认激活 v3？", text("#confirm-question"))
+	assert.Equal(t, "生效时间（北京时间）: 2022-05-16 00:00", text("#confirm-at"))
+	browsertest.Screenshot(t, ctx, "testdata/screens/rules-confirm.png")
+	do("schedule", chromedp.Click(css("#confirm")), chromedp.WaitVisible(css("#notice")))
+	assert.Equal(t, "已排期，2022-05-16 00:00 生效", text("#notice"))
+	assert.Equal(t, "已排期\tsichuan@v3\t2022-05-16 00:00\t7", strings.TrimSpace(text("#sets tr.scheduled")))
+	assert.Equal(t, "sichuan@v2", text("#in-force"), "in force until then")
+	browsertest.Screenshot(t, ctx, "testdata/screens/rules-scheduled.png")
+	assert.Equal(t, []string{"carol upload v3", "carol activate v3", "carol rollback", "carol upload v3", "carol activate v3 2022-05-16T00:00:00+08:00"}, f.rulesLog())
 
 	// The bad upload is answered 422 on purpose; anything else is a fault.
 	var faults []string

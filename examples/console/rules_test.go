@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -259,4 +260,99 @@ func TestMakeMatrix(t *testing.T) {
 	}})
 	assert.Equal(t, []matrixRow{{"a", []int{4, 0, 0, 0, 0, 0}}, {"b", []int{0, 0, 0, 0, 2, 0}}}, m.Rows)
 	assert.Equal(t, []int{4, 0, 0, 0, 2, 0}, m.Totals)
+}
+
+func TestParseEffectiveAt(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Time
+		bad  bool
+	}{
+		{"", time.Time{}, false},
+		{"2022-05-16T00:00", time.Date(2022, 5, 15, 16, 0, 0, 0, time.UTC), false}, // Beijing midnight
+		{"2022-12-31T23:59", time.Date(2022, 12, 31, 15, 59, 0, 0, time.UTC), false},
+		{"2022-05-16", time.Time{}, true},
+		{"2022-05-16T00:00:00Z", time.Time{}, true},
+		{"2022-02-30T00:00", time.Time{}, true},
+		{"tomorrow", time.Time{}, true},
+	} {
+		got, err := parseEffectiveAt(tc.in)
+		if tc.bad {
+			var fe *FieldError
+			require.ErrorAs(t, err, &fe, tc.in)
+			assert.Equal(t, "effective_at", fe.Field, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		assert.True(t, tc.want.Equal(got), "%s: %s", tc.in, got)
+	}
+}
+
+// TestRulesActivateAt: the activate form's optional time goes through the
+// confirmation page, which names it and whose token binds it; the set is
+// then listed as scheduled at it. A bad time, or one the backend refuses,
+// is shown next to the field with what was typed.
+func TestRulesActivateAt(t *testing.T) {
+	e := newEnv(t, nil) // now: 2022-05-15 18:00 in Beijing
+	c := e.client()
+	csrf := e.rulesCSRF(c, "r-token")
+	r := e.post(c, "/console/rules/upload", url.Values{"csrf": {csrf}, "source": {goodRules}})
+	assert.Contains(t, r.body, `name="effective_at" id="effective-at"`, "the dry run's activate form")
+	assert.Contains(t, r.body, `name="effective_at" id="effective-at-v3"`, "the uploaded row's")
+
+	// A time that does not parse: refused before any confirmation.
+	r = e.post(c, "/console/rules/activate/confirm", url.Values{"csrf": {csrf}, "version": {"v3"}, "effective_at": {"2022-05-16 24:00"}})
+	assert.Equal(t, http.StatusUnprocessableEntity, r.status)
+	assert.Contains(t, r.body, `id="effective-at-v3" value="2022-05-16 24:00">`)
+	assert.Contains(t, r.body, `id="effective-at-error">生效时间无效，应为 年-月-日 时:分<`)
+
+	confirm := func(at string) (resp, string) {
+		t.Helper()
+		r := e.post(c, "/console/rules/activate/confirm", url.Values{"csrf": {csrf}, "version": {"v3"}, "effective_at": {at}})
+		require.Equal(t, http.StatusOK, r.status, r.body)
+		return r, confirmRE.FindStringSubmatch(r.body)[1]
+	}
+	page, tok := confirm("2022-05-16T00:00")
+	assert.Contains(t, page.body, `id="confirm-question">确认激活 v3？<`)
+	assert.Contains(t, page.body, `<p id="confirm-at">生效时间（北京时间）: <b>2022-05-16 00:00</b></p>`)
+	assert.Contains(t, page.body, `name="effective_at" value="2022-05-16T00:00"`)
+	assert.Empty(t, inlineRE.FindAllString(page.body, -1))
+	// The token is for that time only: another time, none, or one that
+	// does not parse is not confirmed, and the token is spent.
+	for _, at := range []string{"2022-05-16T00:01", "", "x"} {
+		form := url.Values{"csrf": {csrf}, "version": {"v3"}, "confirm": {tok}, "effective_at": {at}}
+		assert.Equal(t, http.StatusForbidden, e.post(c, "/console/rules/activate", form).status, at)
+		_, tok = confirm("2022-05-16T00:00")
+	}
+	// Nor is a token confirmed without a time good for one.
+	_, plain := e.confirm(c, csrf, "activate", "v3")
+	assert.Equal(t, http.StatusForbidden, e.post(c, "/console/rules/activate", url.Values{"csrf": {csrf}, "version": {"v3"}, "confirm": {plain}, "effective_at": {"2022-05-16T00:00"}}).status)
+
+	r = e.post(c, "/console/rules/activate", url.Values{"csrf": {csrf}, "version": {"v3"}, "confirm": {tok}, "effective_at": {"2022-05-16T00:00"}})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Contains(t, r.body, `id="notice">已排期，2022-05-16 00:00 生效<`)
+	assert.Contains(t, r.body, `<tr class="scheduled"><th>已排期</th><td>sichuan@v3</td><td>2022-05-16 00:00</td>`)
+	assert.Contains(t, r.body, `id="in-force">sichuan@v2<`, "v2 stays in force until then")
+	assert.Equal(t, []string{"carol upload v3", "carol activate v3 2022-05-16T00:00:00+08:00"}, e.fake.rulesLog())
+
+	// Rolled back, the schedule is gone.
+	_, tok = e.confirm(c, csrf, "rollback", "")
+	r = e.post(c, "/console/rules/rollback", url.Values{"csrf": {csrf}, "confirm": {tok}})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.NotContains(t, r.body, `class="scheduled"`)
+
+	// A past time takes effect at once, and the confirmation says so.
+	e.post(c, "/console/rules/upload", url.Values{"csrf": {csrf}, "source": {goodRules}})
+	page, _ = confirm("2022-05-15T17:59")
+	assert.Contains(t, page.body, `id="confirm-at-once">该时间已过，确认后立即生效<`)
+	page, _ = confirm("2022-05-15T18:01")
+	assert.NotContains(t, page.body, `confirm-at-once`)
+
+	// A time the backend refuses: shown next to the field, typed value kept.
+	_, tok = confirm("2099-01-01T00:00")
+	r = e.post(c, "/console/rules/activate", url.Values{"csrf": {csrf}, "version": {"v3"}, "confirm": {tok}, "effective_at": {"2099-01-01T00:00"}})
+	assert.Equal(t, http.StatusUnprocessableEntity, r.status)
+	assert.Contains(t, r.body, `id="effective-at-v3" value="2099-01-01T00:00">`)
+	assert.Contains(t, r.body, `id="effective-at-error">more than 90 days ahead<`)
+	assert.Equal(t, []string{"carol upload v3", "carol activate v3 2022-05-16T00:00:00+08:00", "carol rollback", "carol upload v3"}, e.fake.rulesLog())
 }

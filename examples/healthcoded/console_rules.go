@@ -162,9 +162,9 @@ func (b consoleBackend) UploadRules(ctx context.Context, p console.Principal, sr
 }
 
 // ActivateRules is handleRulesActivate's path for the console.
-func (b consoleBackend) ActivateRules(ctx context.Context, p console.Principal, version, client string) error {
+func (b consoleBackend) ActivateRules(ctx context.Context, p console.Principal, version string, at time.Time, client string) error {
 	const action = "console_rules_activate"
-	c, state, err := b.a.activateRules(ctx, version, time.Time{})
+	c, state, err := b.a.activateRules(ctx, version, at)
 	var fe *fieldError
 	switch {
 	case errors.As(err, &fe):
@@ -177,7 +177,7 @@ func (b consoleBackend) ActivateRules(ctx context.Context, p console.Principal, 
 		b.consoleRecord(ctx, p, action, client, version, "error", "error")
 		return fmt.Errorf("activate: %w", err)
 	}
-	b.consoleRecord(ctx, p, action, client, c.ID()+"@"+c.Version(), "ok", state)
+	b.consoleRecord(ctx, p, action, client, c.ID()+"@"+c.Version(), "ok", activateDetail(state, at))
 	return nil
 }
 

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -221,4 +223,49 @@ func testScheduledActivation(t *testing.T, fresh func(testing.TB) string) {
 	// Rollback on a undoes the schedule on both.
 	require.Equal(t, 200, a.do("POST", "/admin/rules/rollback", rulesAdmin, "", nil))
 	until(t, "b dropped the schedule", func() bool { return len(b.rulesState().Scheduled) == 0 })
+}
+
+// TestConsoleRulesActivateAt: the console's activate form with a chosen
+// time (Beijing wall time) goes the admin API's way: the set is scheduled
+// at that instant and the audit detail names it; a time too far ahead is
+// refused next to the field.
+func TestConsoleRulesActivateAt(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	_, s, _ := openAt(t, time.Date(2026, 12, 6, 15, 30, 0, 0, cst))
+	cc := signInConsole(t, s, rulesAdmin)
+	status, body := cc.send("POST", "/console/rules/upload", url.Values{"csrf": {cc.csrf}, "source": {fmt.Sprintf(yellowSet, "y-c")}})
+	require.Equal(t, http.StatusOK, status, body)
+
+	activate := func(at string) (int, string) {
+		t.Helper()
+		status, body := cc.send("POST", "/console/rules/activate/confirm", url.Values{"csrf": {cc.csrf}, "version": {"y-c"}, "effective_at": {at}})
+		require.Equal(t, http.StatusOK, status, body)
+		tok := confirmField.FindStringSubmatch(body)[1]
+		return cc.send("POST", "/console/rules/activate", url.Values{"csrf": {cc.csrf}, "version": {"y-c"}, "effective_at": {at}, "confirm": {tok}})
+	}
+	status, body = activate("2027-03-08T00:00")
+	require.Equal(t, http.StatusUnprocessableEntity, status, body)
+	require.Contains(t, body, `id="effective-at-y-c" value="2027-03-08T00:00">`)
+	require.Regexp(t, `id="effective-at-error">healthcoded: effective_at: more than 90 days ahead`, body)
+
+	status, body = activate("2026-12-07T00:00")
+	require.Equal(t, http.StatusOK, status, body)
+	require.Contains(t, body, `<tr class="scheduled"><th>已排期</th><td>everyone@y-c</td><td>2026-12-07 00:00</td>`)
+	require.Equal(t, []string{"y-c 2026-12-06T16:00:00Z"}, s.rulesState().Scheduled)
+
+	s.stop()
+	st, err := boltstore.Open(filepath.Join(s.data, "codes.db"), boltstore.DefaultConfig())
+	require.NoError(t, err)
+	defer st.Close()
+	recs, err := st.ReadAudit(context.Background(), 0, 1000)
+	require.NoError(t, err)
+	var got []string
+	for _, r := range recs {
+		if r.Action == "console_rules_activate" {
+			got = append(got, r.Outcome+" "+r.Target+" "+r.Detail)
+		}
+	}
+	require.Len(t, got, 2)
+	require.Contains(t, got[0], "refused y-c effective_at: more than 90 days ahead")
+	require.Equal(t, "ok everyone@y-c scheduled; effective_at 2026-12-07T00:00:00+08:00", got[1])
 }
