@@ -12,6 +12,10 @@ type charts struct {
 	Days    template.HTML // codes issued per day by colour
 	Causes  template.HTML // red/yellow causes ranked
 	Regions template.HTML // red/yellow codes by region
+	// VenueDays is scans a day at every venue; TopVenues the venues
+	// most scanned over 7 days. Both empty without venue statistics.
+	VenueDays template.HTML
+	TopVenues template.HTML
 }
 
 // Code colours as the charts draw them.
@@ -33,10 +37,7 @@ func makeCharts(st StatsView, t map[string]string) charts {
 	labels := make([]string, len(st.Days))
 	red, yellow, green := make([]float64, len(st.Days)), make([]float64, len(st.Days)), make([]float64, len(st.Days))
 	for i, d := range st.Days {
-		labels[i] = d.Date
-		if len(d.Date) == len("2006-01-02") {
-			labels[i] = d.Date[5:] // MM-DD fits under a bar
-		}
+		labels[i] = shortDate(d.Date)
 		red[i], yellow[i], green[i] = float64(d.Red), float64(d.Yellow), float64(d.Green)
 	}
 	if h, err := svgchart.Bars(svgchart.Chart{Title: t["days"], Labels: labels, Stacked: true, Series: []svgchart.Series{
@@ -66,5 +67,28 @@ func makeCharts(st StatsView, t map[string]string) charts {
 	}
 	out.Causes = ranking(t["causes"], st.Causes)
 	out.Regions = ranking(t["regions"], st.Regions)
+	if v := st.Venues; v != nil {
+		labels, scans := make([]string, len(v.Days)), make([]float64, len(v.Days))
+		for i, d := range v.Days {
+			labels[i], scans[i] = shortDate(d.Date), float64(d.Scans)
+		}
+		if h, err := svgchart.Bars(svgchart.Chart{Title: t["scans_per_day"], Labels: labels,
+			Series: []svgchart.Series{{Name: t["scans"], Colour: colourBar, Values: scans}}}); err == nil {
+			out.VenueDays = h
+		}
+		top := make([]Ranked, len(v.TopWeek))
+		for i, r := range v.TopWeek {
+			top[i] = Ranked{Label: r.Name, Count: r.Scans}
+		}
+		out.TopVenues = ranking(t["top_week"], top)
+	}
 	return out
+}
+
+// shortDate is MM-DD of a "2006-01-02" date, which fits under a bar.
+func shortDate(d string) string {
+	if len(d) == len("2006-01-02") {
+		return d[5:]
+	}
+	return d
 }

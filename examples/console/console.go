@@ -83,6 +83,33 @@ type StatsView struct {
 	Causes    []Ranked // red/yellow causes, most first
 	Regions   []Ranked // red/yellow by region, most first
 	Anomalies []string // today's anomaly check, one line each; empty when normal
+	// Venues are the venue statistics (tender 2.3.2) over the same days;
+	// nil when the server keeps no scan log.
+	Venues *VenueStats
+}
+
+// VenueStats are the venue statistics: how many venues there are, how
+// much they are scanned, and which most.
+type VenueStats struct {
+	Registered int         // venues registered (named in the server's venue list)
+	Active     int         // venues scanned at least once over the days
+	Days       []VenueDay  // scans a day, oldest first, today last
+	Today      int         // scans today
+	TopToday   []VenueRank // the most scanned venues today, most first
+	TopWeek    []VenueRank // the most scanned over the last 7 days (today included), most first
+}
+
+// VenueDay is one day's scans, at every venue.
+type VenueDay struct {
+	Date  string // "2006-01-02"
+	Scans int
+}
+
+// VenueRank is one venue in a ranking.
+type VenueRank struct {
+	Code  string // the venue code scans carry
+	Name  string // its registered name; the code when it has none
+	Scans int
 }
 
 // DayRow is one day's codes issued, by colour.
@@ -219,6 +246,7 @@ type Console struct {
 	preKey   [32]byte     // signs the sign-in form's CSRF token before any session exists
 	rules    *rulesPages  // nil unless the Backend is a RulesBackend
 	finder   *finderPages // nil unless the Backend is a FinderBackend
+	users    UsersBackend // nil unless the Backend is a UsersBackend
 	handler  http.Handler
 }
 
@@ -239,6 +267,9 @@ func New(cfg Config) (*Console, error) {
 		return nil, fmt.Errorf("console: static: %w", err)
 	}
 	c.handler = c.routes(static)
+	if err := c.addUsers(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
