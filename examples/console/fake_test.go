@@ -38,6 +38,7 @@ func newFake() *fakeBackend {
 		f.stats.Regions = append(f.stats.Regions, Ranked{Label: fmt.Sprintf("5101%02d", i), Count: 150 - 7*i})
 	}
 	f.stats.Anomalies = []string{"red total: 24 today against a mean of 17.0 (+41%)"}
+	f.stats.Venues = fakeVenueStats(f.stats.Days)
 	f.rules.active = &RuleSetView{ID: "sichuan", Version: "v2", EffectiveFrom: time.Date(2022, 4, 1, 0, 0, 0, 0, time.UTC), Rules: 6}
 	return f
 }
