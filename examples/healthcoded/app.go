@@ -150,6 +150,10 @@ type App struct {
 
 	ready atomic.Bool
 
+	// consoleStats is what the console's statistics compute once
+	// (console_stats.go).
+	consoleStats consoleStatsCache
+
 	// answers recycles lookup answers (*codeAnswer: the display and its
 	// JSON) with their source arrays: a lookup is the one request every
 	// client sends, and what it allocates sets how often the collector runs

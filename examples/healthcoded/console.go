@@ -130,7 +130,7 @@ func (b consoleBackend) transcode(ctx context.Context, p console.Principal, w co
 	return "ok", "transcoded to " + col.String(), nil
 }
 
-func (b consoleBackend) Stats(_ context.Context, now time.Time) (console.StatsView, error) {
+func (b consoleBackend) Stats(ctx context.Context, now time.Time) (console.StatsView, error) {
 	a := b.a
 	today, baseline, _ := a.stats.window(now, demoDays)
 	days := append(baseline, today)
@@ -148,6 +148,10 @@ func (b consoleBackend) Stats(_ context.Context, now time.Time) (console.StatsVi
 		}
 	}
 	v.Causes, v.Regions = ranked(causes), ranked(regions)
+	var err error
+	if v.Venues, err = b.venueStats(ctx, now); err != nil {
+		return v, err
+	}
 	an, err := checkAnomalies(today, baseline)
 	if err != nil {
 		return v, fmt.Errorf("anomalies: %w", err)
