@@ -19,6 +19,7 @@ type fakeBackend struct {
 	stats      StatsView
 	rules      fakeRules
 	finds      []FinderQuery
+	pushes     []PushView // the finder's pushes (finder_test.go)
 }
 
 const (

@@ -7,7 +7,7 @@ import (
 
 // pageNames are the pages, each a templates/NAME.html defining "title" and
 // "content" (and optionally "head") inside templates/base.html.
-var pageNames = []string{"signin", "error", "person", "stats", "screen", "rules", "rules_confirm", "finder"}
+var pageNames = []string{"signin", "error", "person", "stats", "screen", "rules", "rules_confirm", "finder", "finder_task", "finder_push"}
 
 var funcs = template.FuncMap{
 	"colours": func() []string { return []string{"red", "yellow", "green"} },
