@@ -76,8 +76,13 @@ type Config struct {
 	// runs none. Their dataset paths are relative to QualityBase (default
 	// the file's directory); runs are kept in DATA/quality-runs.db.
 	QualityFile, QualityBase string
-	Logger                   *slog.Logger     // nil discards
-	Now                      func() time.Time // nil means time.Now
+	// TraceSnapshot is a tracectl snapshot (examples/tracectl) the
+	// console's person finder starts from, before the scans this server
+	// records; "" for none. Its persons may be keys in hex, document
+	// numbers or phones.
+	TraceSnapshot string
+	Logger        *slog.Logger     // nil discards
+	Now           func() time.Time // nil means time.Now
 }
 
 // DefaultConfig serves on loopback with 10 000 demo people.
@@ -139,7 +144,9 @@ type App struct {
 	stats        *dailyStats
 	colours      *colourGauge
 	scans        *scanLog
-	finder       *finder // the person finder's index of scans
+	finder       *finder     // the person finder's index of scans
+	tasks        *taskStore  // the finder's saved tasks
+	pushes       *pushRunner // the finder's pushes for coding
 
 	mu         sync.Mutex
 	pending    map[string]*rules.Compiled // uploaded, compiled, not yet active; by version
@@ -296,9 +303,14 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := a.seedDemo(ctx); err != nil {
 		return nil, fmt.Errorf("demo data: %w", err)
 	}
-	if a.finder, err = newFinder(ctx, filepath.Join(cfg.DataDir, "scans.csv"), a.venuesPath(), a.log); err != nil {
+	if a.finder, err = newFinder(ctx, finderSources{Scans: filepath.Join(cfg.DataDir, "scans.csv"), Venues: a.venuesPath(),
+		Trips: a.tripsPath(), Snapshot: cfg.TraceSnapshot, Person: a.personKey}, a.log); err != nil {
 		return nil, err
 	}
+	if a.tasks, err = openTaskStore(filepath.Join(cfg.DataDir, "finder-tasks.db")); err != nil {
+		return nil, err
+	}
+	a.pushes = newPushRunner()
 	if err := a.replayNotes(ctx); err != nil {
 		return nil, err
 	}
@@ -383,6 +395,12 @@ func (a *App) Close() error {
 	}
 	if a.qstore != nil {
 		errs = append(errs, a.qstore.Close())
+	}
+	if a.pushes != nil {
+		a.pushes.close() // before the store: a push transcodes through it
+	}
+	if a.tasks != nil {
+		errs = append(errs, a.tasks.Close())
 	}
 	if a.reg != nil {
 		a.reg.Close()

@@ -144,6 +144,9 @@ func (a *App) seedDemo(ctx context.Context) error {
 	if !first {
 		return nil
 	}
+	if err := a.seedDemoTrips(keys, today); err != nil {
+		return fmt.Errorf("demo trips: %w", err)
+	}
 	if err := a.seedDemoScans(keys, today); err != nil {
 		return err
 	}

@@ -105,3 +105,44 @@ func (l *scanLog) appendAll(each func(yield func(t int64, venue string, person c
 	l.cw.Flush()
 	return errors.Join(err, l.cw.Error())
 }
+
+// demoTrips is how many trips (flights, trains, coaches) the demo people
+// took over the demo days, for the finder's co-travel search.
+const demoTrips = 300
+
+func (a *App) tripsPath() string { return filepath.Join(a.cfg.DataDir, "trips.csv") }
+
+// demoModes maps synth's transport modes to the trips file's names.
+var demoModes = map[synth.Mode]string{synth.ModePlane: "plane", synth.ModeTrainSealed: "train-sealed",
+	synth.ModeTrainUnsealed: "train-unsealed", synth.ModeBus: "bus"}
+
+// seedDemoTrips writes the demo trips to trips.csv, a row per passenger
+// (the trips CSV tracectl ingests, persons as keys), deterministic in
+// -demo-seed. It runs once, on the first start.
+func (a *App) seedDemoTrips(keys []codes.Key, now time.Time) error {
+	g := synth.New(a.cfg.DemoSeed ^ 0x7219)
+	y, m, d := now.AddDate(0, 0, -(demoDays - 1)).Date()
+	start := time.Date(y, m, d, 0, 0, 0, 0, shanghai)
+	trips := g.Trips(synth.TripConfig{Trips: demoTrips, Persons: len(keys), Days: demoDays, Start: start})
+	f, err := os.OpenFile(a.tripsPath(), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	_ = w.Write([]string{"mode", "number", "date", "person", "car", "row", "seat"})
+	for _, t := range trips {
+		if t.Date.After(now) {
+			continue
+		}
+		for _, s := range t.Passengers {
+			seat := ""
+			if s.Seat != 0 {
+				seat = string(rune(s.Seat))
+			}
+			_ = w.Write([]string{demoModes[t.Mode], t.Number, t.Date.Format(time.RFC3339), keys[s.Person].String(),
+				strconv.Itoa(s.Car), strconv.Itoa(s.Row), seat})
+		}
+	}
+	w.Flush()
+	return errors.Join(w.Error(), f.Close())
+}

@@ -15,33 +15,46 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/healthcode-sdk/healthcode/codes"
 	"github.com/healthcode-sdk/healthcode/contacttrace"
-	"github.com/healthcode-sdk/healthcode/examples/console"
 )
 
 // finder keeps a contacttrace index of the scan log for the console's
-// person finder. It is built at start from scans.csv (the demo scans and
-// those recorded by POST /v1/scans) and brought up to date before each
-// query: the scans appended since are read from where the last read
-// stopped and merged in. Queries run on an immutable snapshot, so they
-// never wait for a merge, and merges are serialised. Safe for concurrent
-// use.
+// person finder. It starts from a tracectl snapshot when given one, adds
+// scans.csv (the demo scans and those recorded by POST /v1/scans) and is
+// brought up to date before each query: the scans appended since are read
+// from where the last read stopped and merged in. Trips (co-travel) come
+// from the snapshot and trips.csv, read at start. Queries run on an
+// immutable snapshot, so they never wait for a merge, and merges are
+// serialised. Safe for concurrent use.
 type finder struct {
-	scansPath, venuesPath string
-	log                   *slog.Logger
+	scansPath string
+	log       *slog.Logger
 
 	mu  sync.Mutex // serialises refresh
 	cur atomic.Pointer[traceState]
 }
 
-// traceState is one immutable snapshot: the index and the mappings
-// between the log's strings and the index's dense ids.
+// finderSources are where the finder's data comes from.
+type finderSources struct {
+	Scans    string // the scan log (time,venue,person), read and followed
+	Venues   string // venue names (venue,name); "" or missing: none
+	Trips    string // trips (tracectl's trips CSV, persons as keys); "" or missing: none
+	Snapshot string // a tracectl snapshot to start from; "" for none
+	// Person maps a person id of the snapshot or trips file (a key in
+	// hex, a document number or a phone) to its key in hex.
+	Person func(id string) (string, error)
+}
+
+// traceState is one immutable snapshot: the index, the trips, a tracer
+// per search, and the mappings between the log's strings and the index's
+// dense ids.
 type traceState struct {
-	ix     *contacttrace.Index
-	tr     *contacttrace.Tracer
-	names  *contacttrace.VenueNames
-	offset int64 // bytes of scans.csv read
+	ix      *contacttrace.Index
+	trips   *contacttrace.Trips
+	byTrip  map[tripName][]int32 // trips by mode and number, in date order
+	tracers map[string]*contacttrace.Tracer
+	names   *contacttrace.VenueNames
+	offset  int64 // bytes of scans.csv read
 
 	persons   []string          // dense id -> key (hex)
 	personIdx map[string]uint32 // key (hex) -> dense id
@@ -51,17 +64,93 @@ type traceState struct {
 	named     map[string]string
 }
 
-func newFinder(ctx context.Context, scansPath, venuesPath string, log *slog.Logger) (*finder, error) {
-	named, err := readVenueNames(venuesPath)
+// tripName is a trip's mode and number, without its date.
+type tripName struct {
+	mode   contacttrace.Mode
+	number string
+}
+
+// person returns the dense id of key, assigning the next.
+func (st *traceState) person(key string) uint32 {
+	p, ok := st.personIdx[key]
+	if !ok {
+		p = uint32(len(st.persons))
+		st.persons = append(st.persons, key)
+		st.personIdx[key] = p
+	}
+	return p
+}
+
+// venue returns the dense id of a venue code, assigning the next.
+func (st *traceState) venue(code string) uint32 {
+	v, ok := st.venueIdx[code]
+	if !ok {
+		v = uint32(len(st.venues))
+		st.venues = append(st.venues, code)
+		st.venueIdx[code] = v
+		name := st.named[code]
+		if name == "" {
+			name = code
+		}
+		st.venueName = append(st.venueName, name)
+	}
+	return v
+}
+
+func newFinder(ctx context.Context, src finderSources, log *slog.Logger) (*finder, error) {
+	named, err := readVenueNames(src.Venues)
 	if err != nil {
 		return nil, err
 	}
-	f := &finder{scansPath: scansPath, venuesPath: venuesPath, log: log}
-	f.cur.Store(&traceState{personIdx: map[string]uint32{}, venueIdx: map[string]uint32{}, named: named})
+	f := &finder{scansPath: src.Scans, log: log}
+	st := &traceState{personIdx: map[string]uint32{}, venueIdx: map[string]uint32{}, named: named}
+	var trips []contacttrace.Trip
+	if src.Snapshot != "" {
+		if trips, err = st.loadSnapshot(src.Snapshot, src.Person); err != nil {
+			return nil, err
+		}
+	}
+	more, err := readTripsFile(src.Trips, st, src.Person)
+	if err != nil {
+		return nil, err
+	}
+	trips = append(trips, more...)
+	if err := st.indexTrips(trips); err != nil {
+		return nil, err
+	}
+	f.cur.Store(st)
 	if _, err := f.refresh(ctx); err != nil {
 		return nil, err
 	}
 	return f, nil
+}
+
+// indexTrips indexes the trips (one per mode, number and date: a repeat
+// in a later source is dropped) and by name.
+func (st *traceState) indexTrips(trips []contacttrace.Trip) error {
+	type key struct {
+		tripName
+		date int64
+	}
+	seen := map[key]bool{}
+	kept := trips[:0]
+	for _, t := range trips {
+		k := key{tripName{t.Mode, t.Number}, t.Date.Unix()}
+		if !seen[k] {
+			seen[k] = true
+			kept = append(kept, t)
+		}
+	}
+	ts, err := contacttrace.NewTrips(kept, contacttrace.Config{})
+	if err != nil {
+		return fmt.Errorf("finder: trips: %w", err)
+	}
+	st.trips, st.byTrip = ts, map[tripName][]int32{}
+	for i, t := range kept {
+		n := tripName{t.Mode, t.Number}
+		st.byTrip[n] = append(st.byTrip[n], int32(i))
+	}
+	return nil
 }
 
 // refresh merges the scans appended to the log since the last read and
@@ -72,6 +161,9 @@ func (f *finder) refresh(ctx context.Context) (*traceState, error) {
 	st := f.cur.Load()
 	file, err := os.Open(f.scansPath)
 	if errors.Is(err, os.ErrNotExist) {
+		if st.tracers == nil {
+			return f.publish(ctx, st, st, nil)
+		}
 		return st, nil
 	}
 	if err != nil {
@@ -82,7 +174,7 @@ func (f *finder) refresh(ctx context.Context) (*traceState, error) {
 	if err != nil {
 		return nil, err
 	}
-	if fi.Size() <= st.offset && st.ix != nil {
+	if fi.Size() <= st.offset && st.tracers != nil {
 		return st, nil
 	}
 	buf := make([]byte, fi.Size()-st.offset)
@@ -92,7 +184,8 @@ func (f *finder) refresh(ctx context.Context) (*traceState, error) {
 	// A line still being written is left for the next read.
 	buf = buf[:bytes.LastIndexByte(buf, '\n')+1]
 	next := &traceState{offset: st.offset + int64(len(buf)), persons: st.persons, venues: st.venues, venueName: st.venueName,
-		personIdx: maps.Clone(st.personIdx), venueIdx: maps.Clone(st.venueIdx), named: st.named, names: st.names}
+		personIdx: maps.Clone(st.personIdx), venueIdx: maps.Clone(st.venueIdx), named: st.named, names: st.names,
+		ix: st.ix, trips: st.trips, byTrip: st.byTrip}
 	var scans []contacttrace.Scan
 	bad := 0
 	rd := csv.NewReader(bytes.NewReader(buf))
@@ -113,42 +206,37 @@ func (f *finder) refresh(ctx context.Context) (*traceState, error) {
 			}
 			continue
 		}
-		p, ok := next.personIdx[rec[2]]
-		if !ok {
-			p = uint32(len(next.persons))
-			next.persons = append(next.persons, rec[2])
-			next.personIdx[rec[2]] = p
-		}
-		v, ok := next.venueIdx[rec[1]]
-		if !ok {
-			v = uint32(len(next.venues))
-			next.venues = append(next.venues, rec[1])
-			next.venueIdx[rec[1]] = v
-			name := next.named[rec[1]]
-			if name == "" {
-				name = rec[1]
-			}
-			next.venueName = append(next.venueName, name)
-		}
-		scans = append(scans, contacttrace.Scan{Person: p, Venue: v, Time: t})
+		scans = append(scans, contacttrace.Scan{Person: next.person(rec[2]), Venue: next.venue(rec[1]), Time: t})
 	}
 	if bad > 0 {
 		f.log.Warn("finder: unreadable lines in the scan log", "lines", bad)
 	}
+	return f.publish(ctx, st, next, scans)
+}
+
+// publish merges scans into next's index, builds its tracers and venue
+// names, and makes it current.
+func (f *finder) publish(ctx context.Context, st, next *traceState, scans []contacttrace.Scan) (*traceState, error) {
 	cfg := contacttrace.Config{Logger: f.log}
+	var err error
 	switch {
-	case st.ix == nil:
+	case next.ix == nil:
 		next.ix, err = contacttrace.Build(ctx, scans, cfg)
-	case len(scans) == 0:
-		next.ix = st.ix
-	default:
-		next.ix, err = st.ix.Append(ctx, scans, cfg)
+	case len(scans) > 0:
+		next.ix, err = next.ix.Append(ctx, scans, cfg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("finder: index: %w", err)
 	}
-	if next.tr, err = contacttrace.NewTracer(next.ix, nil, cfg); err != nil {
-		return nil, fmt.Errorf("finder: %w", err)
+	next.tracers = map[string]*contacttrace.Tracer{}
+	for search, ix := range map[string]*contacttrace.Index{searchAll: next.ix, searchVenues: next.ix, searchTrips: nil} {
+		trips := next.trips
+		if search == searchVenues {
+			trips = nil
+		}
+		if next.tracers[search], err = contacttrace.NewTracer(ix, trips, cfg); err != nil {
+			return nil, fmt.Errorf("finder: %w", err)
+		}
 	}
 	if next.names == nil || len(next.venues) != len(st.venues) {
 		list := make([]contacttrace.VenueName, len(next.venues))
@@ -163,6 +251,111 @@ func (f *finder) refresh(ctx context.Context) (*traceState, error) {
 	return next, nil
 }
 
+// What a finder query searches (console.SearchAll, ...).
+const (
+	searchAll    = "all"
+	searchVenues = "venues"
+	searchTrips  = "trips"
+)
+
+// readTripsFile reads a trips CSV (mode,number,date,person,car,row,seat,
+// one row per passenger, as tracectl ingests) whose persons are keys, or
+// ids Person maps to keys. A missing file is no trips.
+func readTripsFile(path string, st *traceState, person func(string) (string, error)) ([]contacttrace.Trip, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rd := csv.NewReader(f)
+	rd.FieldsPerRecord = 7
+	type key struct {
+		tripName
+		date int64
+	}
+	idx := map[key]int{}
+	var trips []contacttrace.Trip
+	for line := 1; ; line++ {
+		rec, err := rd.Read()
+		if err == io.EOF {
+			return trips, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if line == 1 && rec[0] == "mode" {
+			continue
+		}
+		bad := func(col string, err error) error { return fmt.Errorf("%s:%d: %s: %w", path, line, col, err) }
+		mode, err := parseTripMode(rec[0])
+		if err != nil {
+			return nil, bad("mode", err)
+		}
+		date, err := time.Parse(time.RFC3339, rec[2])
+		if err != nil {
+			return nil, bad("date", errors.New("want RFC 3339"))
+		}
+		k, err := person(rec[3])
+		if err != nil {
+			return nil, bad("person", err)
+		}
+		seat := contacttrace.Seat{Person: st.person(k)}
+		if seat.Car, err = seatNumber(rec[4]); err != nil {
+			return nil, bad("car", err)
+		}
+		if seat.Row, err = seatNumber(rec[5]); err != nil {
+			return nil, bad("row", err)
+		}
+		if s := rec[6]; s != "" {
+			if len(s) != 1 || s[0] < 'A' || s[0] > 'Z' {
+				return nil, bad("seat", errors.New("want one letter A-Z"))
+			}
+			seat.Seat = s[0]
+		}
+		if rec[1] == "" {
+			return nil, bad("number", errors.New("empty"))
+		}
+		tk := key{tripName{mode, rec[1]}, date.Unix()}
+		i, ok := idx[tk]
+		if !ok {
+			i = len(trips)
+			idx[tk] = i
+			trips = append(trips, contacttrace.Trip{Mode: mode, Number: rec[1], Date: date})
+		}
+		trips[i].Passengers = append(trips[i].Passengers, seat)
+	}
+}
+
+func seatNumber(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > 9999 {
+		return 0, errors.New("want a whole number from 0 to 9999")
+	}
+	return n, nil
+}
+
+// tripModes are the console's names of the transport modes.
+var tripModes = map[string]contacttrace.Mode{
+	"plane": contacttrace.ModePlane, "train-sealed": contacttrace.ModeTrainSealed,
+	"train-unsealed": contacttrace.ModeTrainUnsealed, "bus": contacttrace.ModeBus,
+}
+
+func parseTripMode(s string) (contacttrace.Mode, error) {
+	if m, ok := tripModes[s]; ok {
+		return m, nil
+	}
+	return 0, fmt.Errorf("mode %q: want plane, train-sealed, train-unsealed or bus", s)
+}
+
 // maskKey shows enough of a pseudonym to tell rows apart, not to look it
 // up: "3fa2c1…9e0b".
 func maskKey(k string) string {
@@ -170,91 +363,4 @@ func maskKey(k string) string {
 		return "…"
 	}
 	return k[:6] + "…" + k[len(k)-4:]
-}
-
-var _ console.FinderBackend = consoleBackend{}
-
-func (b consoleBackend) FindVenues(ctx context.Context, query string, k int) ([]console.VenueView, error) {
-	st, err := b.a.finder.refresh(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []console.VenueView
-	for _, m := range st.names.Search(query, k) {
-		out = append(out, console.VenueView{ID: st.venues[m.ID], Name: m.Name})
-	}
-	return out, nil
-}
-
-// Find runs a person-finder query on the current index and audits it
-// (action "console_finder", the case's pseudonym as target).
-func (b consoleBackend) Find(ctx context.Context, p console.Principal, q console.FinderQuery, client string) (console.FinderResult, error) {
-	a := b.a
-	rec := codes.AuditRecord{At: a.now(), Node: a.cfg.Node, Role: "auditor|transcoder", Action: "console_finder", Client: client, Actor: p.Actor}
-	res, outcome, err := b.find(ctx, q, &rec)
-	rec.Outcome = outcome
-	a.record(ctx, rec)
-	return res, err
-}
-
-func (b consoleBackend) find(ctx context.Context, q console.FinderQuery, rec *codes.AuditRecord) (console.FinderResult, string, error) {
-	a := b.a
-	st, err := a.finder.refresh(ctx)
-	if err != nil {
-		return console.FinderResult{}, "error", err
-	}
-	ct := contacttrace.Query{Since: q.Since, Until: q.Until, Before: q.Before, After: q.After, Depth: q.Depth,
-		MaxPerWindow: q.MaxPerWindow, MaxPerHop: q.MaxPerHop}
-	var res console.FinderResult
-	if q.Who != (console.Who{}) {
-		key, _, masked, err := a.key(who{ID: q.Who.ID, DocType: q.Who.DocType, Phone: q.Who.Phone})
-		if err != nil {
-			rec.Detail = "bad identity"
-			return res, "invalid", consoleFieldError(err)
-		}
-		rec.Target = key.String()
-		id, ok := st.personIdx[key.String()]
-		if !ok {
-			field := "id"
-			if q.Who.ID == "" {
-				field = "phone"
-			}
-			rec.Detail = "no scans"
-			return res, "invalid", &console.FieldError{Field: field, Msg: "no scans recorded for this person"}
-		}
-		ct.Cases, res.Case = []uint32{id}, masked
-	}
-	for _, v := range q.Visits {
-		id, ok := st.venueIdx[v.Venue]
-		if !ok {
-			rec.Detail = "unknown venue"
-			return res, "invalid", &console.FieldError{Field: "venue", Msg: fmt.Sprintf("unknown venue %q", v.Venue)}
-		}
-		ct.Visits = append(ct.Visits, contacttrace.Visit{Venue: id, From: v.From, To: v.To})
-	}
-	if err := ct.Validate(); err != nil {
-		rec.Detail = "bad query"
-		return res, "invalid", &console.FieldError{Field: "id", Msg: err.Error()}
-	}
-	start := time.Now()
-	r, err := st.tr.Trace(ctx, ct)
-	if err != nil {
-		return res, "error", fmt.Errorf("finder: %w", err)
-	}
-	res.Took = time.Since(start)
-	res.Contacts = make([]console.ContactView, len(r.Contacts))
-	for i, c := range r.Contacts {
-		v := console.ContactView{Hop: int(c.Hop), Person: maskKey(st.persons[c.Person]), Venue: st.venues[c.Venue],
-			VenueName: st.venueName[c.Venue], Time: time.Unix(c.Time, 0), ViaTime: time.Unix(c.ViaTime, 0)}
-		if c.Via != contacttrace.NoPerson {
-			v.Via = maskKey(st.persons[c.Via])
-		}
-		res.Contacts[i] = v
-	}
-	for _, h := range r.Hops {
-		res.Hops = append(res.Hops, console.HopView{Hop: h.Hop, Windows: h.Windows, Contacts: h.Contacts,
-			CappedWindows: h.CappedWindows, CutByWindow: h.CutByWindow, CutByHop: h.CutByHop})
-	}
-	rec.Detail = fmt.Sprintf("%d contacts, depth %d, %d cut", len(r.Contacts), max(q.Depth, 1), r.Cut())
-	return res, "ok", nil
 }

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/contacttrace"
+	"github.com/healthcode-sdk/healthcode/examples/internal/tracesnap"
+)
+
+// loadSnapshot starts st from a tracectl snapshot: its index, its venues
+// (with their names where venues.csv has none) and its trips. The
+// snapshot's persons are the ids its CSV files carried; each is mapped to
+// a key by person, so that the finder matches them with the scans
+// healthcoded records. Two ids of one person (a document number and its
+// key) are refused: the index would hold them as two people.
+func (st *traceState) loadSnapshot(path string, person func(string) (string, error)) ([]contacttrace.Trip, error) {
+	s, err := tracesnap.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("-trace-snapshot: %w", err)
+	}
+	for i, id := range s.Persons {
+		k, err := person(id)
+		if err != nil {
+			return nil, fmt.Errorf("-trace-snapshot %s: person %d (line %d of %s.persons.csv): %w", path, i, i+2, path, err)
+		}
+		if _, dup := st.personIdx[k]; dup {
+			return nil, fmt.Errorf("-trace-snapshot %s: person %d (line %d of %s.persons.csv) is the same person as an earlier line", path, i, i+2, path)
+		}
+		st.person(k)
+	}
+	for i, v := range s.Venues {
+		if st.named[v] == "" && s.VenueNames[i] != "" {
+			st.named[v] = s.VenueNames[i]
+		}
+		st.venue(v)
+	}
+	st.ix = s.Index
+	return s.Trips, nil
+}
+
+// personKey maps a person id from a snapshot or a trips file to its key in
+// hex: a key already (32 hex digits), else a document number, else a
+// phone. The error never carries the id.
+func (a *App) personKey(id string) (string, error) {
+	if len(id) == 32 {
+		if _, err := hex.DecodeString(id); err == nil {
+			return id, nil
+		}
+	}
+	if doc, err := codes.Parse(id); err == nil {
+		return a.keyer.Document(doc).String(), nil
+	}
+	if ph, err := codes.ParsePhone(id); err == nil {
+		return a.keyer.Phone(ph).String(), nil
+	}
+	return "", errNotAPerson
+}
+
+var errNotAPerson = errors.New("neither a key (32 hex digits), a document number nor a phone")
