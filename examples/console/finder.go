@@ -207,6 +207,10 @@ const (
 	maxFormTrips    = 3
 	maxTaskList     = 50
 	maxTaskName     = 64
+	// maxTaskRows bounds the contacts a task's page lists: a page of tens
+	// of thousands of rows helps nobody and costs seconds to render; the
+	// CSV export has them all.
+	maxTaskRows = 1000
 )
 
 // finderPages serves the finder over a FinderBackend.
@@ -498,6 +502,8 @@ func parseFinder(r *http.Request, q *request, page *finderPage) (FinderQuery, bo
 // push form.
 type taskPage struct {
 	Task    TaskView
+	Shown   []ContactView // the first maxTaskRows contacts; the CSV has all
+	Hidden  int
 	Form    map[string]string
 	Errors  map[string]string
 	Colours []string
@@ -526,7 +532,8 @@ func (c *Console) taskPage(w http.ResponseWriter, r *http.Request, q *request) {
 }
 
 func newTaskPage(t TaskView) taskPage {
-	return taskPage{Task: t, Form: map[string]string{"colour": "yellow", "max_hop": "0"}, Errors: map[string]string{},
+	n := min(len(t.Result.Contacts), maxTaskRows)
+	return taskPage{Task: t, Shown: t.Result.Contacts[:n], Hidden: len(t.Result.Contacts) - n, Form: map[string]string{"colour": "yellow", "max_hop": "0"}, Errors: map[string]string{},
 		Colours: []string{"yellow", "red", "green"}}
 }
 

@@ -503,3 +503,22 @@ func TestFinderNoInlineScript(t *testing.T) {
 		assert.Empty(t, inlineRE.FindAllString(r.body, -1), name)
 	}
 }
+
+// TestTaskPageCap: a task's page lists its first maxTaskRows contacts and
+// says how many more the CSV has.
+func TestTaskPageCap(t *testing.T) {
+	c, err := New(Config{Backend: newFake()})
+	require.NoError(t, err)
+	tv := TaskView{TaskSummary: TaskSummary{ID: "T1", Name: "大任务"}}
+	for i := range maxTaskRows + 234 {
+		tv.Result.Contacts = append(tv.Result.Contacts, ContactView{Hop: 1, Kind: "venue", Person: fmt.Sprintf("p%05d", i)})
+	}
+	page := newTaskPage(tv)
+	require.Len(t, page.Shown, maxTaskRows)
+	require.Equal(t, 234, page.Hidden)
+	var buf strings.Builder
+	require.NoError(t, c.pages["finder_task"].ExecuteTemplate(&buf, "base", view{T: labels["zh"], Lang: "zh", Data: page, Can: map[string]bool{}}))
+	assert.Equal(t, maxTaskRows, strings.Count(buf.String(), `<tr class="contact`))
+	assert.Contains(t, buf.String(), `id="hidden-contacts">`+labels["zh"]["more_in_csv"]+`: <b>234</b>`)
+	assert.Contains(t, buf.String(), `id="contact-count">1234<`)
+}

@@ -16,7 +16,7 @@ var finderLabels = map[string]map[string]string{
 		"push_hint": "对本任务的密接人员逐一人工转码：每人一次已授权、留审计的转码。", "push_hops": "推送范围",
 		"all_hops": "全部层级", "hop1_only": "仅第1层（直接密接）", "push_confirm": "确认对以上人员推送赋码",
 		"push_state": "状态", "push_done": "已完成", "push_failed": "失败", "push_running": "进行中",
-		"push_stopped": "已停止", "stop": "停止", "refresh": "刷新", "name_identity": "任务名称不能含证件号码或手机号",
+		"push_stopped": "已停止", "stop": "停止", "refresh": "刷新", "name_identity": "任务名称不能含证件号码或手机号", "more_in_csv": "另有密接人员未列出，见导出的 CSV",
 	},
 	"en": {
 		"task_name": "Task name", "saved_tasks": "Saved tasks", "task_query": "Query", "excluded": "Excluded tasks",
@@ -31,6 +31,6 @@ var finderLabels = map[string]map[string]string{
 		"push_hint": "Transcode this task's contacts one by one: each an authorised, audited transcode.", "push_hops": "Whom",
 		"all_hops": "All hops", "hop1_only": "Hop 1 only (direct contacts)", "push_confirm": "I confirm the push for the people above",
 		"push_state": "State", "push_done": "Done", "push_failed": "Failed", "push_running": "Running",
-		"push_stopped": "Stopped", "stop": "Stop", "refresh": "Refresh", "name_identity": "a task name may not hold a document number or phone",
+		"push_stopped": "Stopped", "stop": "Stop", "refresh": "Refresh", "name_identity": "a task name may not hold a document number or phone", "more_in_csv": "More contacts not listed here; the CSV export has them all",
 	},
 }

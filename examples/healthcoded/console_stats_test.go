@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -315,62 +312,4 @@ func ranks(rs []console.VenueRank) string {
 		out = append(out, fmt.Sprintf("%s %s %d", r.Code, r.Name, r.Scans))
 	}
 	return strings.Join(out, ", ")
-}
-
-// BenchmarkStatsPages renders the statistics page and the users list
-// (unfiltered, page 2, filtered by region) through the whole handler
-// chain, signed in, over the demo's default 10 000 people and their
-// scans. The issue's budget is 200 ms a page.
-func BenchmarkStatsPages(b *testing.B) {
-	cfg := DefaultConfig()
-	cfg.DataDir = b.TempDir()
-	a, err := Open(context.Background(), cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
-	srv := httptest.NewServer(a.Routes())
-	defer srv.Close()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	c := &http.Client{Jar: jar}
-	get := func(path string) (int, string) {
-		res, err := c.Get(srv.URL + path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer res.Body.Close()
-		body, err := io.ReadAll(res.Body)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return res.StatusCode, string(body)
-	}
-	_, login := get("/console/login")
-	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(login)
-	if csrf == nil {
-		b.Fatal("no csrf token on the sign-in page")
-	}
-	res, err := c.PostForm(srv.URL+"/console/login", url.Values{"csrf": {csrf[1]}, "token": {auditor}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	res.Body.Close()
-	for _, p := range []struct{ name, path, want string }{
-		{"stats", "/console/stats", `id="chart-venue-days"`},
-		{"users", "/console/stats/users", `<tr class="user">`},
-		{"users-page2", "/console/stats/users?page=2", `<tr class="user">`},
-		{"users-region", "/console/stats/users?colour=yellow&region=51", `id="users-total"`},
-	} {
-		b.Run(p.name, func(b *testing.B) {
-			for b.Loop() {
-				status, body := get(p.path)
-				if status != http.StatusOK || !strings.Contains(body, p.want) {
-					b.Fatalf("%s: status %d, no %s", p.path, status, p.want)
-				}
-			}
-		})
-	}
 }
