@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,13 +69,39 @@ func TestConsoleEndToEnd(t *testing.T) {
 	require.Equal(t, "红码", text("#displayed"))
 	require.Equal(t, "red", s.colour(id), "the public API shows the console's transcode")
 
-	do("statistics", chromedp.Navigate(s.base+"/console/stats"), chromedp.WaitVisible(css("#chart-days")))
-	do("dashboard", chromedp.Navigate(s.base+"/console/screen"), chromedp.WaitVisible(css("body")))
+	bars := func(sel string) int {
+		t.Helper()
+		n, err := chromedp.Run(tctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel+" svg rect")+`).length`))
+		require.NoError(t, err, sel)
+		return n
+	}
+	do("statistics", chromedp.Navigate(s.base+"/console/stats"), chromedp.WaitVisible(css("#chart-venue-days")))
+	for _, chart := range []string{"#chart-days", "#chart-causes", "#chart-regions", "#chart-venue-days", "#chart-top-venues"} {
+		require.Positive(t, bars(chart), "%s drew no bars over the demo data", chart)
+	}
+	do("dashboard", chromedp.Navigate(s.base+"/console/screen"), chromedp.WaitVisible(css("#trend svg")))
+	require.Positive(t, bars("#trend"), "the dashboard's trend chart drew no bars")
+
+	// An auditor sees no transcode form, and a transcode posted with the
+	// auditor's own session and CSRF token is refused (403) and changes
+	// nothing.
+	do("sign out, sign in as auditor", chromedp.Click(css("#signout")), chromedp.WaitVisible(css("#token")),
+		chromedp.SendKeys(css("#token"), auditor), chromedp.Click(css("#signin")), chromedp.WaitVisible(css("#lookup-form")),
+		chromedp.SendKeys(css("#id"), id), chromedp.Click(css("#lookup")), chromedp.WaitVisible(css("#displayed")))
+	forms, err := chromedp.Run(tctx, chromedp.Evaluate[int](`document.querySelectorAll("#transcode").length`))
+	require.NoError(t, err)
+	require.Zero(t, forms, "an auditor sees no transcode form")
+	status, err := chromedp.Run(tctx, chromedp.Evaluate[int](`fetch("/console/person/transcode", {method: "POST",
+		body: new URLSearchParams({csrf: document.querySelector('input[name=csrf]').value, colour: "green", authorisation: "x", reason: "y"})}).then(r => r.status)`,
+		chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusForbidden, status)
+	require.Equal(t, "red", s.colour(id), "the refused transcode changed nothing")
 	var problems []string
 	for _, e := range errs() {
-		// Chromium logs the 422 the refused transcode is answered with;
-		// that refusal is the point of the step above.
-		if !strings.Contains(e, "status of 422") {
+		// Chromium logs the 422 and the 403 the refused transcodes are
+		// answered with; those refusals are the point of the steps above.
+		if !strings.Contains(e, "status of 422") && !strings.Contains(e, "status of 403") {
 			problems = append(problems, e)
 		}
 	}
@@ -101,4 +128,5 @@ func TestConsoleEndToEnd(t *testing.T) {
 		}
 	}
 	require.Contains(t, console, "demo-transcoder console_transcode ok", "the console's transcode is audited with its actor: %v", console)
+	require.Contains(t, console, "demo-auditor console_transcode forbidden", "the auditor's refused transcode is audited: %v", console)
 }
