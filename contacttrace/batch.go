@@ -90,8 +90,17 @@ func (t *Tracer) traceGroup(ctx context.Context, runs []*run) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if t.segs != nil {
+			// Segments: each run resolves its own windows, day by day.
+			for _, r := range active {
+				r.resolve(t)
+			}
+		}
 		refs = refs[:0]
 		for _, r := range active {
+			if t.segs != nil {
+				break
+			}
 			for i := range r.windows {
 				if r.windows[i].kind == KindVenue {
 					refs = append(refs, ref{r, i})

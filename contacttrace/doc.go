@@ -21,8 +21,14 @@
 //	})
 //	for _, c := range res.Contacts { ... c.Person, c.Hop, c.Via, c.Venue, c.Time ... }
 //
-// A new day is added with [Index.Append]; [Index.WriteTo] and [ReadIndex]
-// snapshot an index to a file so a restart does not re-ingest. Many cases
+// A server ingesting day after day keeps [Segments]: one immutable index
+// per day, so appending a day costs that day's scans alone, days past the
+// retention window (21 by default) are dropped at once, and
+// [Segments.WriteDir] and [ReadDir] keep a snapshot directory with a file
+// per day (written once, read only when missing) and the caller's id maps,
+// all checksummed; [NewSegmentTracer] queries them as one index. A single
+// [Index] is built with [Build] and grown with [Index.Append] (which
+// copies it whole); [Index.WriteTo] and [ReadIndex] snapshot it. Many cases
 // run together with [Tracer.TraceBatch] or, streaming their results,
 // [Tracer.TraceEach]; a [Task] keeps a query's result so later tasks can
 // exclude it. [VenueNames] finds venues by partial, out-of-order names
@@ -39,7 +45,7 @@
 //
 // # Concurrency
 //
-// [Index], [Trips], [Tracer] and [VenueNames] are immutable once built and
+// [Index], [Segments], [Trips], [Tracer] and [VenueNames] are immutable once built and
 // safe for concurrent use. [PersonSet] and [Task] are plain values: not
 // safe for concurrent modification. A [ProximityPolicy] shared by queries
 // run together must be safe for concurrent use (the built-in ones are).

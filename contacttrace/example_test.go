@@ -183,3 +183,31 @@ func ExampleTracer_TraceBatch() {
 	// case 0: 1 contacts
 	// case 1: 1 contacts
 }
+
+// Segments keeps a day per segment: appending a day builds that day alone,
+// and a tracer over the segments answers as over one index, here across
+// midnight.
+func ExampleSegments() {
+	ctx := context.Background()
+	cst := time.FixedZone("CST", 8*3600)
+	at := func(day, h, m int) int64 { return time.Date(2022, 5, day, h, m, 0, 0, cst).Unix() }
+	segs := contacttrace.NewSegments(contacttrace.SegmentConfig{Location: cst})
+	segs, _ = segs.Append(ctx, []contacttrace.Scan{
+		{Person: 1, Venue: 7, Time: at(14, 23, 30)}, // the case, late on the 14th
+		{Person: 2, Venue: 7, Time: at(14, 22, 0)},
+	}, contacttrace.Config{})
+	segs, _ = segs.Append(ctx, []contacttrace.Scan{
+		{Person: 3, Venue: 7, Time: at(15, 0, 40)}, // after midnight, within the window
+		{Person: 4, Venue: 7, Time: at(15, 9, 0)},
+	}, contacttrace.Config{})
+	tr, _ := contacttrace.NewSegmentTracer(segs, nil, contacttrace.Config{})
+	res, _ := tr.Trace(ctx, contacttrace.Query{Cases: []uint32{1}, Before: 2 * time.Hour, After: 2 * time.Hour})
+	fmt.Println(len(segs.Days()), "days,", segs.Len(), "scans")
+	for _, c := range res.Contacts {
+		fmt.Println("person", c.Person, "at", time.Unix(c.Time, 0).In(cst).Format("01-02 15:04"))
+	}
+	// Output:
+	// 2 days, 4 scans
+	// person 2 at 05-14 22:00
+	// person 3 at 05-15 00:40
+}

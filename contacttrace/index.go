@@ -87,9 +87,23 @@ type Index struct {
 	venueOff  []uint32 // len numVenues+1
 	times     []uint32 // per venue, ascending (ties by person)
 	persons   []uint32
-	personOff []uint32 // len numPersons+1
-	personPos []uint32 // positions into times/persons, ascending
+	np        uint32   // person ids covered: one more than the largest
+	personOff []uint32 // start in personPos of each block of personBlock ids; len ceil(np/personBlock)+1
+	personPos []uint32 // positions into times/persons, by person, ascending within each
 }
+
+// Person ids are grouped into blocks of personBlock for the person CSR: an
+// offset per block instead of per id. A day of a province holds 43 M scans
+// among 114 M ids, and an offset per id cost 456 MB a day (more than the
+// scans' own persons column); per block it is 7 MB, and finding one
+// person's entries in its block of about 24 is a short binary search.
+const (
+	personShift = 6
+	personBlock = 1 << personShift
+)
+
+// personBlocks is the number of blocks covering np person ids.
+func personBlocks(np int) int { return (np + personBlock - 1) >> personShift }
 
 // Build indexes scans on cfg.Workers cores: a counting sort by venue, a
 // sort of each venue's scans by time (skipped when the input is already in
@@ -311,9 +325,11 @@ func (ix *Index) buildPersons(np, w int) {
 	persons := ix.persons
 	n := len(persons)
 	nb := (np + 1<<shift - 1) >> shift
-	ix.personOff = make([]uint32, np+1)
+	ix.np = uint32(np)
+	ix.personOff = make([]uint32, personBlocks(np)+1)
 	ix.personPos = make([]uint32, n)
 	if n == 0 || np == 0 {
+		ix.personOff[len(ix.personOff)-1] = uint32(n)
 		return
 	}
 	low := make([]uint16, n)
@@ -366,7 +382,9 @@ func (ix *Index) buildPersons(np, w int) {
 				width := min(1<<shift, np-base)
 				acc := s
 				for j := range width {
-					ix.personOff[base+j] = acc
+					if (base+j)&(personBlock-1) == 0 {
+						ix.personOff[(base+j)>>personShift] = acc
+					}
 					c := counts[j]
 					counts[j] = acc - s
 					acc += c
@@ -381,7 +399,7 @@ func (ix *Index) buildPersons(np, w int) {
 		})
 	}
 	wg.Wait()
-	ix.personOff[np] = uint32(n)
+	ix.personOff[len(ix.personOff)-1] = uint32(n)
 }
 
 // parallelEach runs f(0..k-1) concurrently.
@@ -446,7 +464,7 @@ func (ix *Index) Len() int { return len(ix.times) }
 func (ix *Index) NumVenues() int { return len(ix.venueOff) - 1 }
 
 // NumPersons is one more than the largest person id indexed.
-func (ix *Index) NumPersons() int { return len(ix.personOff) - 1 }
+func (ix *Index) NumPersons() int { return int(ix.np) }
 
 // Bytes is the memory held by the index's columns.
 func (ix *Index) Bytes() int64 {
@@ -538,7 +556,7 @@ func (ix *Index) appendPersonScans(dst []Scan, p uint32, lo, hi int64) []Scan {
 	if !ok {
 		return dst
 	}
-	for _, pos := range ix.personPos[ix.personOff[p]:ix.personOff[p+1]] {
+	for _, pos := range ix.personEntries(p) {
 		t := ix.times[pos]
 		if t < tl || t > th {
 			continue
@@ -546,6 +564,19 @@ func (ix *Index) appendPersonScans(dst []Scan, p uint32, lo, hi int64) []Scan {
 		dst = append(dst, Scan{Person: p, Venue: ix.venueOf(pos), Time: ix.base + int64(t)})
 	}
 	return dst
+}
+
+// personEntries returns person p's positions (p < NumPersons): its run
+// in its block, found by binary search on the persons column.
+func (ix *Index) personEntries(p uint32) []uint32 {
+	b := p >> personShift
+	blk := ix.personPos[ix.personOff[b]:ix.personOff[b+1]]
+	i := sort.Search(len(blk), func(k int) bool { return ix.persons[blk[k]] >= p })
+	j := i
+	for j < len(blk) && ix.persons[blk[j]] == p {
+		j++
+	}
+	return blk[i:j]
 }
 
 // venueOf finds the venue whose range holds position pos.
@@ -599,7 +630,8 @@ func inclusiveSeconds(from, to time.Time) (int64, int64) {
 // The merge copies the whole index, so an append costs time and memory in
 // proportion to everything held, not to the day: on 2 cores the 14th day
 // of 43 M scans took 61 s, with a peak of 16.6 GiB while both indexes
-// lived (benchmarks/tracebench TestScale).
+// lived (benchmarks/tracebench TestScale). A server adding days keeps
+// [Segments] instead, whose append costs the day alone.
 func (ix *Index) Append(ctx context.Context, scans []Scan, cfg Config) (*Index, error) {
 	day, np, err := build(ctx, scans, cfg, false)
 	if err != nil {

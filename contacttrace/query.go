@@ -189,6 +189,7 @@ func (r *Result) Cut() int {
 // A Tracer is safe for concurrent use.
 type Tracer struct {
 	scans *Index
+	segs  []segment // the days of a Segments index (two or more); nil: scans alone
 	trips *Trips
 	cfg   Config
 	mu    sync.Mutex
@@ -230,12 +231,7 @@ func (t *Tracer) TraceInto(ctx context.Context, q Query, res *Result) error {
 			*res = Result{Contacts: r.res.Contacts[:0], Hops: r.res.Hops[:0]}
 			return err
 		}
-		for i := range r.windows {
-			w := &r.windows[i]
-			if w.kind == KindVenue {
-				w.a, w.b = t.scans.venueRange(w.venue, w.lo, w.hi)
-			}
-		}
+		r.resolve(t)
 		if !r.step(t, hop) {
 			*res = r.res
 			return nil
@@ -269,7 +265,14 @@ type window struct {
 	lo, hi  int64
 	trip    int32
 	seat    Seat
-	a, b    uint32 // resolved positions of a venue window
+	a, b    uint32 // resolved positions of a venue window (one index)
+	r0, r1  int32  // its resolved ranges in run.ranges (segments)
+}
+
+// segRange is the positions [a, b) of one segment's scans in a window.
+type segRange struct {
+	ix   *Index
+	a, b uint32
 }
 
 // cand is a candidate contact inside one hop: the person, its exposure
@@ -325,6 +328,63 @@ type run struct {
 	inWin  u32map
 	elig   []cand
 	pscans []Scan
+	ranges []segRange // the venue windows' ranges over segments
+	one    [1]segRange
+}
+
+// resolve finds the scans of each venue window: positions in the index,
+// or ranges in each day's segment the window meets.
+func (r *run) resolve(t *Tracer) {
+	if t.segs == nil {
+		for i := range r.windows {
+			if w := &r.windows[i]; w.kind == KindVenue {
+				w.a, w.b = t.scans.venueRange(w.venue, w.lo, w.hi)
+			}
+		}
+		return
+	}
+	r.ranges = r.ranges[:0]
+	for i := range r.windows {
+		if w := &r.windows[i]; w.kind == KindVenue {
+			r.resolveSegments(t, w)
+		}
+	}
+}
+
+func (r *run) resolveSegments(t *Tracer, w *window) {
+	w.r0 = int32(len(r.ranges))
+	for k := range t.segs {
+		sg := &t.segs[k]
+		if sg.last < w.lo || sg.first > w.hi {
+			continue
+		}
+		if a, b := sg.ix.venueRange(w.venue, w.lo, w.hi); a < b {
+			r.ranges = append(r.ranges, segRange{sg.ix, a, b})
+		}
+	}
+	w.r1 = int32(len(r.ranges))
+}
+
+// scanCount is the number of scans in a resolved venue window.
+func (r *run) scanCount(t *Tracer, w *window) int {
+	if t.segs == nil {
+		return int(w.b - w.a)
+	}
+	n := 0
+	for _, g := range r.ranges[w.r0:w.r1] {
+		n += int(g.b - g.a)
+	}
+	return n
+}
+
+// spans returns a resolved venue window's ranges: one for an index, one
+// per day met for segments.
+func (r *run) spans(t *Tracer, w *window) []segRange {
+	if t.segs == nil {
+		r.one[0] = segRange{t.scans, w.a, w.b}
+		return r.one[:]
+	}
+	return r.ranges[w.r0:w.r1]
 }
 
 func (t *Tracer) newRun(q *Query) (*run, error) {
@@ -373,7 +433,15 @@ func (t *Tracer) newRun(q *Query) (*run, error) {
 // addPersonWindows adds the windows of person p's scans with time in
 // [from, to] and of p's trips meeting that period.
 func (r *run) addPersonWindows(t *Tracer, p uint32, from, to int64) {
-	r.pscans = t.scans.appendPersonScans(r.pscans[:0], p, from, to)
+	r.pscans = r.pscans[:0]
+	if t.segs == nil {
+		r.pscans = t.scans.appendPersonScans(r.pscans, p, from, to)
+	}
+	for k := range t.segs {
+		if sg := &t.segs[k]; sg.last >= from && sg.first <= to {
+			r.pscans = sg.ix.appendPersonScans(r.pscans, p, from, to)
+		}
+	}
 	for _, s := range r.pscans {
 		lo, hi := pointWindow(s.Time, r.q.Before, r.q.After)
 		r.windows = append(r.windows, window{kind: KindVenue, via: p, source: -1,
@@ -411,7 +479,7 @@ func (r *run) step(t *Tracer, hop int) bool {
 	room := 0
 	for i := range r.windows {
 		if w := &r.windows[i]; w.kind == KindVenue {
-			room += int(w.b - w.a)
+			room += r.scanCount(t, w)
 		} else {
 			room += len(t.trips.trips[w.trip].Passengers)
 		}
@@ -422,11 +490,11 @@ func (r *run) step(t *Tracer, hop int) bool {
 		w := &r.windows[i]
 		r.elig = r.elig[:0]
 		if w.kind == KindVenue && q.MaxPerWindow == 0 {
-			r.venueAll(t.scans, int32(i))
+			r.venueAll(t, int32(i))
 			continue
 		}
 		if w.kind == KindVenue {
-			r.venueEligible(t.scans, int32(i))
+			r.venueEligible(t, int32(i))
 		} else {
 			r.tripEligible(t.trips, int32(i))
 		}
@@ -590,28 +658,36 @@ func (r *run) offer(c cand) {
 }
 
 // venueAll offers every eligible scan of an uncapped venue window.
-func (r *run) venueAll(ix *Index, wi int32) {
-	w := &r.windows[wi]
-	for p := w.a; p < w.b; p++ {
-		person := ix.persons[p]
-		if r.excluded(person) {
-			continue
+func (r *run) venueAll(t *Tracer, wi int32) {
+	for _, g := range r.spans(t, &r.windows[wi]) {
+		ix := g.ix
+		for p := g.a; p < g.b; p++ {
+			person := ix.persons[p]
+			if r.excluded(person) {
+				continue
+			}
+			r.offer(cand{time: ix.base + int64(ix.times[p]), person: person, win: wi})
 		}
-		r.offer(cand{time: ix.base + int64(ix.times[p]), person: person, win: wi})
 	}
 }
 
 // venueEligible appends to r.elig the people of a resolved venue window
-// who may become contacts, each once with its earliest scan in the window.
-func (r *run) venueEligible(ix *Index, wi int32) {
+// who may become contacts, each once with its earliest scan in the window,
+// in (time, person) order. A segment's scans of a venue are in that order
+// and days are disjoint and ascending, so the first scan of a person met
+// is its earliest.
+func (r *run) venueEligible(t *Tracer, wi int32) {
 	w := &r.windows[wi]
-	r.inWin.resetFor(int(w.b - w.a))
-	for p := w.a; p < w.b; p++ {
-		person := ix.persons[p]
-		if _, dup := r.inWin.upsert(person); dup || r.excluded(person) {
-			continue
+	r.inWin.resetFor(r.scanCount(t, w))
+	for _, g := range r.spans(t, w) {
+		ix := g.ix
+		for p := g.a; p < g.b; p++ {
+			person := ix.persons[p]
+			if _, dup := r.inWin.upsert(person); dup || r.excluded(person) {
+				continue
+			}
+			r.elig = append(r.elig, cand{time: ix.base + int64(ix.times[p]), person: person, win: wi})
 		}
-		r.elig = append(r.elig, cand{time: ix.base + int64(ix.times[p]), person: person, win: wi})
 	}
 }
 

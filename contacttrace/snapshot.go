@@ -14,18 +14,21 @@ import (
 	"sync"
 )
 
-// Snapshot format, version 1, all integers little-endian:
+// Snapshot format, version 2, all integers little-endian:
 //
 //	header   magic "HCTRACE\x00", version u32, flags u32 (0), base i64,
 //	         venues u32, persons u32, scans u32, reserved u32 (0),
 //	         crc32c of the preceding 40 bytes
 //	sections five, in order: venue-offsets (venues+1), times (scans),
-//	         persons (scans), person-offsets (persons+1), person-positions
-//	         (scans); each is tag [4]byte, count u64, count u32 values,
-//	         crc32c of the values
+//	         persons (scans), person-offsets (one per block of 64 person
+//	         ids, plus one), person-positions (scans); each is tag
+//	         [4]byte, count u64, count u32 values, crc32c of the values
+//
+// Version 1 had one person offset per person id (persons+1); ReadIndex
+// still reads it.
 const (
 	snapshotMagic   = "HCTRACE\x00"
-	snapshotVersion = 1
+	snapshotVersion = 2
 	headerLen       = 44
 	chunkValues     = 1 << 18 // values decoded per read
 )
@@ -131,8 +134,9 @@ func ReadIndex(r io.Reader) (*Index, error) {
 	if string(hdr[:8]) != snapshotMagic {
 		return nil, rd.fail("header", 0, ErrCorrupt, "bad magic %q", hdr[:8])
 	}
-	if v := binary.LittleEndian.Uint32(hdr[8:]); v != snapshotVersion {
-		return nil, rd.fail("header", 8, ErrVersion, "version %d, want %d", v, snapshotVersion)
+	version := binary.LittleEndian.Uint32(hdr[8:])
+	if version != 1 && version != snapshotVersion {
+		return nil, rd.fail("header", 8, ErrVersion, "version %d, want 1 or %d", version, snapshotVersion)
 	}
 	if got, want := crc32.Checksum(hdr[:40], rd.tab), binary.LittleEndian.Uint32(hdr[40:]); got != want {
 		return nil, rd.fail("header", 40, ErrCorrupt, "checksum %08x, want %08x", got, want)
@@ -147,7 +151,10 @@ func ReadIndex(r io.Reader) (*Index, error) {
 	if n > MaxScans || nv == math.MaxUint32 || np == math.MaxUint32 {
 		return nil, rd.fail("header", 24, ErrCorrupt, "counts out of range")
 	}
-	want := [5]uint64{nv + 1, n, n, np + 1, n}
+	want := [5]uint64{nv + 1, n, n, uint64(personBlocks(int(np))) + 1, n}
+	if version == 1 {
+		want[3] = np + 1
+	}
 	var cols [5][]uint32
 	for i := range cols {
 		col, err := rd.section(i, want[i])
@@ -157,6 +164,19 @@ func ReadIndex(r io.Reader) (*Index, error) {
 		cols[i] = col
 	}
 	ix.venueOff, ix.times, ix.persons, ix.personOff, ix.personPos = cols[0], cols[1], cols[2], cols[3], cols[4]
+	ix.np = uint32(np)
+	if version == 1 {
+		// One offset per id: keep each block's first, and the end.
+		if e := checkOffsets(ix.personOff, uint32(n)); e != "" {
+			return nil, &SnapshotError{Section: "person-offsets", Offset: rd.n, Reason: e, Err: ErrCorrupt}
+		}
+		blocks := make([]uint32, personBlocks(int(np))+1)
+		for b := range blocks[:len(blocks)-1] {
+			blocks[b] = ix.personOff[b<<personShift]
+		}
+		blocks[len(blocks)-1] = uint32(n)
+		ix.personOff = blocks
+	}
 	if err := ix.check(); err != nil {
 		return nil, &SnapshotError{Section: err.section, Offset: rd.n, Reason: err.reason, Err: ErrCorrupt}
 	}
@@ -250,7 +270,7 @@ type checkErr struct{ section, reason string }
 // out of range or return wrong results.
 func (ix *Index) check() *checkErr {
 	n := uint32(len(ix.times))
-	np := uint32(len(ix.personOff) - 1)
+	np := ix.np
 	if e := checkOffsets(ix.venueOff, n); e != "" {
 		return &checkErr{"venue-offsets", e}
 	}
@@ -294,19 +314,25 @@ func (ix *Index) check() *checkErr {
 			return e
 		}
 	}
-	// Phase 2: every person's positions ascend and point at its scans.
+	// Phase 2: each block's entries point at scans of the block's persons,
+	// by person and then position, ascending.
 	pranges := balancedRanges(ix.personOff, w)
 	errs = make([]*checkErr, len(pranges))
 	for i, r := range pranges {
 		wg.Go(func() {
-			for p := uint32(r[0]); p < uint32(r[1]); p++ {
-				prev := int64(-1)
-				for _, pos := range ix.personPos[ix.personOff[p]:ix.personOff[p+1]] {
-					if pos >= n || int64(pos) <= prev || ix.persons[pos] != p {
-						errs[i] = &checkErr{"person-positions", fmt.Sprintf("entry of person %d does not point at its scan", p)}
+			for b := uint32(r[0]); b < uint32(r[1]); b++ {
+				prevP, prevPos := int64(-1), int64(-1)
+				for _, pos := range ix.personPos[ix.personOff[b]:ix.personOff[b+1]] {
+					if pos >= n {
+						errs[i] = &checkErr{"person-positions", fmt.Sprintf("entry of block %d points past the scans", b)}
 						return
 					}
-					prev = int64(pos)
+					p := int64(ix.persons[pos])
+					if p>>personShift != int64(b) || p < prevP || p == prevP && int64(pos) <= prevPos {
+						errs[i] = &checkErr{"person-positions", fmt.Sprintf("entry of person %d does not point at its scan in order", p)}
+						return
+					}
+					prevP, prevPos = p, int64(pos)
 				}
 			}
 		})

@@ -3,7 +3,9 @@ package contacttrace
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -151,5 +153,53 @@ func TestSnapshotInconsistentButChecksummed(t *testing.T) {
 			require.Equal(t, tc.section, se.Section, se.Error())
 			require.ErrorIs(t, err, ErrCorrupt)
 		})
+	}
+}
+
+// TestReadIndexVersion1 reads a snapshot in version 1's layout (an offset
+// per person id), as tracectl wrote before person offsets went per block:
+// the index read answers as the one written.
+func TestReadIndexVersion1(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	scans, _ := randomWorld(rng)
+	scans = append(scans, Scan{Person: 200, Venue: 3, Time: scans[0].Time}) // ids past one block
+	ix, err := Build(context.Background(), scans, Config{})
+	require.NoError(t, err)
+	np := ix.NumPersons()
+	dense := make([]uint32, np+1)
+	for _, p := range ix.persons {
+		dense[p+1]++
+	}
+	for p := 1; p <= np; p++ {
+		dense[p] += dense[p-1]
+	}
+	var buf bytes.Buffer
+	tab := castagnoli()
+	hdr := []byte(snapshotMagic)
+	hdr = binary.LittleEndian.AppendUint32(hdr, 1)
+	hdr = binary.LittleEndian.AppendUint32(hdr, 0)
+	hdr = binary.LittleEndian.AppendUint64(hdr, uint64(ix.base))
+	hdr = binary.LittleEndian.AppendUint32(hdr, uint32(ix.NumVenues()))
+	hdr = binary.LittleEndian.AppendUint32(hdr, uint32(np))
+	hdr = binary.LittleEndian.AppendUint32(hdr, uint32(ix.Len()))
+	hdr = binary.LittleEndian.AppendUint32(hdr, 0)
+	hdr = binary.LittleEndian.AppendUint32(hdr, crc32.Checksum(hdr, tab))
+	buf.Write(hdr)
+	for i, col := range [5][]uint32{ix.venueOff, ix.times, ix.persons, dense, ix.personPos} {
+		sec := []byte(sectionTags[i])
+		sec = binary.LittleEndian.AppendUint64(sec, uint64(len(col)))
+		var vals []byte
+		for _, v := range col {
+			vals = binary.LittleEndian.AppendUint32(vals, v)
+		}
+		sec = append(sec, vals...)
+		sec = binary.LittleEndian.AppendUint32(sec, crc32.Checksum(vals, tab))
+		buf.Write(sec)
+	}
+	got, err := ReadIndex(&buf)
+	require.NoError(t, err)
+	require.Equal(t, ix, got)
+	for p := range uint32(np) {
+		require.Equal(t, ix.PersonScans(nil, p, time.Time{}, time.Unix(1<<40, 0)), got.PersonScans(nil, p, time.Time{}, time.Unix(1<<40, 0)))
 	}
 }
