@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -121,68 +120,7 @@ func ingestAndQuery(t *testing.T, days, perDay, persons, venues int, cfg contact
 	if err != nil {
 		t.Fatal(err)
 	}
-	var qs []contacttrace.Query
-	for range 50 {
-		q := contacttrace.Query{Before: window, After: window}
-		for range visitsPerCase {
-			s := sample[rng.IntN(len(sample))]
-			q.Visits = append(q.Visits, contacttrace.Visit{Venue: s.Venue, From: time.Unix(s.Time, 0), To: time.Unix(s.Time, 0)})
-		}
-		qs = append(qs, q)
-	}
-	if path := os.Getenv("TRACEBENCH_CPUPROFILE"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			t.Fatal(err)
-		}
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
-	}
-	positions := 0
-	for _, q := range qs {
-		for _, v := range q.Visits {
-			positions += len(ix.VenueScans(nil, v.Venue, v.From.Add(-q.Before), v.To.Add(q.After)))
-		}
-	}
-	t.Logf("query: %d scans in the windows of a case on average", positions/len(qs))
-	var res contacttrace.Result
-	for round := range 3 {
-		w, c := time.Now(), cpuTime()
-		contacts := 0
-		per := make([]time.Duration, 0, len(qs))
-		for _, q := range qs {
-			qw := time.Now()
-			if err := tr.TraceInto(ctx, q, &res); err != nil {
-				t.Fatal(err)
-			}
-			per = append(per, time.Since(qw))
-			contacts += len(res.Contacts)
-		}
-		first := per[0]
-		slices.Sort(per)
-		t.Logf("query round %d: %v wall, %v CPU per 30-visit case (median %v, slowest %v, first %v); %d contacts/case", round,
-			(time.Since(w) / time.Duration(len(qs))).Round(time.Microsecond),
-			((cpuTime() - c) / time.Duration(len(qs))).Round(time.Microsecond),
-			per[len(per)/2].Round(time.Microsecond), per[len(per)-1].Round(time.Microsecond), first.Round(time.Microsecond), contacts/len(qs))
-	}
-
-	// Two hops from a crowded case, capped: what the caps cut is reported.
-	for _, caps := range [][2]int{{1_000, 100_000}} {
-		w, c := time.Now(), cpuTime()
-		contacts, cut := 0, 0
-		for _, q := range qs[:5] {
-			q.Depth, q.MaxPerWindow, q.MaxPerHop = 2, caps[0], caps[1]
-			if err := tr.TraceInto(ctx, q, &res); err != nil {
-				t.Fatal(err)
-			}
-			contacts += len(res.Contacts)
-			cut += res.Cut()
-		}
-		t.Logf("depth 2 (MaxPerWindow %d, MaxPerHop %d): %v wall, %v CPU per case; %d contacts/case, %d cut/case", caps[0], caps[1],
-			(time.Since(w) / 5).Round(time.Microsecond), ((cpuTime() - c) / 5).Round(time.Microsecond), contacts/5, cut/5)
-	}
+	queryReport(t, tr, ix.VenueScans, sample, rng)
 
 	// Snapshot to a file, loaded by the caller once this index is gone.
 	f, err := os.Create(path)

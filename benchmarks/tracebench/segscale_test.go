@@ -1,0 +1,170 @@
+package tracebench
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/healthcode-sdk/healthcode/contacttrace"
+	"github.com/healthcode-sdk/healthcode/internal/synth"
+)
+
+// TestScaleSegments ingests a Sichuan-sized province day by day into
+// contacttrace.Segments (one immutable segment a day, 21 kept) as a server
+// would, and reports per day the append's wall and CPU time (and its
+// ratio to day 0's), the memory an append takes beyond what was held, the
+// queries once 14 days are held, and a snapshot directory written, read
+// back whole after a "restart" and read by a reader that lacks only the
+// last day. It runs only when TRACEBENCH_SEGDAYS is set:
+//
+//	TRACEBENCH_SEGDAYS=22 go test -run TestScaleSegments -v -timeout 2h ./benchmarks/tracebench
+//
+// TRACEBENCH_PERDAY, TRACEBENCH_PERSONS and TRACEBENCH_VENUES change the
+// province as for TestScale; TRACEBENCH_SNAPDIR keeps the snapshot there.
+func TestScaleSegments(t *testing.T) {
+	days := envInt(t, "TRACEBENCH_SEGDAYS", 0)
+	if days == 0 {
+		t.Skip("set TRACEBENCH_SEGDAYS to run")
+	}
+	perDay := envInt(t, "TRACEBENCH_PERDAY", 43_000_000)
+	persons := envInt(t, "TRACEBENCH_PERSONS", 114_000_000)
+	venues := envInt(t, "TRACEBENCH_VENUES", 5_200_000)
+	cfg := contacttrace.Config{MaxPersons: persons, MaxVenues: venues}
+	ctx := context.Background()
+	start := synth.DefaultStart()
+	dayScans := func(d int) []contacttrace.Scan {
+		out := make([]contacttrace.Scan, 0, perDay)
+		g := synth.New(uint64(1000 + d))
+		sc := synth.ScanConfig{Persons: persons, Venues: venues, PerDay: perDay, ZipfS: venueZipf, Start: start.AddDate(0, 0, d)}
+		for s := range g.ScanSeq(sc) {
+			out = append(out, contacttrace.Scan(s))
+		}
+		return out
+	}
+	segs := contacttrace.NewSegments(contacttrace.SegmentConfig{Location: start.Location()})
+	rng := rand.New(rand.NewPCG(9, 9))
+	var sample []contacttrace.Scan
+	var first time.Duration
+	dir := os.Getenv("TRACEBENCH_SNAPDIR")
+	if dir == "" {
+		dir = filepath.Join(t.TempDir(), "snap")
+	}
+	var prev *contacttrace.Segments // the days before the last one
+	for d := range days {
+		if d == days-1 {
+			w := time.Now()
+			wrote, err := segs.WriteDir(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("snapshot before day %d: %d day files written in %v", d, len(wrote), time.Since(w).Round(time.Millisecond))
+			prev = segs
+		}
+		scans := dayScans(d)
+		for range 1000 {
+			sample = append(sample, scans[rng.IntN(len(scans))])
+		}
+		if len(sample) > 14*1000 {
+			sample = sample[len(sample)-14*1000:] // cases from the last 14 days
+		}
+		runtime.GC()
+		debug.FreeOSMemory()
+		resetPeak()
+		before := rssBytes("VmRSS")
+		w, c := time.Now(), cpuTime()
+		next, err := segs.Append(ctx, scans, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		el, cpu := time.Since(w), cpuTime()-c
+		peak := rssBytes("VmHWM")
+		dayIx, _ := next.Day(next.Days()[len(next.Days())-1])
+		if d == 0 {
+			first = el
+		}
+		dropped := len(segs.Days()) + 1 - len(next.Days())
+		segs = next
+		t.Logf("day %d: append %v wall (%.2fx day 0), %v CPU; %d days, %d scans, %.2f GB held (day %.2f GB, %.2f B/scan)%s; RSS before %.2f GiB, peak %.2f GiB: the append took %.2fx the day's index beyond what was held",
+			d, el.Round(time.Millisecond), el.Seconds()/first.Seconds(), cpu.Round(time.Millisecond), len(segs.Days()), segs.Len(),
+			float64(segs.Bytes())/1e9, float64(dayIx.Bytes())/1e9, float64(dayIx.Bytes())/float64(dayIx.Len()),
+			map[bool]string{true: ", dropped " + strconv.Itoa(dropped) + " day past the window", false: ""}[dropped > 0],
+			float64(before)/(1<<30), float64(peak)/(1<<30), float64(peak-before)/float64(dayIx.Bytes()))
+		scans = nil
+		if d == 13 {
+			tr, err := contacttrace.NewSegmentTracer(segs, nil, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("queries over %d days, %d scans:", len(segs.Days()), segs.Len())
+			queryReport(t, tr, segs.VenueScans, sample, rand.New(rand.NewPCG(3, 3)))
+		}
+	}
+
+	w := time.Now()
+	wrote, err := segs.WriteDir(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("snapshot after the last day: %d day file written in %v (the others were there)", len(wrote), time.Since(w).Round(time.Millisecond))
+	segs = nil
+	runtime.GC()
+	debug.FreeOSMemory()
+	w, c := time.Now(), cpuTime()
+	got, _, err := contacttrace.ReadDir(dir, prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("snapshot: a reader holding the days before the last read %d days (%d scans) in %v wall, %v CPU: the last day only",
+		len(got.Days()), got.Len(), time.Since(w).Round(time.Millisecond), (cpuTime() - c).Round(time.Millisecond))
+	got, prev = nil, nil
+	runtime.GC()
+	debug.FreeOSMemory()
+	w, c = time.Now(), cpuTime()
+	loaded, _, err := contacttrace.ReadDir(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("snapshot: %d days, %d scans read after a restart in %v wall, %v CPU", len(loaded.Days()), loaded.Len(),
+		time.Since(w).Round(time.Millisecond), (cpuTime() - c).Round(time.Millisecond))
+	tr, err := contacttrace.NewSegmentTracer(loaded.Retain(loaded.Days()[len(loaded.Days())-14]), nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := contacttrace.Query{Before: window, After: window}
+	for range visitsPerCase {
+		s := sample[rng.IntN(len(sample))]
+		q.Visits = append(q.Visits, contacttrace.Visit{Venue: s.Venue, From: time.Unix(s.Time, 0), To: time.Unix(s.Time, 0)})
+	}
+	w = time.Now()
+	res, err := tr.Trace(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first query after the restart (30 visits, the last 14 days): %v, %d contacts", time.Since(w).Round(time.Microsecond), len(res.Contacts))
+}
+
+// resetPeak resets the process's peak RSS (VmHWM), so the next reading is
+// the peak since now (Linux: clear_refs 5).
+func resetPeak() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// rssBytes reads a memory figure ("VmRSS", "VmHWM") in bytes.
+func rssBytes(field string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
