@@ -180,14 +180,19 @@ func build(ctx context.Context, scans []Scan, cfg Config, persons bool) (*Index,
 		}
 	}
 	bucketOff[nb] = sum
-	keys := make([]uint64, n)
+	// The scatter writes straight into the columns: a column of packed
+	// (time, person) keys for the whole day would cost 8 bytes a scan
+	// more at the append's peak; each bucket packs its own keys in pass 2.
+	ix.times = make([]uint32, n)
+	ix.persons = make([]uint32, n)
 	low := make([]uint16, n)
 	parallelEach(len(chunks), func(c int) {
 		next := hist[c]
 		for i := chunks[c][0]; i < chunks[c][1]; i++ {
 			s := &scans[i]
 			b := s.Venue >> shift
-			keys[next[b]] = uint64(s.Time-ix.base)<<32 | uint64(s.Person)
+			ix.times[next[b]] = uint32(s.Time - ix.base)
+			ix.persons[next[b]] = s.Person
 			low[next[b]] = uint16(s.Venue)
 			next[b]++
 		}
@@ -197,8 +202,6 @@ func build(ctx context.Context, scans []Scan, cfg Config, persons bool) (*Index,
 		return nil, 0, err
 	}
 	ix.venueOff = make([]uint32, nv+1)
-	ix.times = make([]uint32, n)
-	ix.persons = make([]uint32, n)
 	var wg sync.WaitGroup
 	for _, r := range balancedRanges(bucketOff, w) {
 		wg.Go(func() {
@@ -221,7 +224,8 @@ func build(ctx context.Context, scans []Scan, cfg Config, persons bool) (*Index,
 				}
 				buf = slices.Grow(buf[:0], int(e-s))[:e-s]
 				for k, l := range low[s:e] {
-					buf[counts[l]] = keys[s+uint32(k)]
+					at := s + uint32(k)
+					buf[counts[l]] = uint64(ix.times[at])<<32 | uint64(ix.persons[at])
 					counts[l]++
 				}
 				for j := range width {
@@ -247,7 +251,7 @@ func build(ctx context.Context, scans []Scan, cfg Config, persons bool) (*Index,
 	}
 	np := int(st.maxPerson) + 1
 	if persons {
-		ix.buildPersons(np, w)
+		ix.buildPersons(np, w, low) // the venues' low bits are done with
 	}
 	cfg.Logger.Debug("contacttrace: built index", "scans", n, "venues", nv,
 		"persons", np, "elapsed", time.Since(start))
@@ -320,7 +324,9 @@ func scanStats(scans []Scan, w int) (stats, error) {
 // in parallel; pass 2 sorts each bucket by person with a counting array
 // that fits in cache, buckets in parallel. A one-pass counting sort over
 // tens of millions of persons misses the cache on every scan instead.
-func (ix *Index) buildPersons(np, w int) {
+//
+// low, if len(persons) long, is reused as scratch instead of allocated.
+func (ix *Index) buildPersons(np, w int, low []uint16) {
 	const shift = 16
 	persons := ix.persons
 	n := len(persons)
@@ -332,7 +338,9 @@ func (ix *Index) buildPersons(np, w int) {
 		ix.personOff[len(ix.personOff)-1] = uint32(n)
 		return
 	}
-	low := make([]uint16, n)
+	if len(low) != n {
+		low = make([]uint16, n)
+	}
 
 	// Pass 1: per-chunk bucket histograms, then a stable scatter.
 	chunks := chunkRanges(n, w)
@@ -658,13 +666,13 @@ func merge(ctx context.Context, cfg Config, a, b *Index, np int) (*Index, error)
 		return b, nil
 	case a.Len() == 0:
 		out := &Index{base: b.base, venueOff: b.venueOff, times: b.times, persons: b.persons}
-		out.buildPersons(np, cfg.Workers)
+		out.buildPersons(np, cfg.Workers, nil)
 		return out, nil
 	case b.Len() == 0 && a.personOff != nil && a.NumPersons() == np:
 		return a, nil
 	case b.Len() == 0:
 		out := &Index{base: a.base, venueOff: a.venueOff, times: a.times, persons: a.persons}
-		out.buildPersons(np, cfg.Workers)
+		out.buildPersons(np, cfg.Workers, nil)
 		return out, nil
 	case uint64(a.Len())+uint64(b.Len()) > MaxScans:
 		return nil, fmt.Errorf("%w: %d scans (max %d)", ErrTooLarge, a.Len()+b.Len(), MaxScans)
@@ -701,7 +709,7 @@ func merge(ctx context.Context, cfg Config, a, b *Index, np int) (*Index, error)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out.buildPersons(np, cfg.Workers)
+	out.buildPersons(np, cfg.Workers, nil)
 	return out, nil
 }
 

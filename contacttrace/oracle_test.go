@@ -279,14 +279,9 @@ func TestTraceMatchesOracle(t *testing.T) {
 		require.NoError(t, err)
 		tr, err := NewTracer(ix, tix, Config{})
 		require.NoError(t, err)
-		var qs []Query
-		var want []Result
-		for range 5 {
-			q := randomQuery(rng, scans, trips)
-			got, err := tr.Trace(ctx, q)
-			require.NoError(t, err, "seed %d", seed)
-			w := oracle(scans, trips, q)
-			require.Equal(t, w, got, "seed %d query %+v", seed, q)
+		qs, results := oracleRound(t, tr, rng, scans, trips, seed)
+		for i, q := range qs {
+			got := results[i]
 			for _, c := range got.Contacts {
 				cover.hops[min(c.Hop, 3)]++
 				if c.Kind == KindTrip {
@@ -304,12 +299,7 @@ func TestTraceMatchesOracle(t *testing.T) {
 			}
 			cover.cut += got.Cut()
 			cover.excluded += q.Exclude.Len()
-			qs = append(qs, q)
-			want = append(want, w)
 		}
-		got, err := tr.TraceBatch(ctx, qs)
-		require.NoError(t, err)
-		require.Equal(t, want, got, "seed %d batch", seed)
 	}
 	// The random worlds must exercise what the test claims to check.
 	t.Logf("coverage: %+v", cover)
@@ -319,4 +309,26 @@ func TestTraceMatchesOracle(t *testing.T) {
 	require.Positive(t, cover.edges, "contacts exactly at a window edge")
 	require.Positive(t, cover.cut, "capped searches")
 	require.Positive(t, cover.excluded, "exclusions")
+}
+
+// oracleRound runs five random queries on tr one at a time and then as a
+// batch, each answer checked against the oracle, and returns the queries
+// and their answers.
+func oracleRound(t *testing.T, tr *Tracer, rng *rand.Rand, scans []Scan, trips []Trip, seed uint64) ([]Query, []Result) {
+	t.Helper()
+	ctx := context.Background()
+	var qs []Query
+	var want []Result
+	for range 5 {
+		q := randomQuery(rng, scans, trips)
+		got, err := tr.Trace(ctx, q)
+		require.NoError(t, err, "seed %d", seed)
+		w := oracle(scans, trips, q)
+		require.Equal(t, w, got, "seed %d query %+v", seed, q)
+		qs, want = append(qs, q), append(want, w)
+	}
+	got, err := tr.TraceBatch(ctx, qs)
+	require.NoError(t, err)
+	require.Equal(t, want, got, "seed %d batch", seed)
+	return qs, want
 }

@@ -485,7 +485,7 @@ func (r *run) step(t *Tracer, hop int) bool {
 		}
 	}
 	r.best.reserve(min(room, 1<<22)) // beyond 4 M, amortised doubling is cheap enough
-	r.cands = r.cands[:0]
+	r.cands = slices.Grow(r.cands[:0], min(room, 1<<22))
 	for i := range r.windows {
 		w := &r.windows[i]
 		r.elig = r.elig[:0]
@@ -570,8 +570,8 @@ func (r *run) sortCands() {
 		maxP = max(maxP, c.person)
 	}
 	pbits, tbits := bits.Len32(maxP), bits.Len64(uint64(hi-lo))
-	r.sorted = r.sorted[:0]
-	r.keys = r.keys[:0]
+	r.sorted = slices.Grow(r.sorted[:0], len(r.cands))
+	r.keys = slices.Grow(r.keys[:0], len(r.cands))
 	if ibits := bits.Len(uint(len(r.cands) - 1)); tbits+pbits+ibits <= 64 {
 		// The candidate's index fits beside (time, person): the sorted
 		// keys say where each candidate is, with no table lookup.

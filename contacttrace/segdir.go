@@ -66,11 +66,23 @@ func (s *Segments) WriteDir(dir string, extras map[string]func(io.Writer) error)
 	m := manifest{Format: manifestFormat, Location: s.cfg.Location.String(), Offset: offset, RetainDays: s.cfg.RetainDays}
 	var wrote []string
 	tab := castagnoli()
+	// Day files already listed by the manifest there keep its entry (a
+	// day file never changes), so only new days are written or read.
+	known := map[string]manifestEntry{}
+	if old, err := readManifest(dir); err == nil {
+		for _, d := range old.Days {
+			known[d.Name] = d.manifestEntry
+		}
+	}
 	for _, sg := range s.segs {
 		day := time.Unix(sg.day, 0).In(s.cfg.Location)
 		name := dayFile(day, sg.ix.Len())
 		path := filepath.Join(dir, name)
-		e, err := checksumFile(path)
+		e, ok := known[name]
+		var err error
+		if fi, serr := os.Stat(path); !ok || serr != nil || fi.Size() != e.Size {
+			e, err = checksumFile(path)
+		}
 		if err != nil {
 			if !errors.Is(err, os.ErrNotExist) {
 				return nil, err
@@ -165,30 +177,12 @@ func checksumFile(path string) (manifestEntry, error) {
 // *SnapshotError wrapping ErrCorrupt that names the file. It returns the
 // index and the extra files' paths by name, each checked.
 func ReadDir(dir string, have *Segments) (*Segments, map[string]string, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	m, err := readManifest(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("contacttrace: snapshot: %w", err)
+		return nil, nil, err
 	}
 	corrupt := func(file, format string, args ...any) error {
 		return &SnapshotError{Section: file, Reason: fmt.Sprintf(format, args...), Err: ErrCorrupt}
-	}
-	i := bytes.LastIndex(raw, []byte("\ncrc32c "))
-	var want uint32
-	if i < 0 || len(raw) < i+len("\ncrc32c ")+9 {
-		return nil, nil, corrupt(ManifestName, "no checksum line")
-	}
-	if _, err := fmt.Sscanf(string(raw[i+len("\ncrc32c "):]), "%08x", &want); err != nil {
-		return nil, nil, corrupt(ManifestName, "checksum line: %v", err)
-	}
-	if got := crc32.Checksum(raw[:i], castagnoli()); got != want {
-		return nil, nil, corrupt(ManifestName, "checksum %08x, manifest says %08x", got, want)
-	}
-	var m manifest
-	if err := json.Unmarshal(raw[:i], &m); err != nil {
-		return nil, nil, corrupt(ManifestName, "%v", err)
-	}
-	if m.Format != manifestFormat {
-		return nil, nil, &SnapshotError{Section: ManifestName, Reason: fmt.Sprintf("format %q, want %q", m.Format, manifestFormat), Err: ErrVersion}
 	}
 	loc, err := time.LoadLocation(m.Location)
 	if err != nil {
@@ -249,4 +243,34 @@ func ReadDir(dir string, have *Segments) (*Segments, map[string]string, error) {
 		extras[e.Name] = filepath.Join(dir, e.Name)
 	}
 	return out, extras, nil
+}
+
+// readManifest reads and checks dir's MANIFEST.
+func readManifest(dir string) (manifest, error) {
+	var m manifest
+	raw, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if err != nil {
+		return m, fmt.Errorf("contacttrace: snapshot: %w", err)
+	}
+	corrupt := func(format string, args ...any) error {
+		return &SnapshotError{Section: ManifestName, Reason: fmt.Sprintf(format, args...), Err: ErrCorrupt}
+	}
+	i := bytes.LastIndex(raw, []byte("\ncrc32c "))
+	var want uint32
+	if i < 0 || len(raw) < i+len("\ncrc32c ")+9 {
+		return m, corrupt("no checksum line")
+	}
+	if _, err := fmt.Sscanf(string(raw[i+len("\ncrc32c "):]), "%08x", &want); err != nil {
+		return m, corrupt("checksum line: %v", err)
+	}
+	if got := crc32.Checksum(raw[:i], castagnoli()); got != want {
+		return m, corrupt("checksum %08x, manifest says %08x", got, want)
+	}
+	if err := json.Unmarshal(raw[:i], &m); err != nil {
+		return m, corrupt("%v", err)
+	}
+	if m.Format != manifestFormat {
+		return m, &SnapshotError{Section: ManifestName, Reason: fmt.Sprintf("format %q, want %q", m.Format, manifestFormat), Err: ErrVersion}
+	}
+	return m, nil
 }

@@ -65,8 +65,15 @@ func NewSegments(cfg SegmentConfig) *Segments {
 
 // dayStart returns the start (unix seconds) of the day holding t.
 func (s *Segments) dayStart(t int64) int64 {
+	lo, _ := s.dayBounds(t)
+	return lo
+}
+
+// dayBounds returns the start of the day holding t and of the next (a day
+// is 23 or 25 hours where clocks change).
+func (s *Segments) dayBounds(t int64) (lo, hi int64) {
 	y, m, d := time.Unix(t, 0).In(s.cfg.Location).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, s.cfg.Location).Unix()
+	return time.Date(y, m, d, 0, 0, 0, 0, s.cfg.Location).Unix(), time.Date(y, m, d+1, 0, 0, 0, 0, s.cfg.Location).Unix()
 }
 
 // Append returns an index holding s's scans and scans, cut by day: a new
@@ -79,29 +86,32 @@ func (s *Segments) Append(ctx context.Context, scans []Scan, cfg Config) (*Segme
 		return nil, err
 	}
 	// Group by day; a batch is typically one day, so most of the time
-	// there is one group and no copy.
+	// there is one group and no copy. A day's bounds are computed once
+	// and each scan compared with them (a calendar lookup per scan cost
+	// more than building the day).
 	type group struct {
 		day   int64
 		scans []Scan
 	}
 	var groups []group
-	oneDay := true
 	if len(scans) > 0 {
-		first := s.dayStart(scans[0].Time)
-		lo, hi := first, first+24*3600 // a day may be 23 or 25 h: checked below
+		lo, hi := s.dayBounds(scans[0].Time)
+		oneDay := true
 		for _, sc := range scans {
-			if sc.Time < lo || sc.Time >= hi || s.dayStart(sc.Time) != first {
+			if sc.Time < lo || sc.Time >= hi {
 				oneDay = false
 				break
 			}
 		}
 		if oneDay {
-			groups = append(groups, group{first, scans})
+			groups = append(groups, group{lo, scans})
 		} else {
 			byDay := map[int64][]Scan{}
 			for _, sc := range scans {
-				d := s.dayStart(sc.Time)
-				byDay[d] = append(byDay[d], sc)
+				if sc.Time < lo || sc.Time >= hi {
+					lo, hi = s.dayBounds(sc.Time)
+				}
+				byDay[lo] = append(byDay[lo], sc)
 			}
 			for d, g := range byDay {
 				groups = append(groups, group{d, g})

@@ -50,19 +50,7 @@ func TestSegmentsMatchOracle(t *testing.T) {
 		require.NoError(t, err)
 		tr, err := NewSegmentTracer(segs, tix, Config{})
 		require.NoError(t, err)
-		var qs []Query
-		var want []Result
-		for range 5 {
-			q := randomQuery(rng, scans, trips)
-			got, err := tr.Trace(ctx, q)
-			require.NoError(t, err, "seed %d", seed)
-			w := oracle(scans, trips, q)
-			require.Equal(t, w, got, "seed %d query %+v", seed, q)
-			qs, want = append(qs, q), append(want, w)
-		}
-		got, err := tr.TraceBatch(ctx, qs)
-		require.NoError(t, err)
-		require.Equal(t, want, got, "seed %d batch", seed)
+		oracleRound(t, tr, rng, scans, trips, seed)
 
 		ix, err := Build(ctx, scans, Config{})
 		require.NoError(t, err)
