@@ -64,16 +64,7 @@ func ingestAndQuery(t *testing.T, days, perDay, persons, venues int, cfg contact
 	start := synth.DefaultStart()
 
 	// Days are generated one at a time, outside the measured ingest.
-	dayScans := func(d int) []contacttrace.Scan {
-		out := make([]contacttrace.Scan, 0, perDay)
-		g := synth.New(uint64(1000 + d))
-		sc := synth.ScanConfig{Persons: persons, Venues: venues, PerDay: perDay, ZipfS: venueZipf,
-			Start: start.AddDate(0, 0, d)}
-		for s := range g.ScanSeq(sc) {
-			out = append(out, contacttrace.Scan(s))
-		}
-		return out
-	}
+	dayScans := func(d int) []contacttrace.Scan { return provinceDay(d, perDay, persons, venues, start) }
 	var ix *contacttrace.Index
 	var sample []contacttrace.Scan // scans to draw index cases from
 	rng := rand.New(rand.NewPCG(9, 9))
@@ -137,6 +128,17 @@ func ingestAndQuery(t *testing.T, days, perDay, persons, venues int, cfg contact
 	}
 	t.Logf("snapshot: %.2f GB written in %v", float64(size)/1e9, time.Since(w).Round(time.Millisecond))
 	return ix.Len()
+}
+
+// provinceDay generates day d of the province's scans (seeded by d).
+func provinceDay(d, perDay, persons, venues int, start time.Time) []contacttrace.Scan {
+	out := make([]contacttrace.Scan, 0, perDay)
+	g := synth.New(uint64(1000 + d))
+	sc := synth.ScanConfig{Persons: persons, Venues: venues, PerDay: perDay, ZipfS: venueZipf, Start: start.AddDate(0, 0, d)}
+	for s := range g.ScanSeq(sc) {
+		out = append(out, contacttrace.Scan(s))
+	}
+	return out
 }
 
 func envInt(t *testing.T, name string, def int) int {
