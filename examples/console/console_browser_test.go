@@ -1,9 +1,7 @@
 package console
 
 import (
-	"context"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,24 +27,8 @@ func TestBrowser(t *testing.T) {
 
 	ctx := browsertest.New(t)
 	errs := browsertest.ConsoleErrors(ctx)
-	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		require.NoError(t, chromedp.Do(tctx, steps...), what)
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
-		require.NoError(t, err, sel)
-		return s
-	}
-	count := func(sel string) int {
-		t.Helper()
-		n, err := chromedp.Run(tctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel)+`).length`))
-		require.NoError(t, err, sel)
-		return n
-	}
+	d := browsertest.Drive(t, ctx, 60*time.Second)
+	do, text, count, tctx := d.Do, d.Text, d.Count, d.Ctx
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 
 	do("sign-in page", chromedp.Navigate(srv.URL+"/console/login"), chromedp.WaitVisible(css("#token")))

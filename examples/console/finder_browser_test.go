@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -29,19 +28,9 @@ func TestBrowserFinder(t *testing.T) {
 
 	ctx := browsertest.New(t)
 	errs := browsertest.ConsoleErrors(ctx)
-	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		require.NoError(t, chromedp.Do(tctx, steps...), what)
-	}
+	d := browsertest.Drive(t, ctx, 60*time.Second)
+	do, text := d.Do, d.Text
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(tctx, chromedp.Text(css(sel)))
-		require.NoError(t, err, sel)
-		return v
-	}
 
 	do("sign in", chromedp.Navigate(srv.URL+"/console/login"), chromedp.WaitVisible(css("#token")),
 		chromedp.SendKeys(css("#token"), "t-token"), chromedp.Click(css("#signin")), chromedp.WaitVisible(css("#nav-finder")))

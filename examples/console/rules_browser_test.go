@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -29,18 +28,8 @@ func TestBrowserRules(t *testing.T) {
 
 	ctx := browsertest.New(t)
 	errs := browsertest.ConsoleErrors(ctx)
-	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		require.NoError(t, chromedp.Do(tctx, steps...), what)
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
-		require.NoError(t, err, sel)
-		return s
-	}
+	d := browsertest.Drive(t, ctx, 60*time.Second)
+	do, text := d.Do, d.Text
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 
 	do("sign in", chromedp.Navigate(srv.URL+"/console/login"), chromedp.WaitVisible(css("#token")),

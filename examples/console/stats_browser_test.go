@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -31,24 +30,8 @@ func TestBrowserStats(t *testing.T) {
 
 	ctx := browsertest.New(t)
 	errs := browsertest.ConsoleErrors(ctx)
-	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		require.NoError(t, chromedp.Do(tctx, steps...), what)
-	}
-	eval := func(js string) string {
-		t.Helper()
-		s, err := chromedp.Run(tctx, chromedp.Evaluate[string](js))
-		require.NoError(t, err, js)
-		return s
-	}
-	count := func(sel string) int {
-		t.Helper()
-		n, err := chromedp.Run(tctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel)+`).length`))
-		require.NoError(t, err, sel)
-		return n
-	}
+	d := browsertest.Drive(t, ctx, 60*time.Second)
+	do, eval, count, tctx := d.Do, d.Eval, d.Count, d.Ctx
 	// column returns the text of column i of the list's rows, joined by
 	// "|".
 	column := func(i int) string {

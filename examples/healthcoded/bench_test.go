@@ -17,25 +17,10 @@ import (
 // the garbage collector. At full load a collection's marking steals CPU
 // that the p99 pays for, and how often it comes is bytes per request.
 func BenchmarkCodeLookup(b *testing.B) {
-	data := b.TempDir()
-	cfg := DefaultConfig()
-	cfg.DataDir = data
-	cfg.DemoPeople = 2000
-	cfg.Limits.GlobalRPS, cfg.Limits.ClientRPS = -1, -1 // measure the handlers, not the buckets
-	a, err := Open(context.Background(), cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
-	f, err := os.Open(filepath.Join(data, "demo-people.csv"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	rows, err := csv.NewReader(f).ReadAll()
-	f.Close()
-	if err != nil {
-		b.Fatal(err)
-	}
+	a, rows := openDemo(b, func(cfg *Config) {
+		cfg.DemoPeople = 2000
+		cfg.Limits.GlobalRPS, cfg.Limits.ClientRPS = -1, -1 // measure the handlers, not the buckets
+	})
 	bodies := make([][]byte, 0, len(rows)-1)
 	for _, r := range rows[1:] {
 		bodies = append(bodies, []byte(`{"id":"`+r[0]+`"}`))
@@ -76,4 +61,31 @@ func (d *discardWriter) Write(p []byte) (int, error) {
 		d.code = http.StatusOK
 	}
 	return len(p), nil
+}
+
+// openDemo opens an App over a fresh data directory, with DefaultConfig
+// changed by mod (nil: none), and returns it with the rows of its
+// demo-people.csv (the header first). It closes the App when b ends.
+func openDemo(b *testing.B, mod func(*Config)) (*App, [][]string) {
+	b.Helper()
+	cfg := DefaultConfig()
+	cfg.DataDir = b.TempDir()
+	if mod != nil {
+		mod(&cfg)
+	}
+	a, err := Open(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { a.Close() })
+	f, err := os.Open(filepath.Join(cfg.DataDir, "demo-people.csv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a, rows
 }

@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,13 +24,7 @@ import (
 // is 200 ms a page and 1 s a person-finder run (finder-run: a two-hop
 // query saved as a task).
 func BenchmarkConsolePages(b *testing.B) {
-	cfg := DefaultConfig()
-	cfg.DataDir = b.TempDir()
-	a, err := Open(context.Background(), cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
+	a, rows := openDemo(b, nil)
 	srv := httptest.NewServer(a.Routes())
 	defer srv.Close()
 	csrfRE := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -79,15 +70,6 @@ func BenchmarkConsolePages(b *testing.B) {
 	anon := &client{c: &http.Client{}}
 
 	// An index case with contacts, and its task.
-	f, err := os.Open(filepath.Join(cfg.DataDir, "demo-people.csv"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	rows, err := csv.NewReader(f).ReadAll()
-	f.Close()
-	if err != nil {
-		b.Fatal(err)
-	}
 	var people []string
 	for _, r := range rows[1:] {
 		people = append(people, r[0])
@@ -149,25 +131,10 @@ func BenchmarkConsolePages(b *testing.B) {
 
 // BenchmarkFinder is one two-hop person-finder query (2 h windows) over
 // the demo scans of the default 10 000 people, through the console's
-// backend: refresh check, identity to pseudonym, trace, masking.
+// backend: refresh check, identity to pseudonym, trace, masking, and the
+// task saved (one bbolt commit) and audited.
 func BenchmarkFinder(b *testing.B) {
-	data := b.TempDir()
-	cfg := DefaultConfig()
-	cfg.DataDir = data
-	a, err := Open(context.Background(), cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
-	f, err := os.Open(filepath.Join(data, "demo-people.csv"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	rows, err := csv.NewReader(f).ReadAll()
-	f.Close()
-	if err != nil {
-		b.Fatal(err)
-	}
+	a, rows := openDemo(b, nil)
 	be := consoleBackend{a}
 	ctx := context.Background()
 	p := console.Principal{Actor: "bench", Roles: []string{console.RoleAuditor}}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"regexp"
 	"testing"
 	"time"
@@ -21,19 +20,9 @@ func TestConsoleBrowserPages(t *testing.T) {
 	s := start(t, t.TempDir(), "-demo-people", "1000") // over 50 red or yellow: two pages
 	ctx := browsertest.New(t)
 	errs := browsertest.ConsoleErrors(ctx)
-	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	d := browsertest.Drive(t, ctx, 60*time.Second)
+	do, eval := d.Do, d.Eval
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		require.NoError(t, chromedp.Do(tctx, steps...), what)
-	}
-	eval := func(js string) string {
-		t.Helper()
-		v, err := chromedp.Run(tctx, chromedp.Evaluate[string](js))
-		require.NoError(t, err, js)
-		return v
-	}
 	firstColumn := `Array.from(document.querySelectorAll("#users tr.user")).map(r => r.cells[0].textContent).join("|")`
 
 	do("sign in as the rules admin", chromedp.Navigate(s.base+"/console/login"), chromedp.WaitVisible(css("#token")),

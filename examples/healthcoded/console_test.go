@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,19 +30,9 @@ func TestConsoleEndToEnd(t *testing.T) {
 
 	ctx := browsertest.New(t)
 	errs := browsertest.ConsoleErrors(ctx)
-	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	d := browsertest.Drive(t, ctx, 60*time.Second)
+	do, text, tctx := d.Do, d.Text, d.Ctx
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		require.NoError(t, chromedp.Do(tctx, steps...), what)
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
-		require.NoError(t, err, sel)
-		return v
-	}
 
 	do("sign in with the demo token",
 		chromedp.Navigate(s.base+"/console/login"), chromedp.WaitVisible(css("#token")),
@@ -69,12 +58,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	require.Equal(t, "红码", text("#displayed"))
 	require.Equal(t, "red", s.colour(id), "the public API shows the console's transcode")
 
-	bars := func(sel string) int {
-		t.Helper()
-		n, err := chromedp.Run(tctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel+" svg rect")+`).length`))
-		require.NoError(t, err, sel)
-		return n
-	}
+	bars := func(sel string) int { return d.Count(sel + " svg rect") }
 	do("statistics", chromedp.Navigate(s.base+"/console/stats"), chromedp.WaitVisible(css("#chart-venue-days")))
 	for _, chart := range []string{"#chart-days", "#chart-causes", "#chart-regions", "#chart-venue-days", "#chart-top-venues"} {
 		require.Positive(t, bars(chart), "%s drew no bars over the demo data", chart)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/csv"
 	"path/filepath"
 	"strconv"
@@ -33,19 +32,9 @@ func TestConsoleFinderBrowser(t *testing.T) {
 
 	ctx := browsertest.New(t)
 	errs := browsertest.ConsoleErrors(ctx)
-	tctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	d := browsertest.Drive(t, ctx, 90*time.Second)
+	do, text, tctx := d.Do, d.Text, d.Ctx
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		require.NoError(t, chromedp.Do(tctx, steps...), what)
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(tctx, chromedp.Text(css(sel)))
-		require.NoError(t, err, sel)
-		return v
-	}
 	people := func() map[string]bool {
 		t.Helper()
 		v, err := chromedp.Run(tctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#contacts tr.contact td:nth-child(2)")].map(td => td.textContent)`))

@@ -333,3 +333,58 @@ func tail(s string, n int) string {
 	}
 	return s
 }
+
+// Driver runs a test's steps in a tab: each step fails the test with what
+// it was doing, and all share one deadline.
+type Driver struct {
+	t *testing.T
+	// Ctx is the tab's context with the deadline, for chromedp calls the
+	// Driver does not wrap.
+	Ctx context.Context
+}
+
+// Drive returns a Driver for the tab ctx (from New) whose steps must all
+// finish within timeout.
+func Drive(t *testing.T, ctx context.Context, timeout time.Duration) *Driver {
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	t.Cleanup(cancel)
+	return &Driver{t: t, Ctx: tctx}
+}
+
+// Do runs steps, failing the test with what if one fails.
+func (d *Driver) Do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	d.t.Helper()
+	if err := chromedp.Do(d.Ctx, steps...); err != nil {
+		d.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// Text returns the text of the first element sel (a CSS selector) matches.
+func (d *Driver) Text(sel string) string {
+	d.t.Helper()
+	s, err := chromedp.Run(d.Ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		d.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// Eval evaluates a JavaScript expression whose value is a string.
+func (d *Driver) Eval(js string) string {
+	d.t.Helper()
+	s, err := chromedp.Run(d.Ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		d.t.Fatalf("%s: %v", js, err)
+	}
+	return s
+}
+
+// Count returns how many elements sel (a CSS selector) matches.
+func (d *Driver) Count(sel string) int {
+	d.t.Helper()
+	n, err := chromedp.Run(d.Ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel)+`).length`))
+	if err != nil {
+		d.t.Fatalf("count of %s: %v", sel, err)
+	}
+	return n
+}
