@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/contacttrace"
 	"github.com/healthcode-sdk/healthcode/examples/alarms"
 	"github.com/healthcode-sdk/healthcode/examples/auditexport"
 	"github.com/healthcode-sdk/healthcode/examples/internal/serve"
@@ -81,8 +82,12 @@ type Config struct {
 	// records; "" for none. Its persons may be keys in hex, document
 	// numbers or phones.
 	TraceSnapshot string
-	Logger        *slog.Logger     // nil discards
-	Now           func() time.Time // nil means time.Now
+	// TraceRetainDays is how many days of scans the finder keeps, counted
+	// back from the latest day it holds; older days drop out as a new day
+	// arrives. Zero keeps every day.
+	TraceRetainDays int
+	Logger          *slog.Logger     // nil discards
+	Now             func() time.Time // nil means time.Now
 }
 
 // DefaultConfig serves on loopback with 10 000 demo people.
@@ -99,7 +104,8 @@ func DefaultConfig() Config {
 		Limits:   serve.DefaultLimitConfig(),
 		TokenTTL: 5 * time.Minute, Grace: 10 * time.Second,
 		AlarmTick: 10 * time.Second, AlarmRetry: time.Second,
-		StoreTimeout: 2 * time.Second,
+		StoreTimeout:    2 * time.Second,
+		TraceRetainDays: contacttrace.DefaultRetainDays,
 	}
 }
 
@@ -304,7 +310,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("demo data: %w", err)
 	}
 	if a.finder, err = newFinder(ctx, finderSources{Scans: filepath.Join(cfg.DataDir, "scans.csv"), Venues: a.venuesPath(),
-		Trips: a.tripsPath(), Snapshot: cfg.TraceSnapshot, Person: a.personKey}, a.log); err != nil {
+		Trips: a.tripsPath(), Snapshot: cfg.TraceSnapshot, RetainDays: cfg.TraceRetainDays, Person: a.personKey}, a.log); err != nil {
 		return nil, err
 	}
 	if a.tasks, err = openTaskStore(filepath.Join(cfg.DataDir, "finder-tasks.db")); err != nil {

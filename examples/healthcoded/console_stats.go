@@ -50,13 +50,13 @@ func venueStatsOf(st *traceState, now time.Time, days int) *console.VenueStats {
 	for i := range v.Days {
 		v.Days[i].Date = dayOf(first.AddDate(0, 0, i))
 	}
-	if st.ix == nil {
+	if st.segs == nil {
 		return v
 	}
 	var today, week []console.VenueRank
 	var buf []contacttrace.Scan
-	for id := range min(st.ix.NumVenues(), len(st.venues)) {
-		buf = st.ix.VenueScans(buf[:0], uint32(id), first, end)
+	for id := range len(st.venues) {
+		buf = st.segs.VenueScans(buf[:0], uint32(id), first, end)
 		if len(buf) == 0 {
 			continue
 		}

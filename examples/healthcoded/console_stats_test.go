@@ -277,9 +277,9 @@ func TestVenueStatsOf(t *testing.T) {
 	add(at(14, 0, 0), 3)   // the window's first day
 	add(at(15, 23, 59), 3) // the day before: out
 	add(at(-1, 0, 0), 3)   // tomorrow: out
-	ix, err := contacttrace.Build(context.Background(), scans, contacttrace.Config{})
+	segs, err := contacttrace.NewSegments(contacttrace.SegmentConfig{Location: shanghai, RetainDays: -1}).Append(context.Background(), scans, contacttrace.Config{})
 	require.NoError(t, err)
-	st := &traceState{ix: ix, venues: venues, venueName: []string{"甲", "乙", "丙", "v-d"},
+	st := &traceState{segs: segs, venues: venues, venueName: []string{"甲", "乙", "丙", "v-d"},
 		named: map[string]string{"v-a": "甲", "v-b": "乙", "v-c": "丙", "v-x": "未扫"}}
 
 	v := venueStatsOf(st, now, 15)

@@ -28,6 +28,7 @@ import (
 // serialised. Safe for concurrent use.
 type finder struct {
 	scansPath string
+	segCfg    contacttrace.SegmentConfig
 	log       *slog.Logger
 
 	mu  sync.Mutex // serialises refresh
@@ -40,16 +41,20 @@ type finderSources struct {
 	Venues   string // venue names (venue,name); "" or missing: none
 	Trips    string // trips (tracectl's trips CSV, persons as keys); "" or missing: none
 	Snapshot string // a tracectl snapshot to start from; "" for none
+	// RetainDays is how many days of scans the index keeps, counted back
+	// from the latest day it holds (Beijing days); zero keeps all.
+	RetainDays int
 	// Person maps a person id of the snapshot or trips file (a key in
 	// hex, a document number or a phone) to its key in hex.
 	Person func(id string) (string, error)
 }
 
-// traceState is one immutable snapshot: the index, the trips, a tracer
-// per search, and the mappings between the log's strings and the index's
-// dense ids.
+// traceState is one immutable snapshot: the scans (a segment a day, so a
+// refresh rebuilds today's alone and old days drop out of the window), the
+// trips, a tracer per search, and the mappings between the log's strings
+// and the index's dense ids.
 type traceState struct {
-	ix      *contacttrace.Index
+	segs    *contacttrace.Segments
 	trips   *contacttrace.Trips
 	byTrip  map[tripName][]int32 // trips by mode and number, in date order
 	tracers map[string]*contacttrace.Tracer
@@ -102,11 +107,16 @@ func newFinder(ctx context.Context, src finderSources, log *slog.Logger) (*finde
 	if err != nil {
 		return nil, err
 	}
-	f := &finder{scansPath: src.Scans, log: log}
-	st := &traceState{personIdx: map[string]uint32{}, venueIdx: map[string]uint32{}, named: named}
+	retain := src.RetainDays
+	if retain == 0 {
+		retain = -1 // contacttrace: negative keeps every day
+	}
+	f := &finder{scansPath: src.Scans, log: log, segCfg: contacttrace.SegmentConfig{Location: shanghai, RetainDays: retain}}
+	st := &traceState{personIdx: map[string]uint32{}, venueIdx: map[string]uint32{}, named: named,
+		segs: contacttrace.NewSegments(f.segCfg)}
 	var trips []contacttrace.Trip
 	if src.Snapshot != "" {
-		if trips, err = st.loadSnapshot(src.Snapshot, src.Person); err != nil {
+		if trips, err = st.loadSnapshot(ctx, src.Snapshot, src.Person); err != nil {
 			return nil, err
 		}
 	}
@@ -185,7 +195,7 @@ func (f *finder) refresh(ctx context.Context) (*traceState, error) {
 	buf = buf[:bytes.LastIndexByte(buf, '\n')+1]
 	next := &traceState{offset: st.offset + int64(len(buf)), persons: st.persons, venues: st.venues, venueName: st.venueName,
 		personIdx: maps.Clone(st.personIdx), venueIdx: maps.Clone(st.venueIdx), named: st.named, names: st.names,
-		ix: st.ix, trips: st.trips, byTrip: st.byTrip}
+		segs: st.segs, trips: st.trips, byTrip: st.byTrip}
 	var scans []contacttrace.Scan
 	bad := 0
 	rd := csv.NewReader(bytes.NewReader(buf))
@@ -219,24 +229,19 @@ func (f *finder) refresh(ctx context.Context) (*traceState, error) {
 func (f *finder) publish(ctx context.Context, st, next *traceState, scans []contacttrace.Scan) (*traceState, error) {
 	cfg := contacttrace.Config{Logger: f.log}
 	var err error
-	switch {
-	case next.ix == nil:
-		next.ix, err = contacttrace.Build(ctx, scans, cfg)
-	case len(scans) > 0:
-		next.ix, err = next.ix.Append(ctx, scans, cfg)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("finder: index: %w", err)
+	if len(scans) > 0 {
+		if next.segs, err = next.segs.Append(ctx, scans, cfg); err != nil {
+			return nil, fmt.Errorf("finder: index: %w", err)
+		}
 	}
 	next.tracers = map[string]*contacttrace.Tracer{}
-	for search, ix := range map[string]*contacttrace.Index{searchAll: next.ix, searchVenues: next.ix, searchTrips: nil} {
-		trips := next.trips
-		if search == searchVenues {
-			trips = nil
+	if next.tracers[searchAll], err = contacttrace.NewSegmentTracer(next.segs, next.trips, cfg); err == nil {
+		if next.tracers[searchVenues], err = contacttrace.NewSegmentTracer(next.segs, nil, cfg); err == nil {
+			next.tracers[searchTrips], err = contacttrace.NewTracer(nil, next.trips, cfg)
 		}
-		if next.tracers[search], err = contacttrace.NewTracer(ix, trips, cfg); err != nil {
-			return nil, fmt.Errorf("finder: %w", err)
-		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("finder: %w", err)
 	}
 	if next.names == nil || len(next.venues) != len(st.venues) {
 		list := make([]contacttrace.VenueName, len(next.venues))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -16,7 +17,7 @@ import (
 // a key by person, so that the finder matches them with the scans
 // healthcoded records. Two ids of one person (a document number and its
 // key) are refused: the index would hold them as two people.
-func (st *traceState) loadSnapshot(path string, person func(string) (string, error)) ([]contacttrace.Trip, error) {
+func (st *traceState) loadSnapshot(ctx context.Context, path string, person func(string) (string, error)) ([]contacttrace.Trip, error) {
 	s, err := tracesnap.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("-trace-snapshot: %w", err)
@@ -37,7 +38,16 @@ func (st *traceState) loadSnapshot(path string, person func(string) (string, err
 		}
 		st.venue(v)
 	}
-	st.ix = s.Index
+	// Into the day segments: every venue's scans over the snapshot's span.
+	if first, last, ok := s.Index.Span(); ok {
+		var scans []contacttrace.Scan
+		for v := range uint32(s.Index.NumVenues()) {
+			scans = s.Index.VenueScans(scans, v, first, last)
+		}
+		if st.segs, err = st.segs.Append(ctx, scans, contacttrace.Config{}); err != nil {
+			return nil, fmt.Errorf("-trace-snapshot %s: %w", path, err)
+		}
+	}
 	return s.Trips, nil
 }
 

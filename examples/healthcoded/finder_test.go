@@ -429,7 +429,7 @@ func TestTraceSnapshot(t *testing.T) {
 	require.NoError(t, err)
 
 	// The seeded data directory again, with the snapshot.
-	s = start(t, seed, "-trace-snapshot", path)
+	s = start(t, seed, "-trace-snapshot", path, "-trace-retain-days", "0") // its 2022 day is years before the demo's
 	cc := signInConsole(t, s, auditor)
 	status, task, body := cc.find(findForm(cc.csrf, a, "search", "venues"))
 	require.Equal(t, http.StatusOK, status, body)
@@ -447,7 +447,7 @@ func TestTraceSnapshot(t *testing.T) {
 	snap.Person(k.String())
 	_, err = snap.Save(path)
 	require.NoError(t, err)
-	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-data", seed, "-trace-snapshot", path}, &strings.Builder{}, &strings.Builder{})
+	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-data", seed, "-trace-snapshot", path, "-trace-retain-days", "0"}, &strings.Builder{}, &strings.Builder{})
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "same person as an earlier line")
 	require.NotContains(t, err.Error(), a)
@@ -461,4 +461,27 @@ func mustKeyer(t *testing.T, dir string) *codes.Keyer {
 	k, err := codes.NewKeyer(codes.HMACSHA256, secret)
 	require.NoError(t, err)
 	return k
+}
+
+// TestConsoleFinderRetention: the finder keeps 21 days (the latest day
+// held and the 20 before it): two people at a venue 40 days ago are not
+// found by default, and are with -trace-retain-days 0.
+func TestConsoleFinderRetention(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{{nil, "0"}, {[]string{"-trace-retain-days", "0"}, "2"}} {
+		s := start(t, t.TempDir(), tc.args...)
+		cc := signInConsole(t, s, auditor)
+		old := time.Now().AddDate(0, 0, -40).UTC().Truncate(time.Minute)
+		for _, p := range s.people[1:3] {
+			body := fmt.Sprintf(`{"id":%q,"venue":"old-venue","time":%q}`, p[0], old.Format(time.RFC3339))
+			require.Equal(t, http.StatusCreated, s.do("POST", "/v1/scans", "", body, nil))
+		}
+		status, _, body := cc.find(url.Values{"csrf": {cc.csrf}, "venue": {"old-venue"}, "vname_old-venue": {"old-venue"},
+			"from_old-venue": {old.Local().Format("2006-01-02T15:04")}, "to_old-venue": {old.Add(time.Minute).Local().Format("2006-01-02T15:04")},
+			"depth": {"1"}, "search": {"venues"}, "proximity": {"plan"}})
+		require.Equal(t, http.StatusOK, status, body)
+		require.Equal(t, tc.want, contactCount.FindStringSubmatch(body)[1], "args %v", tc.args)
+	}
 }

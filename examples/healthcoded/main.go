@@ -63,6 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.QualityBase, "quality-data", "", "directory the quality rules' dataset paths are relative to (default: the rules file's)")
 	fs.StringVar(&cfg.Syslog, "syslog", "", "export the audit trail as RFC 5424 syslog to tcp://host:port (octet counting; at least once) or udp://host:port (best effort). Empty: no export")
 	fs.StringVar(&cfg.TraceSnapshot, "trace-snapshot", "", "a snapshot written by `tracectl ingest` for the console's person finder to start from (its persons: keys, document numbers or phones); the scans this server records are added to it. Empty: the recorded scans only")
+	fs.IntVar(&cfg.TraceRetainDays, "trace-retain-days", cfg.TraceRetainDays, "days of scans the person finder keeps, counted back from the latest it holds (0: every day)")
 	fs.IntVar(&cfg.DemoPeople, "demo-people", cfg.DemoPeople, "synthetic people seeded on first start (0: none)")
 	fs.Uint64Var(&cfg.DemoSeed, "demo-seed", cfg.DemoSeed, "seed of the synthetic demo population")
 	fs.Int64Var(&cfg.Registry.CacheEntries, "cache-entries", cfg.Registry.CacheEntries, "non-green states the registry's cache keeps; size it to the hot set. Its admission sketch costs about 48 bytes an entry, used or not, and every collection's heap grows with it")
