@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -19,15 +20,8 @@ import (
 // dashboard, then sign out; no page logs an error or a CSP violation.
 // -update-screenshots rewrites testdata/screens/*.png.
 func TestBrowser(t *testing.T) {
-	f := newFake()
-	c, err := New(Config{Backend: f, Now: func() time.Time { return time.Date(2022, 5, 15, 10, 0, 0, 0, time.UTC) }})
-	require.NoError(t, err)
-	srv := httptest.NewServer(c.Handler())
-	t.Cleanup(srv.Close)
-
-	ctx := browsertest.New(t)
-	errs := browsertest.ConsoleErrors(ctx)
-	d := browsertest.Drive(t, ctx, 60*time.Second)
+	b := browse(t)
+	f, srv, ctx, d, errs, c := b.f, b.srv, b.ctx, b.d, b.errs, b.c
 	do, text, count, tctx := d.Do, d.Text, d.Count, d.Ctx
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 
@@ -84,4 +78,26 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 	assert.Empty(t, faults, "console errors or CSP violations")
+}
+
+// browserEnv is a console over a fresh fake backend (its clock at
+// 2022-05-15 10:00 UTC), served, with a browser tab open for the test.
+type browserEnv struct {
+	f    *fakeBackend
+	c    *Console
+	srv  *httptest.Server
+	ctx  context.Context     // the tab
+	d    *browsertest.Driver // its steps, a minute for all
+	errs func() []string     // the tab's console errors and CSP violations so far
+}
+
+func browse(t *testing.T) browserEnv {
+	t.Helper()
+	f := newFake()
+	c, err := New(Config{Backend: f, Now: func() time.Time { return time.Date(2022, 5, 15, 10, 0, 0, 0, time.UTC) }})
+	require.NoError(t, err)
+	srv := httptest.NewServer(c.Handler())
+	t.Cleanup(srv.Close)
+	ctx := browsertest.New(t)
+	return browserEnv{f: f, c: c, srv: srv, ctx: ctx, d: browsertest.Drive(t, ctx, 60*time.Second), errs: browsertest.ConsoleErrors(ctx)}
 }

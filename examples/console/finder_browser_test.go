@@ -1,7 +1,6 @@
 package console
 
 import (
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -20,15 +19,8 @@ import (
 // push. -update-screenshots rewrites testdata/screens/finder.png,
 // finder-task.png and finder-push.png.
 func TestBrowserFinder(t *testing.T) {
-	f := newFake()
-	c, err := New(Config{Backend: f, Now: func() time.Time { return time.Date(2022, 5, 15, 10, 0, 0, 0, time.UTC) }})
-	require.NoError(t, err)
-	srv := httptest.NewServer(c.Handler())
-	t.Cleanup(srv.Close)
-
-	ctx := browsertest.New(t)
-	errs := browsertest.ConsoleErrors(ctx)
-	d := browsertest.Drive(t, ctx, 60*time.Second)
+	b := browse(t)
+	f, srv, ctx, d, errs := b.f, b.srv, b.ctx, b.d, b.errs
 	do, text := d.Do, d.Text
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 

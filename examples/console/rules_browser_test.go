@@ -1,14 +1,11 @@
 package console
 
 import (
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/healthcode-sdk/healthcode/examples/internal/browsertest"
 )
@@ -20,15 +17,8 @@ import (
 // time) is confirmed with that time and listed under 已排期 with it.
 // -update-screenshots rewrites testdata/screens/rules*.png.
 func TestBrowserRules(t *testing.T) {
-	f := newFake()
-	c, err := New(Config{Backend: f, Now: func() time.Time { return time.Date(2022, 5, 15, 10, 0, 0, 0, time.UTC) }})
-	require.NoError(t, err)
-	srv := httptest.NewServer(c.Handler())
-	t.Cleanup(srv.Close)
-
-	ctx := browsertest.New(t)
-	errs := browsertest.ConsoleErrors(ctx)
-	d := browsertest.Drive(t, ctx, 60*time.Second)
+	b := browse(t)
+	f, srv, ctx, d, errs := b.f, b.srv, b.ctx, b.d, b.errs
 	do, text := d.Do, d.Text
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 

@@ -1,11 +1,9 @@
 package console
 
 import (
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -22,15 +20,8 @@ import (
 // page logs an error or a CSP violation. -update-screenshots rewrites
 // testdata/screens/users.png (TestBrowser takes stats.png).
 func TestBrowserStats(t *testing.T) {
-	f := newFake()
-	c, err := New(Config{Backend: f, Now: func() time.Time { return time.Date(2022, 5, 15, 10, 0, 0, 0, time.UTC) }})
-	require.NoError(t, err)
-	srv := httptest.NewServer(c.Handler())
-	t.Cleanup(srv.Close)
-
-	ctx := browsertest.New(t)
-	errs := browsertest.ConsoleErrors(ctx)
-	d := browsertest.Drive(t, ctx, 60*time.Second)
+	b := browse(t)
+	srv, ctx, d, errs := b.srv, b.ctx, b.d, b.errs
 	do, eval, count, tctx := d.Do, d.Eval, d.Count, d.Ctx
 	// column returns the text of column i of the list's rows, joined by
 	// "|".
