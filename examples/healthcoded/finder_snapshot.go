@@ -11,12 +11,13 @@ import (
 	"github.com/healthcode-sdk/healthcode/examples/internal/tracesnap"
 )
 
-// loadSnapshot starts st from a tracectl snapshot: its index, its venues
-// (with their names where venues.csv has none) and its trips. The
-// snapshot's persons are the ids its CSV files carried; each is mapped to
-// a key by person, so that the finder matches them with the scans
-// healthcoded records. Two ids of one person (a document number and its
-// key) are refused: the index would hold them as two people.
+// loadSnapshot starts st from a tracectl snapshot (a directory, or a file
+// of the previous format): its scans, its venues (with their names where
+// venues.csv has none) and its trips. The snapshot's persons are the ids
+// its CSV files carried; each is mapped to a key by person, so that the
+// finder matches them with the scans healthcoded records. Two ids of one
+// person (a document number and its key) are refused: the index would
+// hold them as two people.
 func (st *traceState) loadSnapshot(ctx context.Context, path string, person func(string) (string, error)) ([]contacttrace.Trip, error) {
 	s, err := tracesnap.Load(path)
 	if err != nil {
@@ -25,10 +26,10 @@ func (st *traceState) loadSnapshot(ctx context.Context, path string, person func
 	for i, id := range s.Persons {
 		k, err := person(id)
 		if err != nil {
-			return nil, fmt.Errorf("-trace-snapshot %s: person %d (line %d of %s.persons.csv): %w", path, i, i+2, path, err)
+			return nil, fmt.Errorf("-trace-snapshot %s: person %d (line %d of %s): %w", path, i, i+2, s.File(tracesnap.PersonsFile), err)
 		}
 		if _, dup := st.personIdx[k]; dup {
-			return nil, fmt.Errorf("-trace-snapshot %s: person %d (line %d of %s.persons.csv) is the same person as an earlier line", path, i, i+2, path)
+			return nil, fmt.Errorf("-trace-snapshot %s: person %d (line %d of %s) is the same person as an earlier line", path, i, i+2, s.File(tracesnap.PersonsFile))
 		}
 		st.person(k)
 	}
@@ -38,11 +39,12 @@ func (st *traceState) loadSnapshot(ctx context.Context, path string, person func
 		}
 		st.venue(v)
 	}
-	// Into the day segments: every venue's scans over the snapshot's span.
-	if first, last, ok := s.Index.Span(); ok {
+	// Into the day segments: every venue's scans over the snapshot's days.
+	if days := s.Segments.Days(); len(days) > 0 {
+		first, last := days[0], days[len(days)-1].AddDate(0, 0, 1)
 		var scans []contacttrace.Scan
-		for v := range uint32(s.Index.NumVenues()) {
-			scans = s.Index.VenueScans(scans, v, first, last)
+		for v := range uint32(len(s.Venues)) {
+			scans = s.Segments.VenueScans(scans, v, first, last)
 		}
 		if st.segs, err = st.segs.Append(ctx, scans, contacttrace.Config{}); err != nil {
 			return nil, fmt.Errorf("-trace-snapshot %s: %w", path, err)

@@ -414,15 +414,15 @@ func TestTraceSnapshot(t *testing.T) {
 	a, b := s.people[1][0], s.people[2][0]
 	s.stop()
 
-	snap := tracesnap.New()
+	snap := tracesnap.New(-1)
 	at := time.Date(2022, 5, 14, 10, 0, 0, 0, time.UTC).Unix()
 	scans := []contacttrace.Scan{
 		{Person: snap.Person(a), Venue: snap.Venue("snap-venue"), Time: at},
 		{Person: snap.Person(b), Venue: snap.Venue("snap-venue"), Time: at + 600},
 	}
-	ix, err := contacttrace.Build(context.Background(), scans, contacttrace.Config{})
+	var err error
+	snap.Segments, err = snap.Segments.Append(context.Background(), scans, contacttrace.Config{})
 	require.NoError(t, err)
-	snap.Index = ix
 	snap.VenueNames[0] = "快照里的场所"
 	path := filepath.Join(t.TempDir(), "trace.snap")
 	_, err = snap.Save(path)

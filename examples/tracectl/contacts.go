@@ -51,7 +51,7 @@ var contactColumns = []string{"hop", "person", "kind", "time", "venue", "venue_n
 func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("tracectl contacts", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	snapPath := fs.String("snapshot", "", "snapshot written by tracectl ingest (required)")
+	snapPath := fs.String("snapshot", "", "snapshot directory written by tracectl ingest (or a single-file snapshot of the previous format) (required)")
 	persons := fs.String("person", "", "index case(s), as the scans CSV names them; comma-separated (required)")
 	before := fs.Duration("before", 2*time.Hour, "a scan up to this long before the case's visit is a contact")
 	after := fs.Duration("after", 2*time.Hour, "a scan up to this long after the case's visit is a contact")
@@ -94,7 +94,10 @@ func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *save != "" {
 		// -save replaces its target: it must not be the snapshot, one of
 		// its mappings or a task being excluded.
-		for _, in := range append(tracesnap.Files(*snapPath), excludes...) {
+		if tracesnap.Owns(*snapPath, *save) {
+			return fmt.Errorf("contacts: -save %s would overwrite an input (the snapshot %s)", *save, *snapPath)
+		}
+		for _, in := range excludes {
 			if samePath(*save, in) {
 				return fmt.Errorf("contacts: -save %s would overwrite an input (%s)", *save, in)
 			}
@@ -160,7 +163,7 @@ func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return fmt.Errorf("contacts: %w", err)
 		}
 	}
-	tr, err := contacttrace.NewTracer(s.Index, trips, cfg)
+	tr, err := contacttrace.NewSegmentTracer(s.Segments, trips, cfg)
 	if err != nil {
 		return fmt.Errorf("contacts: %w", err)
 	}

@@ -26,7 +26,7 @@ func FuzzReadCSV(f *testing.F) {
 	f.Add([]byte("mode,number,date,person,car,row,seat\nbus,川A·12345,2022-01-05,A,0,3,\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lines := bytes.Count(data, []byte("\n")) + 1
-		s := tracesnap.New()
+		s := tracesnap.New(0)
 		check := func(err error) {
 			if err == nil {
 				return

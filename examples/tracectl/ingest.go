@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/contacttrace"
@@ -21,8 +22,9 @@ func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
 	scansPath := fs.String("scans", "", "venue scans CSV: person,venue,time (required)")
 	tripsPath := fs.String("trips", "", "trips CSV, one row per passenger: mode,number,date,person[,car,row,seat]")
 	venuesPath := fs.String("venues", "", "venue names CSV: venue,name (kept with the snapshot for tracectl venues)")
-	snapPath := fs.String("snapshot", "", "output snapshot file; its id mappings are written beside it (required)")
-	appendTo := fs.Bool("append", false, "add to the existing -snapshot (a new day) instead of replacing it")
+	snapPath := fs.String("snapshot", "", "output snapshot directory: a file per day, the id mappings and a MANIFEST (required)")
+	appendTo := fs.Bool("append", false, "add to the existing -snapshot (writes only the days the scans fall on) instead of replacing it")
+	retain := fs.Int("retain-days", contacttrace.DefaultRetainDays, "days kept, counted back from the latest; older ones are dropped (0 keeps all; set at the first ingest)")
 	every := fs.Duration("progress", time.Second, "progress line interval on stderr; 0 disables")
 	workers := fs.Int("workers", 0, "build goroutines (default GOMAXPROCS)")
 	onceFlags(fs)
@@ -38,20 +40,32 @@ func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
 	if *snapPath == "" {
 		return errors.New("ingest: -snapshot is required")
 	}
-	// The snapshot and its mappings are written over their targets: none
-	// of them may be an input.
-	for _, out := range tracesnap.Files(*snapPath) {
-		for _, in := range []struct{ flag, path string }{{"scans", *scansPath}, {"trips", *tripsPath}, {"venues", *venuesPath}} {
-			if in.path != "" && samePath(out, in.path) {
-				return fmt.Errorf("ingest: -snapshot %s would overwrite -%s %s (the snapshot writes %s)", *snapPath, in.flag, in.path, out)
-			}
+	retainSet := false
+	fs.Visit(func(f *flag.Flag) { retainSet = retainSet || f.Name == "retain-days" })
+	if *retain < 0 {
+		return fmt.Errorf("ingest: -retain-days %d: want 0 (keep all) or more", *retain)
+	}
+	if *appendTo && retainSet {
+		return errors.New("ingest: -retain-days with -append: the snapshot keeps the window of its first ingest (ingest again without -append to change it)")
+	}
+	// The snapshot is written over: no input may be in it.
+	for _, in := range []struct{ flag, path string }{{"scans", *scansPath}, {"trips", *tripsPath}, {"venues", *venuesPath}} {
+		if in.path != "" && tracesnap.Owns(*snapPath, in.path) {
+			return fmt.Errorf("ingest: -snapshot %s would overwrite -%s %s", *snapPath, in.flag, in.path)
 		}
+	}
+	if err := tracesnap.CheckTarget(*snapPath); err != nil {
+		return fmt.Errorf("ingest: -snapshot: %w", err)
 	}
 	cfg := contacttrace.Config{Workers: *workers}
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	s := tracesnap.New()
+	days := *retain
+	if days == 0 {
+		days = -1 // contacttrace: negative keeps every day
+	}
+	s := tracesnap.New(days)
 	if *appendTo {
 		var err error
 		if s, err = tracesnap.Load(*snapPath); err != nil {
@@ -113,21 +127,38 @@ func runIngest(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("ingest: %w", err)
 		}
 	}
-	if s.Index == nil {
-		s.Index, err = contacttrace.Build(ctx, scans, cfg)
-	} else {
-		s.Index, err = s.Index.Append(ctx, scans, cfg)
-	}
+	s.Segments, err = s.Segments.Append(ctx, scans, cfg)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	n, err := s.Save(*snapPath)
+	held := s.Segments.Days()
+	ignored := 0
+	for _, sc := range scans {
+		if len(held) == 0 || sc.Time < held[0].Unix() {
+			ignored++
+		}
+	}
+	if ignored == len(scans) {
+		return fmt.Errorf("ingest: %s: every scan is older than the snapshot's retention window: nothing to ingest, the snapshot is unchanged", *scansPath)
+	}
+	wrote, err := s.Save(*snapPath)
 	if err != nil {
 		return fmt.Errorf("ingest: write snapshot: %w", err)
 	}
-	first, last, _ := s.Index.Span()
-	fmt.Fprintf(stderr, "ingest: %d scans read; snapshot %s: %d scans of %d persons at %d venues, %s .. %s, %d trips, %d bytes, in %v\n",
-		len(scans), *snapPath, s.Index.Len(), len(s.Persons), len(s.Venues), first.In(tracesnap.CST).Format(time.DateTime), last.In(tracesnap.CST).Format(time.DateTime),
-		len(s.Trips), n, time.Since(start).Round(time.Millisecond))
+	read := fmt.Sprintf("%d scans read", len(scans))
+	if ignored > 0 {
+		read += fmt.Sprintf(" (%d older than the retention window, ignored)", ignored)
+	}
+	fmt.Fprintf(stderr, "ingest: %s; snapshot %s: %d scans of %d persons at %d venues, %d days %s .. %s, %d trips; wrote %s, in %v\n",
+		read, *snapPath, s.Segments.Len(), len(s.Persons), len(s.Venues), len(held), held[0].Format(time.DateOnly), held[len(held)-1].Format(time.DateOnly),
+		len(s.Trips), wroteList(wrote), time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// wroteList describes the day files an ingest wrote.
+func wroteList(names []string) string {
+	if len(names) == 0 {
+		return "no day files"
+	}
+	return fmt.Sprintf("%d day files (%s)", len(names), strings.Join(names, ", "))
 }

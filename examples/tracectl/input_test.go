@@ -29,18 +29,17 @@ func refused(t *testing.T, want string, args ...string) {
 
 func TestInputOutputsNeverOverwriteInputs(t *testing.T) {
 	snap := ingestCase(t)
-	before, err := os.ReadFile(snap)
-	require.NoError(t, err)
+	before := snapshotFiles(t, snap)
 	refused(t, "-save", "contacts", "-snapshot", snap, "-person", caseID, "-save", snap)
-	refused(t, "-save", "contacts", "-snapshot", snap, "-person", caseID, "-save", snap+".persons.csv")
-	after, err := os.ReadFile(snap)
-	require.NoError(t, err)
-	require.Equal(t, before, after)
+	refused(t, "-save", "contacts", "-snapshot", snap, "-person", caseID, "-save", filepath.Join(snap, "persons.csv"))
+	refused(t, "-save", "contacts", "-snapshot", snap, "-person", caseID, "-save", filepath.Join(snap, "task.json"))
+	refused(t, "-snapshot", "ingest", "-append", "-scans", "testdata/case-scans.csv", "-venues", filepath.Join(snap, "venues.csv"), "-snapshot", snap)
+	require.Equal(t, before, snapshotFiles(t, snap))
 
 	scans := write(t, "s.csv", "person,venue,time\nA,V,1641348000\n")
 	refused(t, "-snapshot", "ingest", "-scans", scans, "-snapshot", scans)
-	named := write(t, "d.persons.csv", "person,venue,time\nA,V,1641348000\n")
-	refused(t, "-snapshot", "ingest", "-scans", named, "-snapshot", strings.TrimSuffix(named, ".persons.csv"))
+	named := write(t, "persons.csv", "person,venue,time\nA,V,1641348000\n")
+	refused(t, "-snapshot", "ingest", "-scans", named, "-snapshot", filepath.Dir(named))
 	for _, in := range []string{scans, named} {
 		b, err := os.ReadFile(in)
 		require.NoError(t, err)
@@ -62,14 +61,11 @@ func TestInputFlagsGivenTwice(t *testing.T) {
 
 func TestInputEmptyAndHeaderOnly(t *testing.T) {
 	snap := ingestCase(t)
-	before, err := os.ReadFile(snap)
-	require.NoError(t, err)
+	before := snapshotFiles(t, snap)
 	refused(t, "empty file", "ingest", "-scans", write(t, "e.csv", ""), "-snapshot", snap)
 	refused(t, "h.csv: no scans", "ingest", "-scans", write(t, "h.csv", "person,venue,time\r\n"), "-snapshot", snap)
 	refused(t, "h.csv: no scans", "ingest", "-append", "-scans", write(t, "h.csv", "\ufeffperson,venue,time\n\n"), "-snapshot", snap)
-	after, err := os.ReadFile(snap)
-	require.NoError(t, err)
-	require.Equal(t, before, after, "a refused ingest keeps the snapshot")
+	require.Equal(t, before, snapshotFiles(t, snap), "a refused ingest keeps the snapshot")
 	// BOM and CRLF are read as any other file.
 	mustRun(t, "ingest", "-scans", write(t, "b.csv", "\ufeffperson,venue,time\r\nA,V,1641348000\r\n"), "-snapshot", filepath.Join(t.TempDir(), "b.snap"))
 }

@@ -121,6 +121,7 @@ func TestContactsMatchPackage(t *testing.T) {
 	mustRun(t, "ingest", "-scans", "testdata/scans-day1.csv", "-trips", "testdata/trips.csv", "-venues", "testdata/venues.csv", "-snapshot", snap)
 	_, stderr := mustRun(t, "ingest", "-append", "-scans", "testdata/scans-day2.csv", "-snapshot", snap)
 	require.Contains(t, stderr, "1800 scans of")
+	require.Contains(t, stderr, "2 days 2022-01-05 .. 2022-01-06")
 
 	scans := make([]contacttrace.Scan, len(s.scans))
 	for i, sc := range s.scans {
@@ -213,15 +214,6 @@ func TestRefusals(t *testing.T) {
 	snap := ingestCase(t)
 	noNames := filepath.Join(dir, "nonames.snap")
 	mustRun(t, "ingest", "-scans", "testdata/case-scans.csv", "-snapshot", noNames)
-	raw, err := os.ReadFile(snap)
-	require.NoError(t, err)
-	truncated := filepath.Join(dir, "trunc.snap")
-	require.NoError(t, os.WriteFile(truncated, raw[:len(raw)/2], 0o644))
-	for _, kind := range []string{"persons", "venues", "trips"} {
-		b, err := os.ReadFile(tracesnap.Sidecar(snap, kind))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(tracesnap.Sidecar(truncated, kind), b, 0o644))
-	}
 	out := filepath.Join(dir, "out.snap")
 	tests := []struct {
 		name string
@@ -243,9 +235,11 @@ func TestRefusals(t *testing.T) {
 		{"bad depth", []string{"contacts", "-snapshot", snap, "-person", caseID, "-depth", "9"}, "-depth 9: want 1 to 8"},
 		{"bad format", []string{"contacts", "-snapshot", snap, "-person", caseID, "-format", "xml"}, `-format "xml"`},
 		{"bad exclude", []string{"contacts", "-snapshot", snap, "-person", caseID, "-exclude", write("x.json", "{")}, "x.json"},
-		{"truncated snapshot", []string{"contacts", "-snapshot", truncated, "-person", caseID}, "trunc.snap: contacttrace: snapshot section"},
-		{"missing mapping", []string{"contacts", "-snapshot", write("lonely.snap", string(raw)), "-person", caseID}, "written by tracectl ingest beside the snapshot"},
 		{"venues without q", []string{"venues", "-snapshot", snap}, "-q is required"},
+		{"negative retention", []string{"ingest", "-snapshot", out, "-scans", "testdata/case-scans.csv", "-retain-days", "-1"}, "-retain-days -1: want 0 (keep all) or more"},
+		{"retention on append", []string{"ingest", "-append", "-snapshot", snap, "-scans", "testdata/case-scans.csv", "-retain-days", "7"}, "-retain-days with -append: the snapshot keeps the window of its first ingest"},
+		{"append to nothing", []string{"ingest", "-append", "-snapshot", out, "-scans", "testdata/case-scans.csv"}, "ingest: -append: stat " + out},
+		{"snapshot over other files", []string{"ingest", "-snapshot", dir, "-scans", "testdata/case-scans.csv"}, "a directory with other files (no MANIFEST)"},
 		{"venues without names", []string{"venues", "-snapshot", noNames, "-q", "太古里"}, "has no venue names"},
 	}
 	for _, tt := range tests {
@@ -256,4 +250,155 @@ func TestRefusals(t *testing.T) {
 			require.NoFileExists(t, out, "nothing is written on a refusal")
 		})
 	}
+}
+
+// snapshotFiles is every file of a snapshot directory, by name.
+func snapshotFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		out[e.Name()] = string(b)
+	}
+	return out
+}
+
+// dayFiles are the names of a snapshot's day files.
+func dayFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	for name := range snapshotFiles(t, dir) {
+		if strings.HasSuffix(name, ".hct") {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ingest -append writes the day files of the days its scans fall on,
+// and leaves the others as they were; the id maps grow with it.
+func TestIngestAppendWritesNewDay(t *testing.T) {
+	snap := filepath.Join(t.TempDir(), "s")
+	_, stderr := mustRun(t, "ingest", "-scans", "testdata/scans-day1.csv", "-trips", "testdata/trips.csv", "-venues", "testdata/venues.csv", "-snapshot", snap)
+	day1 := dayFiles(t, snap)
+	require.Len(t, day1, 1)
+	require.Contains(t, stderr, "wrote 1 day files ("+day1[0]+")")
+	before := snapshotFiles(t, snap)
+	st1, err := os.Stat(filepath.Join(snap, day1[0]))
+	require.NoError(t, err)
+
+	_, stderr = mustRun(t, "ingest", "-append", "-scans", "testdata/scans-day2.csv", "-snapshot", snap)
+	days := dayFiles(t, snap)
+	require.Len(t, days, 2)
+	require.Equal(t, day1[0], days[0])
+	require.True(t, strings.HasPrefix(days[1], "2022-01-06."), days[1])
+	require.Contains(t, stderr, "wrote 1 day files ("+days[1]+")", "only the new day")
+	after := snapshotFiles(t, snap)
+	require.Equal(t, before[day1[0]], after[day1[0]])
+	st2, err := os.Stat(filepath.Join(snap, day1[0]))
+	require.NoError(t, err)
+	require.True(t, st1.ModTime().Equal(st2.ModTime()), "day 1's file is not rewritten")
+	require.Equal(t, before["trips.csv"], after["trips.csv"], "no trips given: the same trips")
+	require.NotEqual(t, before["MANIFEST"], after["MANIFEST"])
+
+	// More scans of a day held: that day's file is replaced, the other kept.
+	_, stderr = mustRun(t, "ingest", "-append", "-scans", write(t, "late.csv", "person,venue,time\nu9999,v001,2022-01-06 23:00\n"), "-snapshot", snap)
+	again := dayFiles(t, snap)
+	require.Equal(t, day1[0], again[0])
+	require.NotEqual(t, days[1], again[1])
+	require.Contains(t, stderr, "wrote 1 day files ("+again[1]+")")
+	out, _ := mustRun(t, "contacts", "-snapshot", snap, "-person", "u9999")
+	require.Empty(t, csvRows(t, out), "alone at 23:00")
+}
+
+// -retain-days keeps the latest days: the oldest drop out of the
+// snapshot, and scans older than the window are ignored.
+func TestIngestRetainDays(t *testing.T) {
+	snap := filepath.Join(t.TempDir(), "s")
+	mustRun(t, "ingest", "-scans", "testdata/scans-day1.csv", "-snapshot", snap, "-retain-days", "1")
+	_, stderr := mustRun(t, "ingest", "-append", "-scans", "testdata/scans-day2.csv", "-snapshot", snap)
+	days := dayFiles(t, snap)
+	require.Len(t, days, 1)
+	require.True(t, strings.HasPrefix(days[0], "2022-01-06."), days[0])
+	require.Contains(t, stderr, "1 days 2022-01-06 .. 2022-01-06")
+	refused(t, "every scan is older than the snapshot's retention window", "ingest", "-append", "-scans", "testdata/scans-day1.csv", "-snapshot", snap)
+
+	// 0 keeps all: both days of a single ingest.
+	all := filepath.Join(t.TempDir(), "all")
+	mustRun(t, "ingest", "-scans", write(t, "two.csv", "person,venue,time\nA,V,2021-01-05 10:00\nB,V,2022-01-05 10:00\n"), "-snapshot", all, "-retain-days", "0")
+	require.Len(t, dayFiles(t, all), 2)
+	def := filepath.Join(t.TempDir(), "def")
+	_, stderr = mustRun(t, "ingest", "-scans", write(t, "two.csv", "person,venue,time\nA,V,2021-01-05 10:00\nB,V,2022-01-05 10:00\n"), "-snapshot", def)
+	require.Len(t, dayFiles(t, def), 1, "21 days by default")
+	require.Contains(t, stderr, "2 scans read (1 older than the retention window, ignored)")
+}
+
+// A snapshot file that does not match its MANIFEST, or is missing, is
+// refused naming the file; a replacing ingest puts a good one back.
+func TestSnapshotDamageRefused(t *testing.T) {
+	snap := ingestCase(t)
+	day := dayFiles(t, snap)[0]
+	for _, name := range []string{day, "persons.csv", "venues.csv", "trips.csv", "MANIFEST"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(snap, name)
+			raw, err := os.ReadFile(path)
+			require.NoError(t, err)
+			bad := slices.Clone(raw)
+			bad[len(bad)/2] ^= 0x20
+			require.NoError(t, os.WriteFile(path, bad, 0o600))
+			refused(t, "contacttrace: snapshot section "+name+" ", "contacts", "-snapshot", snap, "-person", caseID)
+			refused(t, "contacttrace: snapshot section "+name+" ", "venues", "-snapshot", snap, "-q", "太古里")
+			refused(t, "contacttrace: snapshot section "+name+" ", "ingest", "-append", "-scans", "testdata/case-scans.csv", "-snapshot", snap)
+			require.NoError(t, os.WriteFile(path, raw, 0o600))
+		})
+	}
+	require.NoError(t, os.Remove(filepath.Join(snap, "persons.csv")))
+	refused(t, filepath.Join(snap, "persons.csv")+": no such file", "contacts", "-snapshot", snap, "-person", caseID)
+	mustRun(t, "ingest", "-scans", "testdata/case-scans.csv", "-snapshot", snap)
+	mustRun(t, "contacts", "-snapshot", snap, "-person", caseID)
+}
+
+// A snapshot of the previous format (one index file, the id maps beside
+// it) is still read by contacts and venues; ingest refuses to update it.
+func TestSingleFileSnapshot(t *testing.T) {
+	dir := ingestCase(t)
+	s, err := tracesnap.Load(dir)
+	require.NoError(t, err)
+	var scans []contacttrace.Scan
+	for v := range uint32(len(s.Venues)) {
+		scans = s.Segments.VenueScans(scans, v, time.Time{}, time.Unix(1<<40, 0))
+	}
+	ix, err := contacttrace.Build(context.Background(), scans, contacttrace.Config{})
+	require.NoError(t, err)
+	var b bytes.Buffer
+	_, err = ix.WriteTo(&b)
+	require.NoError(t, err)
+	old := filepath.Join(t.TempDir(), "old.snap")
+	require.NoError(t, os.WriteFile(old, b.Bytes(), 0o600))
+	for _, kind := range []string{"persons", "venues", "trips"} {
+		raw, err := os.ReadFile(filepath.Join(dir, kind+".csv"))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(old+"."+kind+".csv", raw, 0o600))
+	}
+
+	for _, args := range [][]string{
+		{"contacts", "-person", caseID, "-depth", "2"},
+		{"venues", "-q", "太古里 春熙路"},
+	} {
+		want, _ := mustRun(t, append(args, "-snapshot", dir)...)
+		got, _ := mustRun(t, append(args, "-snapshot", old)...)
+		require.Equal(t, want, got, "%v", args)
+	}
+	for _, args := range [][]string{
+		{"ingest", "-append", "-scans", "testdata/case-scans.csv", "-snapshot", old},
+		{"ingest", "-scans", "testdata/case-scans.csv", "-snapshot", old},
+	} {
+		refused(t, "-snapshot: snapshot "+old+": the previous single-file format, which is read but not updated: ingest every day again into a new snapshot directory", args...)
+	}
+	refused(t, "-save", "contacts", "-snapshot", old, "-person", caseID, "-save", old+".trips.csv")
+	require.FileExists(t, old)
 }

@@ -20,7 +20,7 @@ import (
 func runVenues(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("tracectl venues", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	snapPath := fs.String("snapshot", "", "snapshot whose venue names to search (ingested with -venues)")
+	snapPath := fs.String("snapshot", "", "snapshot directory whose venue names to search (ingested with -venues)")
 	venuesPath := fs.String("venues", "", "venue names CSV (venue,name) to search instead of a snapshot's")
 	query := fs.String("q", "", `partial names, any order, space-separated: "太古里 春熙路" (required)`)
 	k := fs.Int("k", 10, "how many matches")
@@ -43,7 +43,7 @@ func runVenues(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *k <= 0 {
 		return fmt.Errorf("venues: -k %d: want at least 1", *k)
 	}
-	s := tracesnap.New()
+	s := tracesnap.New(0)
 	if *snapPath != "" {
 		var err error
 		if s, err = tracesnap.Load(*snapPath); err != nil {

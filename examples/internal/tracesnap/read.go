@@ -14,7 +14,7 @@ import (
 // TripColumns are the columns of a trips file, the input's and the
 // snapshot's alike, one row per passenger. An input needs the first four
 // (mode, number, date, person) and may have the rest (car, row, seat); a
-// snapshot's S.trips.csv has all seven. Do not modify.
+// snapshot's trips.csv has all seven. Do not modify.
 var TripColumns = []string{"mode", "number", "date", "person", "car", "row", "seat"}
 
 // ParseMode reads a mode of transport: plane (flight), train-sealed,
