@@ -1,18 +1,15 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/healthcode-sdk/healthcode/codes/boltstore"
 	"github.com/healthcode-sdk/healthcode/rules"
 	"github.com/stretchr/testify/require"
 )
@@ -125,11 +122,7 @@ func TestConsoleRules(t *testing.T) {
 	require.NotContains(t, body, "upload-form")
 
 	s.stop()
-	st, err := boltstore.Open(filepath.Join(dir, "codes.db"), boltstore.DefaultConfig())
-	require.NoError(t, err)
-	defer st.Close()
-	recs, err := st.ReadAudit(context.Background(), 0, 1000)
-	require.NoError(t, err)
+	recs := trail(t, dir)
 	var got []string
 	for _, r := range recs {
 		if strings.HasPrefix(r.Action, "console_rules") {

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
-	"github.com/healthcode-sdk/healthcode/codes/boltstore"
 	"github.com/healthcode-sdk/healthcode/contacttrace"
 	"github.com/healthcode-sdk/healthcode/examples/console"
 	"github.com/stretchr/testify/require"
@@ -238,11 +237,7 @@ func TestConsoleStats(t *testing.T) {
 	for _, row := range s.people[1:] {
 		require.NotContains(t, log, row[0])
 	}
-	st, err := boltstore.Open(filepath.Join(dir, "codes.db"), boltstore.DefaultConfig())
-	require.NoError(t, err)
-	defer st.Close()
-	recs, err := st.ReadAudit(context.Background(), 0, 100000)
-	require.NoError(t, err)
+	recs := trail(t, dir)
 	var got []string
 	for _, r := range recs {
 		if r.Action == "console_users" {

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/healthcode-sdk/healthcode/codes/boltstore"
 	"github.com/healthcode-sdk/healthcode/examples/internal/browsertest"
 	"github.com/stretchr/testify/require"
 )
@@ -99,11 +96,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	require.NotEqual(t, http.StatusOK, resp.StatusCode)
 
 	s.stop()
-	st, err := boltstore.Open(filepath.Join(dir, "codes.db"), boltstore.DefaultConfig())
-	require.NoError(t, err)
-	defer st.Close()
-	recs, err := st.ReadAudit(context.Background(), 0, 1000)
-	require.NoError(t, err)
+	recs := trail(t, dir)
 	var console []string
 	for _, r := range recs {
 		if strings.HasPrefix(r.Action, "console") {

@@ -153,11 +153,7 @@ func TestConsoleFinder(t *testing.T) {
 // the given actions, checking that none carries the raw identity id.
 func auditActions(t *testing.T, dir, id string, actions ...string) []string {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(dir, "codes.db"), boltstore.DefaultConfig())
-	require.NoError(t, err)
-	defer st.Close()
-	recs, err := st.ReadAudit(context.Background(), 0, 100000)
-	require.NoError(t, err)
+	recs := trail(t, dir)
 	var got []string
 	for _, r := range recs {
 		if slices.Contains(actions, r.Action) {

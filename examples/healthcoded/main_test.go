@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
+	"github.com/healthcode-sdk/healthcode/codes/boltstore"
 	"github.com/stretchr/testify/require"
 )
 
@@ -377,4 +378,22 @@ func TestSeedingLeavesAFreshFilter(t *testing.T) {
 	}))
 	require.Positive(t, nonGreen)
 	require.Equal(t, uint64(nonGreen), a.reg.FilterStats().Added)
+}
+
+// trail reads every record of the audit trail in the bolt store of the
+// data directory dir (its server stopped).
+func trail(t *testing.T, dir string) []codes.AuditRecord {
+	t.Helper()
+	st, err := boltstore.Open(filepath.Join(dir, "codes.db"), boltstore.DefaultConfig())
+	require.NoError(t, err)
+	defer st.Close()
+	var recs []codes.AuditRecord
+	for {
+		page, err := st.ReadAudit(context.Background(), uint64(len(recs)), 1000)
+		require.NoError(t, err)
+		if len(page) == 0 {
+			return recs
+		}
+		recs = append(recs, page...)
+	}
 }

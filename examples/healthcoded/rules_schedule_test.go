@@ -6,13 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/healthcode-sdk/healthcode/codes/boltstore"
 	"github.com/healthcode-sdk/healthcode/rules"
 	"github.com/stretchr/testify/require"
 )
@@ -144,11 +142,7 @@ func TestRulesActivateAtChosenTime(t *testing.T) {
 	require.Equal(t, rulesState{Active: "y-2"}, s.rulesState())
 
 	s.stop()
-	st, err := boltstore.Open(filepath.Join(s.data, "codes.db"), boltstore.DefaultConfig())
-	require.NoError(t, err)
-	defer st.Close()
-	recs, err := st.ReadAudit(context.Background(), 0, 1000)
-	require.NoError(t, err)
+	recs := trail(t, s.data)
 	var details []string
 	for _, r := range recs {
 		if r.Action == "rules_activate" {
@@ -254,11 +248,7 @@ func TestConsoleRulesActivateAt(t *testing.T) {
 	require.Equal(t, []string{"y-c 2026-12-06T16:00:00Z"}, s.rulesState().Scheduled)
 
 	s.stop()
-	st, err := boltstore.Open(filepath.Join(s.data, "codes.db"), boltstore.DefaultConfig())
-	require.NoError(t, err)
-	defer st.Close()
-	recs, err := st.ReadAudit(context.Background(), 0, 1000)
-	require.NoError(t, err)
+	recs := trail(t, s.data)
 	var got []string
 	for _, r := range recs {
 		if r.Action == "console_rules_activate" {
