@@ -30,7 +30,7 @@ type pushRunner struct {
 	wg     sync.WaitGroup
 
 	mu   sync.Mutex
-	jobs map[string]*pushJob // by push id: running, and finished in this process
+	jobs map[string]*pushJob // by push id: running, or finished and not yet on its task
 }
 
 type pushJob struct {
@@ -145,7 +145,13 @@ func (b consoleBackend) push(ctx context.Context, p console.Principal, req conso
 			return console.PushView{}, "refused", &console.FieldError{Field: "confirm", Msg: fmt.Sprintf("push %s of this task is running", v.ID)}
 		}
 	}
+	// Numbered after the task's recorded pushes, read again under the
+	// lock: a push that ended since t was read is on the task by now, or
+	// still in jobs.
 	n := len(t.Pushes) + 1
+	if fresh, err := a.tasks.get(t.ID); err == nil {
+		n = len(fresh.Pushes) + 1
+	}
 	for ; r.jobs[pushID(t.ID, n)] != nil; n++ {
 	}
 	jctx, cancel := context.WithCancel(r.ctx)
@@ -214,6 +220,11 @@ func (b consoleBackend) runPush(ctx context.Context, j *pushJob, keys []codes.Ke
 	j.mu.Unlock()
 	if err := a.tasks.addPush(v); err != nil {
 		a.log.Error("finder: record push", "push", v.ID, "err", err)
+	} else {
+		// The task holds it now; PushStatus reads it there.
+		a.pushes.mu.Lock()
+		delete(a.pushes.jobs, v.ID)
+		a.pushes.mu.Unlock()
 	}
 	a.record(context.WithoutCancel(ctx), codes.AuditRecord{At: v.Ends, Node: a.cfg.Node, Role: "transcoder", Action: "push", Actor: v.Actor,
 		Authorisation: tc.Authorisation, Reason: tc.Reason, Outcome: "ok",
