@@ -106,17 +106,35 @@ func (s *Segments) Append(ctx context.Context, scans []Scan, cfg Config) (*Segme
 		if oneDay {
 			groups = append(groups, group{lo, scans})
 		} else {
-			byDay := map[int64][]Scan{}
+			// Two passes: count each day's scans, then copy them into one
+			// buffer cut by day, so nothing regrows.
+			count := map[int64]int{}
 			for _, sc := range scans {
 				if sc.Time < lo || sc.Time >= hi {
 					lo, hi = s.dayBounds(sc.Time)
 				}
-				byDay[lo] = append(byDay[lo], sc)
+				count[lo]++
 			}
-			for d, g := range byDay {
-				groups = append(groups, group{d, g})
+			for d := range count {
+				groups = append(groups, group{day: d})
 			}
 			slices.SortFunc(groups, func(a, b group) int { return cmpInt(a.day, b.day) })
+			buf := make([]Scan, len(scans))
+			at := map[int64]int{}
+			off := 0
+			for i := range groups {
+				n := count[groups[i].day]
+				groups[i].scans = buf[off : off : off+n]
+				at[groups[i].day] = i
+				off += n
+			}
+			for _, sc := range scans {
+				if sc.Time < lo || sc.Time >= hi {
+					lo, hi = s.dayBounds(sc.Time)
+				}
+				g := &groups[at[lo]]
+				g.scans = append(g.scans, sc)
+			}
 		}
 	}
 	out := &Segments{cfg: s.cfg, segs: slices.Clone(s.segs)}
