@@ -109,6 +109,16 @@ func WorkloadsFor(sz Sizes) []bench.Workload {
 			},
 		},
 		{
+			Name: "contacttrace/append-day",
+			Unit: "day",
+			Doc: fmt.Sprintf("a server's daily ingest: add %d day(s) of %d scans to an index holding %d copies of them before (the dataset's scans shifted by whole days): contacttrace.Segments builds the new days alone vs Index.Append merging them into one index, which copies everything held",
+				sz.Days, n, heldDays),
+			Subjects: []bench.Subject{
+				{Name: "segments", Role: bench.Primary, Setup: d.setupAppendSegments},
+				{Name: "merge", Role: bench.Baseline, Setup: d.setupAppendMerge},
+			},
+		},
+		{
 			Name: "contacttrace/venue-search",
 			Unit: "search",
 			Doc:  fmt.Sprintf("top-10 fuzzy search of two out-of-order name fragments over %d synth venue names: n-gram index vs a scan of every name for both fragments", sz.Names),
@@ -683,6 +693,87 @@ func (d *dataset) setupRebuild(ctx context.Context) (bench.Runner, error) {
 		}
 		return nil
 	}}, nil
+}
+
+// --- daily append ---
+
+// heldDays is how many copies of the dataset's days the index holds
+// before contacttrace/append-day adds one more.
+const heldDays = 3
+
+// shiftedDays returns the dataset's scans moved by days whole days.
+func (d *dataset) shiftedDays(days int) []contacttrace.Scan {
+	out := make([]contacttrace.Scan, len(d.scans))
+	for i, sc := range d.scans {
+		sc.Time += int64(days) * 86400
+		out[i] = sc
+	}
+	return out
+}
+
+// setupAppend prepares the held days and the new one; held builds what a
+// subject holds from them and add appends the new day to it, returning
+// the number of scans then held.
+func (d *dataset) setupAppend(ctx context.Context, held func([]contacttrace.Scan) error,
+	add func(context.Context, []contacttrace.Scan) (int, error)) (bench.Runner, error) {
+	if err := d.load(ctx); err != nil {
+		return nil, err
+	}
+	var old []contacttrace.Scan
+	for k := range heldDays {
+		old = append(old, d.shiftedDays(k*d.sz.Days)...)
+	}
+	if err := held(old); err != nil {
+		return nil, err
+	}
+	old = nil
+	day := d.shiftedDays(heldDays * d.sz.Days)
+	if _, err := add(ctx, day); err != nil { // warm-up, untimed
+		return nil, err
+	}
+	want := (heldDays + 1) * len(d.scans)
+	return &runner{run: func(ctx context.Context, n int) error {
+		for range n {
+			got, err := add(ctx, day)
+			if err != nil {
+				return err
+			}
+			if got != want {
+				return fmt.Errorf("%w: %d scans held after the append, want %d", bench.ErrWrongAnswer, got, want)
+			}
+		}
+		return nil
+	}}, nil
+}
+
+func (d *dataset) setupAppendSegments(ctx context.Context) (bench.Runner, error) {
+	var segs *contacttrace.Segments
+	return d.setupAppend(ctx, func(scans []contacttrace.Scan) error {
+		var err error
+		segs, err = contacttrace.NewSegments(contacttrace.SegmentConfig{RetainDays: -1}).Append(ctx, scans, contacttrace.Config{})
+		return err
+	}, func(ctx context.Context, day []contacttrace.Scan) (int, error) {
+		next, err := segs.Append(ctx, day, contacttrace.Config{})
+		if err != nil {
+			return 0, err
+		}
+		return next.Len(), nil
+	})
+}
+
+func (d *dataset) setupAppendMerge(ctx context.Context) (bench.Runner, error) {
+	var ix *contacttrace.Index
+	return d.setupAppend(ctx, func(scans []contacttrace.Scan) error {
+		var err error
+		ix, err = contacttrace.Build(ctx, scans, contacttrace.Config{})
+		return err
+	}, func(ctx context.Context, day []contacttrace.Scan) (int, error) {
+		next, err := ix.Append(ctx, day, contacttrace.Config{})
+		if err != nil {
+			return 0, err
+		}
+		return next.Len(), nil
+	})
 }
 
 // --- venue search ---
