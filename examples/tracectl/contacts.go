@@ -98,7 +98,7 @@ func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return fmt.Errorf("contacts: -save %s would overwrite an input (the snapshot %s)", *save, *snapPath)
 		}
 		for _, in := range excludes {
-			if samePath(*save, in) {
+			if cli.SamePath(*save, in) {
 				return fmt.Errorf("contacts: -save %s would overwrite an input (%s)", *save, in)
 			}
 		}

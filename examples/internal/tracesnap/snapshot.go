@@ -106,12 +106,12 @@ func (s *Snapshot) File(name string) string { return s.files[name] }
 // Owns reports whether path is the snapshot at snap or one of its files,
 // in either format: what a command must not overwrite with an output.
 func Owns(snap, path string) bool {
-	if samePath(snap, path) {
+	if cli.SamePath(snap, path) {
 		return true
 	}
 	if fi, err := os.Stat(snap); err == nil && !fi.IsDir() {
 		for _, kind := range []string{"persons", "venues", "trips"} {
-			if samePath(sidecar(snap, kind), path) {
+			if cli.SamePath(sidecar(snap, kind), path) {
 				return true
 			}
 		}
@@ -131,19 +131,6 @@ func Owns(snap, path string) bool {
 	}
 	rel, err := filepath.Rel(ds, p)
 	return err == nil && rel != ".." && !filepath.IsAbs(rel) && (len(rel) < 3 || rel[:3] != ".."+string(filepath.Separator))
-}
-
-// samePath reports whether a and b name the same file: the same cleaned
-// absolute path, or the same existing file through a link.
-func samePath(a, b string) bool {
-	aa, err1 := filepath.Abs(a)
-	bb, err2 := filepath.Abs(b)
-	if err1 == nil && err2 == nil && aa == bb {
-		return true
-	}
-	fa, err1 := os.Stat(a)
-	fb, err2 := os.Stat(b)
-	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }
 
 // CheckTarget reports why Save cannot write a new snapshot at dir: dir is
