@@ -45,7 +45,7 @@ var forbiddenModules = []string{
 	"modernc.org/sqlite",
 	"github.com/mattn/go-sqlite3",
 	"github.com/prometheus/client_golang",
-	"github.com/cockroachdb/pebble", // benchmarks/bulkbench's candidate engine
+	"github.com/cockroachdb/pebble/v2", // benchmarks/bulkbench's candidate engine
 }
 
 // top returns which SDK package an import path belongs to, or "".
