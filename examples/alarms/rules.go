@@ -223,22 +223,7 @@ type Problem = yamlcheck.Problem
 
 // RulesError lists every problem found in a rules file; ParseRules does
 // not stop at the first. Safe for concurrent reads.
-type RulesError struct {
-	File     string
-	Problems []Problem
-}
-
-// Error prints one problem a line as file:line:col: field: msg.
-func (e *RulesError) Error() string {
-	var b strings.Builder
-	for i, p := range e.Problems {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		fmt.Fprintf(&b, "%s:%d:%d: %s: %s", e.File, p.Line, p.Column, p.Field, p.Msg)
-	}
-	return b.String()
-}
+type RulesError = yamlcheck.Error
 
 // TextData is what a rule's text template sees. It holds no target: the
 // persons an alarm is about are never named in its text.

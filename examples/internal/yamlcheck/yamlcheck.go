@@ -24,6 +24,24 @@ type Problem struct {
 	Msg          string
 }
 
+// Error lists every problem found in a file, each at its position.
+type Error struct {
+	File     string
+	Problems []Problem
+}
+
+// Error prints one problem a line as file:line:col: field: msg.
+func (e *Error) Error() string {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%s:%d:%d: %s: %s", e.File, p.Line, p.Column, p.Field, p.Msg)
+	}
+	return b.String()
+}
+
 // Checker collects the problems of one file. The zero value is ready.
 type Checker struct {
 	Problems []Problem
