@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/healthcode-sdk/healthcode/codes"
 	"github.com/healthcode-sdk/healthcode/codes/boltstore"
+	"github.com/healthcode-sdk/healthcode/internal/testenv"
 	"github.com/stretchr/testify/require"
 )
 
@@ -28,25 +28,8 @@ type server struct {
 	stop   func() // stops the server and waits for run to return
 	base   string
 	data   string
-	stderr *syncBuffer
+	stderr *testenv.Buffer
 	people [][]string // demo-people.csv rows
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // start runs healthcoded with args until the test ends, and waits for it
@@ -55,7 +38,7 @@ func start(t *testing.T, data string, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	stderr := &syncBuffer{}
+	stderr := &testenv.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		err := run(ctx, append([]string{"-addr", "127.0.0.1:0", "-data", data, "-demo-people", "300"}, args...), pw, stderr)

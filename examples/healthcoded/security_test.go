@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/healthcode-sdk/healthcode/examples/internal/serve"
+	"github.com/healthcode-sdk/healthcode/internal/testenv"
 	"github.com/stretchr/testify/require"
 )
 
@@ -292,7 +293,7 @@ func startTLS(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	stderr := &syncBuffer{}
+	stderr := &testenv.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		err := run(ctx, append([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-demo-people", "0"}, args...), pw, stderr)

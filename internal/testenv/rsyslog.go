@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,7 +30,7 @@ type Rsyslogd struct {
 	tcp, udp int
 	cmd      *exec.Cmd
 	exited   chan struct{}
-	stderr   syncBuffer
+	stderr   Buffer
 }
 
 // StartRsyslogd configures and starts an rsyslogd, and checks its
@@ -178,28 +177,4 @@ func (r *Rsyslogd) Lines() [][]byte {
 		return nil
 	}
 	return bytes.Split(b[:i], []byte("\n"))
-}
-
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.Reset()
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -85,7 +85,7 @@ func New(t *testing.T, opts ...Option) context.Context {
 	testenv.Require(t, ok, "chromium not installed (apt-get install chromium)")
 
 	dir := t.TempDir()
-	var stderr syncBuffer
+	var stderr testenv.Buffer
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(bin),
 		chromedp.Headless, // also hides scrollbars and mutes audio
@@ -306,25 +306,6 @@ func processesUsing(dir string) []int {
 		}
 	}
 	return pids
-}
-
-// syncBuffer is a bytes.Buffer safe for the browser's output goroutine
-// and the test's reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func tail(s string, n int) string {
