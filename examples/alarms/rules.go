@@ -349,29 +349,12 @@ func (p *parser) duration(n *yaml.Node, path string, lo, hi time.Duration) (time
 	return d, true
 }
 
-// validName is a rule or notifier name: it goes into alarm causes and
-// metric labels, so it is short and plain.
-func validName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i, c := range s {
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case i > 0 && (c == '-' || c == '_' || c == '.'):
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 func (p *parser) name(n *yaml.Node, path string) string {
 	s, ok := p.Str(n, path)
 	if !ok {
 		return ""
 	}
-	if !validName(s) {
+	if !yamlcheck.ValidName(s) {
 		p.Add(n, path, "%q: names are 1 to 64 of a-z, 0-9, '-', '_', '.', starting with a letter or digit", s)
 		return ""
 	}

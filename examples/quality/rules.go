@@ -241,23 +241,6 @@ func (p *parser) parse(data []byte) *Rules {
 	return r
 }
 
-// validName is a rule name: it goes into run IDs, logs and alarm causes,
-// so it is short and plain.
-func validName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i, c := range s {
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case i > 0 && (c == '-' || c == '_' || c == '.'):
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // validDay reports whether s is a real date written YYYY-MM-DD.
 func validDay(s string) bool {
 	t, err := time.Parse(time.DateOnly, s)
@@ -346,7 +329,7 @@ func (p *parser) rule(n *yaml.Node, path string) Rule {
 		switch key {
 		case "name":
 			if s, ok := p.Str(v, field); ok {
-				if !validName(s) {
+				if !yamlcheck.ValidName(s) {
 					p.Add(v, field, "%q: names are 1 to 64 of a-z, 0-9, '-', '_', '.', starting with a letter or digit", s)
 				} else {
 					r.Name = s

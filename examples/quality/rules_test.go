@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/healthcode-sdk/healthcode/examples/internal/yamlcheck"
 )
 
 func TestParseRulesShipped(t *testing.T) {
@@ -112,7 +114,7 @@ func FuzzParseRules(f *testing.F) {
 			return
 		}
 		for _, ru := range rules.Rules {
-			if !validName(ru.Name) || !validDay(ru.From) || len(ru.Checks) == 0 || len(ru.Key) == 0 {
+			if !yamlcheck.ValidName(ru.Name) || !validDay(ru.From) || len(ru.Checks) == 0 || len(ru.Key) == 0 {
 				t.Fatalf("accepted an invalid rule: %+v", ru)
 			}
 			for _, c := range ru.Checks {

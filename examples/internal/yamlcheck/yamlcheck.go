@@ -235,3 +235,21 @@ func (c *Checker) Integer(n *yaml.Node, path string, lo, hi int) (int, bool) {
 	}
 	return v, true
 }
+
+// ValidName reports whether s is a plain name for a rule or notifier: 1
+// to 64 characters of a-z and 0-9, and '-', '_' or '.' after the first.
+// Such names go into alarm causes, run IDs, logs and metric labels.
+func ValidName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case i > 0 && (c == '-' || c == '_' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}
