@@ -133,8 +133,9 @@ type RunnerConfig struct {
 	// run that could not start); nil discards them.
 	Log *slog.Logger
 	// OnFinish, if set, is called once with every run that ends (done,
-	// stopped or failed), after it is saved; the server raises an alarm
-	// for a run that is not OK. It must not block for long.
+	// stopped or failed), after it is saved and before RunNow or Wait
+	// return it; the server raises an alarm for a run that is not OK. It
+	// must not block for long.
 	OnFinish func(Run)
 }
 
@@ -401,11 +402,13 @@ func (r *Runner) execute(ctx context.Context, a *active, rule Rule) {
 	if err := r.cfg.Store.Save(final); err != nil {
 		r.log.Error("quality: run not saved", "run", final.ID, "err", err)
 	}
+	// OnFinish runs before the run stops being active, so a caller of
+	// RunNow or Wait sees its effects (an alarm raised) once they return.
+	if r.cfg.OnFinish != nil {
+		r.cfg.OnFinish(final)
+	}
 	r.mu.Lock()
 	delete(r.active, final.ID)
 	r.mu.Unlock()
 	close(a.done)
-	if r.cfg.OnFinish != nil {
-		r.cfg.OnFinish(final)
-	}
 }
