@@ -55,6 +55,13 @@
 //	pos, err := pg.Publish(ctx, "rules/activate", body)
 //	err = reg.WaitFeed(ctx, pos)          // apply has seen it here too
 //
+// More changes than one Apply should hold (a province's first load, a
+// re-evaluation of every key) go through Registry.Load over a store that is
+// a Loader (codes/boltstore): the whole stream is validated before anything
+// is written, then written in key order, with progress after each commit.
+//
+//	a, err := reg.Load(ctx, decisions, func(p codes.LoadProgress) { ... })
+//
 // A Change with a RequestID is appended at most once per key, so a batch
 // (or a transcode) retried after a lost acknowledgement appends nothing
 // twice. Every store passes the conformance suite in codes/storetest.

@@ -44,6 +44,11 @@
 // each atomic and holding whole keys, preparing the next while the last is
 // written (see Apply for what a failure part-way leaves).
 //
+// Load (codes.Loader) is the bulk path: a stream too large for one Apply
+// is sorted on disk first, then written in key order in the same
+// transactions, so each page of the heads bucket is written about once
+// rather than by every batch.
+//
 // The reference server examples/healthcoded opens one Store per process.
 package boltstore
 
@@ -80,6 +85,14 @@ type Config struct {
 	// (about 300 bytes a change), twice over while Apply prepares the next
 	// transaction during the write of the last.
 	BatchSize int
+	// LoadRun is the most changes Load sorts in memory and spills as one
+	// run. Default 4 000 000: about 1 GiB of memory at its peak for rule
+	// decisions with short texts.
+	LoadRun int
+	// LoadDir is where Load spills its runs, in a directory of its own
+	// removed when it returns. Default the database file's directory. It
+	// needs room for the stream: about 45 bytes a change plus its texts.
+	LoadDir string
 	// LockTimeout bounds the wait for the file lock held by another
 	// process. Default 1 s.
 	LockTimeout time.Duration
@@ -89,13 +102,16 @@ type Config struct {
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{BatchSize: 200_000, LockTimeout: time.Second}
+	return Config{BatchSize: 200_000, LoadRun: 4_000_000, LockTimeout: time.Second}
 }
 
 // Validate reports the first invalid field.
 func (c Config) Validate() error {
 	if c.BatchSize < 0 {
 		return fmt.Errorf("boltstore: Config.BatchSize %d is negative", c.BatchSize)
+	}
+	if c.LoadRun < 0 {
+		return fmt.Errorf("boltstore: Config.LoadRun %d is negative", c.LoadRun)
 	}
 	if c.LockTimeout < 0 {
 		return fmt.Errorf("boltstore: Config.LockTimeout %v is negative", c.LockTimeout)
@@ -125,6 +141,9 @@ func Open(path string, cfg Config) (*Store, error) {
 	d := DefaultConfig()
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = d.BatchSize
+	}
+	if cfg.LoadRun == 0 {
+		cfg.LoadRun = d.LoadRun
 	}
 	if cfg.LockTimeout == 0 {
 		cfg.LockTimeout = d.LockTimeout
@@ -332,18 +351,19 @@ func (a *arena) alloc(n int) []byte {
 // Each transaction is atomic, the batch as a whole is not: a failure or a
 // cancelled ctx part-way leaves the keys of the committed transactions
 // applied (each with all of its changes in the batch) and the others
-// untouched; retrying the batch is safe because a repeated rule decision
-// changes nothing and a repeated change with a RequestID is a duplicate.
+// untouched. Retrying the batch is safe when a key's changes repeat
+// nothing: a repeated rule decision alone changes nothing and a repeated
+// change with a RequestID is a duplicate, but a key's decisions that
+// alternate its colour append again.
 // A key's RequestIDs are checked against the committed ones and the earlier
 // changes of the key in the batch; a repeat appends nothing and counts in
 // Applied.Duplicate.
 func (s *Store) Apply(ctx context.Context, changes []codes.Change) (codes.Applied, error) {
-	var total codes.Applied
 	if err := codes.ValidateChanges(changes); err != nil {
-		return total, err
+		return codes.Applied{}, err
 	}
 	if err := ctx.Err(); err != nil || len(changes) == 0 {
-		return total, err
+		return codes.Applied{}, err
 	}
 	order := sortedOrder(changes)
 	var txs [][]int
@@ -357,27 +377,64 @@ func (s *Store) Apply(ctx context.Context, changes []codes.Change) (codes.Applie
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	prep := func(seg []int) <-chan []prepared {
+	i := 0
+	return s.pipeline(ctx, func() (batch, bool, error) {
+		if i == len(txs) {
+			return batch{}, false, nil
+		}
+		i++
+		return batch{changes, txs[i-1]}, true, nil
+	}, 0, nil)
+}
+
+// batch is one transaction's changes: changes[order[0]], changes[order[1]]
+// and so on, in key order, holding whole keys.
+type batch struct {
+	changes []codes.Change
+	order   []int
+}
+
+// pipeline writes the transactions next returns, one after another,
+// preparing transaction i+1 while transaction i is written and synced (see
+// Apply), and calls committed, if set, after each commit with the changes
+// the transaction held and what they did. headsFill, if not zero, is the
+// heads bucket's FillPercent (Load's append-ordered fill of an empty
+// bucket). s.mu is held.
+func (s *Store) pipeline(ctx context.Context, next func() (batch, bool, error), headsFill float64, committed func(n int, a codes.Applied)) (codes.Applied, error) {
+	var total codes.Applied
+	prep := func(b batch) <-chan []prepared {
 		c := make(chan []prepared, 1) // buffered: an abandoned prepare never blocks
-		go func() { c <- s.prepareTx(changes, seg) }()
+		go func() { c <- s.prepareTx(b.changes, b.order) }()
 		return c
 	}
-	next := prep(txs[0])
-	for i := range txs {
-		out := <-next
-		if i+1 < len(txs) {
-			next = prep(txs[i+1])
+	b, ok, err := next()
+	if !ok || err != nil {
+		return total, err
+	}
+	pending := prep(b)
+	for pending != nil {
+		out, n := <-pending, len(b.order)
+		pending = nil
+		b, ok, err = next()
+		if err != nil {
+			return total, err
+		}
+		if ok {
+			pending = prep(b)
 		}
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		a, err := s.write(out)
+		a, err := s.write(out, headsFill)
 		if err != nil {
 			return total, fmt.Errorf("boltstore: apply: %w", err)
 		}
 		total.Changed += a.Changed
 		total.Unchanged += a.Unchanged
 		total.Duplicate += a.Duplicate
+		if committed != nil {
+			committed(n, a)
+		}
 	}
 	return total, nil
 }
@@ -497,7 +554,8 @@ func (s *Store) prepareTx(changes []codes.Change, order []int) []prepared {
 }
 
 // write commits prepared records in one transaction; s.mu is held.
-func (s *Store) write(out []prepared) (codes.Applied, error) {
+// headsFill, if not zero, is the heads bucket's FillPercent.
+func (s *Store) write(out []prepared, headsFill float64) (codes.Applied, error) {
 	var a codes.Applied
 	for _, p := range out {
 		if p.err != nil {
@@ -510,6 +568,9 @@ func (s *Store) write(out []prepared) (codes.Applied, error) {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		heads, log := tx.Bucket(bucketHeads), tx.Bucket(bucketLog)
 		log.FillPercent = 1 // append-only
+		if headsFill != 0 {
+			heads.FillPercent = headsFill
+		}
 		var mem arena
 		var lastKey *codes.Key
 		var lastPos uint64
