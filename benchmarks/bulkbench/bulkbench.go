@@ -33,7 +33,7 @@ var ErrWrongAnswer = errors.New("bulkbench: wrong answer")
 // Engines returns the names of the candidate engines, in the order Run
 // measures them.
 func Engines() []string {
-	return []string{"bbolt", "bbolt-sorted", "bbolt-merge", "bbolt-sharded", "pebble", "pebble-ingest"}
+	return []string{"bbolt", "bbolt-sorted", "bbolt-merge", "bbolt-sharded", "pebble", "pebble-ingest", "boltstore", "boltstore-load"}
 }
 
 // Config configures Run. Zero fields mean their default.
@@ -212,6 +212,10 @@ func open(name, dir string, cfg Config) (engine, error) {
 		return openPebble(dir, false)
 	case "pebble-ingest":
 		return openPebble(dir, true)
+	case "boltstore":
+		return openStore(dir, cfg, false)
+	case "boltstore-load":
+		return openStore(dir, cfg, true)
 	}
 	return nil, fmt.Errorf("unknown engine %q", name)
 }
@@ -302,6 +306,11 @@ func runEngine(ctx context.Context, cfg Config, name string) (res Result, err er
 	}
 	if b.len() > 0 {
 		if err := e.reeval(b); err != nil {
+			return res, fmt.Errorf("re-evaluation: %w", err)
+		}
+	}
+	if f, ok := e.(interface{ finishReeval() error }); ok {
+		if err := f.finishReeval(); err != nil {
 			return res, fmt.Errorf("re-evaluation: %w", err)
 		}
 	}
