@@ -269,6 +269,7 @@ func TestTraceMatchesOracle(t *testing.T) {
 	var cover struct {
 		hops                        [4]int
 		trips, edges, cut, excluded int
+		capped                      int // windows capped, each also traced with CutsBound
 	}
 	for seed := range uint64(seeds) {
 		rng := rand.New(rand.NewPCG(seed, 7))
@@ -298,6 +299,9 @@ func TestTraceMatchesOracle(t *testing.T) {
 				}
 			}
 			cover.cut += got.Cut()
+			for _, h := range got.Hops {
+				cover.capped += h.CappedWindows
+			}
 			cover.excluded += q.Exclude.Len()
 		}
 	}
@@ -308,7 +312,25 @@ func TestTraceMatchesOracle(t *testing.T) {
 	require.Positive(t, cover.trips, "trip contacts")
 	require.Positive(t, cover.edges, "contacts exactly at a window edge")
 	require.Positive(t, cover.cut, "capped searches")
+	require.Positive(t, cover.capped, "windows capped by MaxPerWindow")
 	require.Positive(t, cover.excluded, "exclusions")
+}
+
+// checkCutsBound requires q with Query.CutsBound to keep exact's contacts
+// and figures, but for CutByWindow, which may only be larger.
+func checkCutsBound(t *testing.T, tr *Tracer, q Query, exact Result, seed uint64) {
+	t.Helper()
+	q.CutsBound = true
+	got, err := tr.Trace(context.Background(), q)
+	require.NoError(t, err, "seed %d", seed)
+	require.Equal(t, exact.Contacts, got.Contacts, "seed %d: CutsBound changed the contacts", seed)
+	require.Len(t, got.Hops, len(exact.Hops))
+	for i, h := range got.Hops {
+		e := exact.Hops[i]
+		require.GreaterOrEqual(t, h.CutByWindow, e.CutByWindow, "seed %d hop %d: the bound is below the count", seed, h.Hop)
+		h.CutByWindow = e.CutByWindow
+		require.Equal(t, e, h, "seed %d hop %d", seed, h.Hop)
+	}
 }
 
 // oracleRound runs five random queries on tr one at a time and then as a
@@ -325,6 +347,9 @@ func oracleRound(t *testing.T, tr *Tracer, rng *rand.Rand, scans []Scan, trips [
 		require.NoError(t, err, "seed %d", seed)
 		w := oracle(scans, trips, q)
 		require.Equal(t, w, got, "seed %d query %+v", seed, q)
+		if q.MaxPerWindow > 0 {
+			checkCutsBound(t, tr, q, got, seed)
+		}
 		qs, want = append(qs, q), append(want, w)
 	}
 	got, err := tr.TraceBatch(ctx, qs)

@@ -60,6 +60,14 @@ type Query struct {
 	// the earliest (by scan time, then person id) are kept. Zero means no
 	// cap.
 	MaxPerWindow int
+	// CutsBound makes a window capped by MaxPerWindow stop at the cap: the
+	// same contacts are kept, but HopStats.CutByWindow then counts the
+	// window's scans past the cap, an upper bound on the people it cut (a
+	// person who scanned twice, or one excluded, counts a scan each),
+	// rather than deduplicating every scan of a busy venue to count them
+	// exactly. At a province's scale the exact count is most of a depth-2
+	// query's time.
+	CutsBound bool
 	// MaxPerHop caps the new contacts of one hop: the earliest exposed (by
 	// time, then person id) are kept. Zero means no cap.
 	MaxPerHop int
@@ -494,6 +502,16 @@ func (r *run) step(t *Tracer, hop int) bool {
 			r.venueAll(t, int32(i))
 			continue
 		}
+		if w.kind == KindVenue && q.CutsBound && q.MaxPerWindow > 0 {
+			if cut := r.venueEligibleUpTo(t, int32(i), q.MaxPerWindow); cut > 0 {
+				st.CappedWindows++
+				st.CutByWindow += cut
+			}
+			for _, c := range r.elig {
+				r.offer(c)
+			}
+			continue
+		}
 		if w.kind == KindVenue {
 			r.venueEligible(t, int32(i))
 		} else {
@@ -685,6 +703,33 @@ func (r *run) venueEligible(t *Tracer, wi int32) {
 			r.elig = append(r.elig, cand{time: ix.base + int64(ix.times[p]), person: person, win: wi})
 		}
 	}
+}
+
+// venueEligibleUpTo is venueEligible stopping at limit people: it returns
+// 0 if the window holds no more, else the number of its scans from the
+// first eligible person past the limit to its end.
+func (r *run) venueEligibleUpTo(t *Tracer, wi int32, limit int) int {
+	w := &r.windows[wi]
+	r.inWin.resetFor(min(r.scanCount(t, w), 2*limit))
+	spans := r.spans(t, w)
+	for k, g := range spans {
+		ix := g.ix
+		for p := g.a; p < g.b; p++ {
+			person := ix.persons[p]
+			if _, dup := r.inWin.upsert(person); dup || r.excluded(person) {
+				continue
+			}
+			if len(r.elig) == limit {
+				cut := int(g.b - p)
+				for _, h := range spans[k+1:] {
+					cut += int(h.b - h.a)
+				}
+				return cut
+			}
+			r.elig = append(r.elig, cand{time: ix.base + int64(ix.times[p]), person: person, win: wi})
+		}
+	}
+	return 0
 }
 
 // tripEligible appends to r.elig the passengers of a trip window near its
