@@ -433,6 +433,22 @@ func (b *batch) orderOf(idx []int32) []int32 {
 	return idx
 }
 
+// checkOlds reads each key of a re-evaluation batch through get and
+// requires the value loaded before it, for the engines that do not check
+// inside their write.
+func checkOlds(get func(k []byte) ([]byte, bool, error), b *batch) error {
+	for j := range b.len() {
+		got, ok, err := get(b.key(j))
+		if err != nil {
+			return err
+		}
+		if !ok || !bytes.Equal(got, b.old(j)) {
+			return wrongOld(b.key(j), got, b.old(j))
+		}
+	}
+	return nil
+}
+
 func wrongOld(k, got, want []byte) error {
 	return fmt.Errorf("key %x: value before the re-evaluation %x, want %x: %w", k, got, want, ErrWrongAnswer)
 }

@@ -79,14 +79,8 @@ func (e *pebbleEngine) load(b *batch) error {
 func (e *pebbleEngine) finish(func(int)) error { return nil }
 
 func (e *pebbleEngine) reeval(b *batch) error {
-	for j := range b.len() {
-		got, ok, err := e.get(b.key(j))
-		if err != nil {
-			return err
-		}
-		if !ok || !bytes.Equal(got, b.old(j)) {
-			return wrongOld(b.key(j), got, b.old(j))
-		}
+	if err := checkOlds(e.get, b); err != nil {
+		return err
 	}
 	return e.commit(b)
 }

@@ -1,7 +1,6 @@
 package bulkbench
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -161,14 +160,8 @@ func (e *storeEngine) finish(tenth func(int)) error {
 }
 
 func (e *storeEngine) reeval(b *batch) error {
-	for j := range b.len() {
-		got, ok, err := e.get(b.key(j))
-		if err != nil {
-			return err
-		}
-		if !ok || !bytes.Equal(got, b.old(j)) {
-			return wrongOld(b.key(j), got, b.old(j))
-		}
+	if err := checkOlds(e.get, b); err != nil {
+		return err
 	}
 	if e.bulk {
 		return e.send(e.changes(b))
