@@ -2,6 +2,7 @@ package tracebench
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"runtime/pprof"
@@ -18,7 +19,7 @@ import (
 // cut counted exactly and then bounded. venueScans counts
 // the scans in a case's windows.
 func queryReport(t *testing.T, tr *contacttrace.Tracer, venueScans func([]contacttrace.Scan, uint32, time.Time, time.Time) []contacttrace.Scan,
-	sample []contacttrace.Scan, rng *rand.Rand) {
+	sample []contacttrace.Scan, rng *rand.Rand) []contacttrace.Query {
 	ctx := context.Background()
 	var qs []contacttrace.Query
 	for range 50 {
@@ -48,23 +49,7 @@ func queryReport(t *testing.T, tr *contacttrace.Tracer, venueScans func([]contac
 	t.Logf("query: %d scans in the windows of a case on average", positions/len(qs))
 	var res contacttrace.Result
 	for round := range 3 {
-		w, c := time.Now(), cpuTime()
-		contacts := 0
-		per := make([]time.Duration, 0, len(qs))
-		for _, q := range qs {
-			qw := time.Now()
-			if err := tr.TraceInto(ctx, q, &res); err != nil {
-				t.Fatal(err)
-			}
-			per = append(per, time.Since(qw))
-			contacts += len(res.Contacts)
-		}
-		first := per[0]
-		slices.Sort(per)
-		t.Logf("query round %d: %v wall, %v CPU per 30-visit case (median %v, slowest %v, first %v); %d contacts/case", round,
-			(time.Since(w) / time.Duration(len(qs))).Round(time.Microsecond),
-			((cpuTime() - c) / time.Duration(len(qs))).Round(time.Microsecond),
-			per[len(per)/2].Round(time.Microsecond), per[len(per)-1].Round(time.Microsecond), first.Round(time.Microsecond), contacts/len(qs))
+		timeRound(t, tr, qs, fmt.Sprintf("query round %d", round))
 	}
 
 	// Two hops from a crowded case, capped: what the caps cut is reported,
@@ -91,4 +76,30 @@ func queryReport(t *testing.T, tr *contacttrace.Tracer, venueScans func([]contac
 				el.Round(time.Microsecond), el.Seconds()/exact.Seconds(), ((cpuTime() - c) / 5).Round(time.Microsecond), contacts/5, cut/5)
 		}
 	}
+	return qs
+}
+
+// timeRound runs qs one after another on tr and logs the mean wall and CPU
+// time a case, the median, the slowest and the first, and the contacts a
+// case.
+func timeRound(t *testing.T, tr *contacttrace.Tracer, qs []contacttrace.Query, label string) {
+	ctx := context.Background()
+	var res contacttrace.Result
+	w, c := time.Now(), cpuTime()
+	contacts := 0
+	per := make([]time.Duration, 0, len(qs))
+	for _, q := range qs {
+		qw := time.Now()
+		if err := tr.TraceInto(ctx, q, &res); err != nil {
+			t.Fatal(err)
+		}
+		per = append(per, time.Since(qw))
+		contacts += len(res.Contacts)
+	}
+	first := per[0]
+	slices.Sort(per)
+	t.Logf("%s: %v wall, %v CPU per 30-visit case (median %v, slowest %v, first %v); %d contacts/case", label,
+		(time.Since(w) / time.Duration(len(qs))).Round(time.Microsecond),
+		((cpuTime() - c) / time.Duration(len(qs))).Round(time.Microsecond),
+		per[len(per)/2].Round(time.Microsecond), per[len(per)-1].Round(time.Microsecond), first.Round(time.Microsecond), contacts/len(qs))
 }
