@@ -53,6 +53,13 @@ type Config struct {
 	// Reeval is the fraction of the keys the re-evaluation changes.
 	// Default 0.05.
 	Reeval float64
+	// ReevalAll makes the re-evaluation decide every key, as a rule engine
+	// that re-decides the whole population sends it: the Reeval fraction
+	// gets its new value, every other key its loaded value again, and no
+	// old value is read first (the read-back checks them all). Against
+	// the key-value engines that rewrites every key; the store appends
+	// only the changes.
+	ReevalAll bool
 	// Seed seeds the keys and the re-evaluation's choice. Default 1.
 	Seed uint64
 	// Check is how many keys, spread evenly over the load, are read back
@@ -141,7 +148,8 @@ type Result struct {
 	Spill time.Duration
 	// Load is the whole load: Spill and the tenths.
 	Load time.Duration
-	// ReevalKeys keys were read, checked and rewritten in Reeval.
+	// ReevalKeys keys were re-evaluated in Reeval: read, checked and
+	// rewritten; with Config.ReevalAll, every key, written only.
 	ReevalKeys int
 	Reeval     time.Duration
 	// FileBytes is the size of the engine's files after the
@@ -289,10 +297,14 @@ func runEngine(ctx context.Context, cfg Config, name string) (res Result, err er
 	start = time.Now()
 	b.reset()
 	for i := range cfg.Keys {
-		if !g.selected(i) {
+		switch {
+		case cfg.ReevalAll:
+			g.addDecision(b, i)
+		case g.selected(i):
+			g.add(b, i, true)
+		default:
 			continue
 		}
-		g.add(b, i, true)
 		res.ReevalKeys++
 		if b.len() == cfg.Batch {
 			if err := ctx.Err(); err != nil {
@@ -394,6 +406,16 @@ func (g *gen) add(b *batch, i int, reeval bool) {
 	}
 }
 
+// addDecision appends key i with the value a re-evaluation of every key
+// gives it (changed or the loaded one again), without an old value.
+func (g *gen) addDecision(b *batch, i int) {
+	n := b.len()
+	b.keys = slices.Grow(b.keys, KeySize)[:(n+1)*KeySize]
+	b.vals = slices.Grow(b.vals, g.vs)[:(n+1)*g.vs]
+	g.key(i, b.key(n))
+	g.value(i, g.selected(i), b.val(n))
+}
+
 // batch is a run of records, flat: keys, values and (re-evaluation) the
 // values expected before. Its slices stay valid until reset.
 type batch struct {
@@ -437,6 +459,9 @@ func (b *batch) orderOf(idx []int32) []int32 {
 // requires the value loaded before it, for the engines that do not check
 // inside their write.
 func checkOlds(get func(k []byte) ([]byte, bool, error), b *batch) error {
+	if !b.hasOld() {
+		return nil // Config.ReevalAll
+	}
 	for j := range b.len() {
 		got, ok, err := get(b.key(j))
 		if err != nil {

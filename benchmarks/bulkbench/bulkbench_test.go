@@ -51,6 +51,24 @@ func TestEngines(t *testing.T) {
 	t.Log("\n" + sb.String())
 }
 
+// TestReevalAll decides every key in the re-evaluation: the store appends
+// the changes only, the key-value engines rewrite every key, and all read
+// back right.
+func TestReevalAll(t *testing.T) {
+	cfg := Config{Keys: 2_003, Batch: 101, Reeval: 0.1, Seed: 5, Dir: t.TempDir(), ReevalAll: true,
+		Engines: []string{"bbolt-sorted", "pebble", "boltstore", "boltstore-load"}}
+	cfg.Check = cfg.Keys
+	rs, err := Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.ReevalKeys != cfg.Keys || r.Checked != cfg.Keys {
+			t.Errorf("%s: re-evaluated %d, checked %d; want %d both", r.Engine, r.ReevalKeys, r.Checked, cfg.Keys)
+		}
+	}
+}
+
 // TestMergeRuns drives bbolt-merge across several runs, as at full scale.
 func TestMergeRuns(t *testing.T) {
 	dir := t.TempDir()
@@ -159,6 +177,7 @@ func envConfig(tb testing.TB) Config {
 	num("BULKBENCH_SHARDS", &cfg.Shards)
 	num("BULKBENCH_CHECK", &cfg.Check)
 	cfg.Dir = os.Getenv("BULKBENCH_DIR")
+	cfg.ReevalAll = os.Getenv("BULKBENCH_REEVAL_ALL") != ""
 	if s := os.Getenv("BULKBENCH_ENGINES"); s != "" {
 		cfg.Engines = strings.Split(s, ",")
 	} else {

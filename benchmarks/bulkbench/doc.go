@@ -67,7 +67,8 @@
 //
 //	BULKBENCH_KEYS=114000000 go test -run TestScale -v -timeout 0 ./bulkbench
 //
-// BULKBENCH_BATCH, BULKBENCH_SHARDS, BULKBENCH_ENGINES (comma-separated
+// BULKBENCH_BATCH, BULKBENCH_SHARDS, BULKBENCH_REEVAL_ALL (any value: see
+// Config.ReevalAll), BULKBENCH_ENGINES (comma-separated
 // names), BULKBENCH_DIR (where the files go; default the temp dir) and
 // BULKBENCH_CHECK change the run. BenchmarkBulk runs each engine at the
 // same scale, the small default without BULKBENCH_KEYS; TestEngines, the

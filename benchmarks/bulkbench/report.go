@@ -26,8 +26,12 @@ func Markdown(w io.Writer, cfg Config, rs []Result) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "## codes/bulk-engines\n\n")
-	fmt.Fprintf(&b, "%d random 16-byte keys with %d-byte values loaded in batches of %d, each synced; then a re-evaluation reading and rewriting a random %.0f %% of them; %d keys read back after it.\n\n",
-		cfg.Keys, cfg.ValueSize, cfg.Batch, cfg.Reeval*100, cfg.Check)
+	reeval := fmt.Sprintf("reading and rewriting a random %.0f %% of them", cfg.Reeval*100)
+	if cfg.ReevalAll {
+		reeval = fmt.Sprintf("deciding every key, a random %.0f %% of them changed, no old value read first", cfg.Reeval*100)
+	}
+	fmt.Fprintf(&b, "%d random 16-byte keys with %d-byte values loaded in batches of %d, each synced; then a re-evaluation %s; %d keys read back after it.\n\n",
+		cfg.Keys, cfg.ValueSize, cfg.Batch, reeval, cfg.Check)
 	fmt.Fprintf(&b, "| engine | load | keys/s | first 10 %% keys/s | last 10 %% keys/s | last/first | spill | re-eval keys | re-eval | files (on disk) | peak RSS | load speed vs %s | re-eval speed vs %s |\n",
 		base.Engine, base.Engine)
 	fmt.Fprintf(&b, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
