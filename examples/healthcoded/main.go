@@ -4,6 +4,7 @@
 //
 //	go run ./examples/healthcoded          # listens on 127.0.0.1:8080, data in ./healthcoded-data
 //	go run ./examples/healthcoded token -file tokens.json -actor ops-zhang -roles transcoder,auditor
+//	go run ./examples/healthcoded import -source sc-2026-12-06 -actor ops-zhang codes.csv
 //
 // It exits 0 after a clean shutdown (SIGINT, SIGTERM) and 1 when it
 // refuses to start or fails, with the reason on stderr.
@@ -35,14 +36,18 @@ func main() {
 }
 
 // run parses flags into a Config, opens the app and serves until ctx ends;
-// `healthcoded token ...` makes an admin token instead (runToken), and
-// `healthcoded audit verify` checks the audit trail (runAudit).
+// `healthcoded token ...` makes an admin token instead (runToken),
+// `healthcoded audit verify` checks the audit trail (runAudit), and
+// `healthcoded import` loads codes from an earlier platform (runImport).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "token" {
 		return runToken(args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "audit" {
 		return runAudit(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "import" {
+		return runImport(ctx, args[1:], stdout, stderr)
 	}
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("healthcoded", flag.ContinueOnError)
