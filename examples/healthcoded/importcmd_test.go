@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/healthcode-sdk/healthcode/codes"
 	"github.com/healthcode-sdk/healthcode/codes/boltstore"
@@ -169,4 +172,40 @@ func FuzzImportRow(f *testing.F) {
 			t.Fatalf("accepted an invalid change: %v", err)
 		}
 	})
+}
+
+// TestImportScale imports HEALTHCODE_IMPORT_ROWS generated rows (each a
+// yellow or red code, so each appends, as benchmarks/bulkbench's loads do)
+// and logs the pace, to compare the command (CSV, identity parsing, keying)
+// with the store's Load alone. It runs only when the variable is set:
+//
+//	HEALTHCODE_IMPORT_ROWS=20000000 go test -run TestImportScale -v -timeout 0 ./examples/healthcoded
+func TestImportScale(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("HEALTHCODE_IMPORT_ROWS"))
+	if n <= 0 {
+		t.Skip("set HEALTHCODE_IMPORT_ROWS to run")
+	}
+	dir, src := t.TempDir(), t.TempDir()
+	path := filepath.Join(src, "codes.csv")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintln(w, "id,colour,since,reason")
+	for i := range n {
+		// A thousand sequence numbers a birth date from 1940 on: distinct
+		// numbers up to 25 M rows.
+		first := "510104" + time.Date(1940, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i/1000).Format("20060102") + fmt.Sprintf("%03d", i%1000)
+		colour := "yellow"
+		if i%2 == 0 {
+			colour = "red"
+		}
+		fmt.Fprintf(w, "%s%c,%s,2022-06-13T09:00:00+08:00,密接\n", first, synth.CheckDigit(first), colour)
+	}
+	require.NoError(t, w.Flush())
+	require.NoError(t, f.Close())
+	start := time.Now()
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"import", "-data", dir, "-source", "scale", "-actor", "bench", path}, &out, os.Stderr))
+	el := time.Since(start)
+	t.Logf("%s(%d rows in %v: %.0f rows/s)", out.String(), n, el.Round(time.Millisecond), float64(n)/el.Seconds())
 }
