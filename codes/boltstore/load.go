@@ -43,8 +43,9 @@ var _ codes.Loader = (*Store)(nil)
 //
 // The directory of runs is removed when Load returns. One left by a process
 // killed during a load (named .boltstore-load-*) holds nothing the store
-// needs and can be removed. Load holds the store's write lock from the first
-// commit to the last; readers are not blocked.
+// needs and can be removed. Load holds the store's write lock from the start
+// of the merge to the last commit (Apply waits meanwhile); reading the
+// stream does not hold it, and readers are never blocked.
 func (s *Store) Load(ctx context.Context, changes iter.Seq2[codes.Change, error], progress func(codes.LoadProgress)) (codes.Applied, error) {
 	var p codes.LoadProgress
 	report := func() {
