@@ -24,8 +24,8 @@ var importHeader = []string{"id", "colour", "since", "reason"}
 const importRule = "import"
 
 // runImport is `healthcoded import`: the first load of a province's codes
-// from the platform before this one, into the embedded store, through
-// codes.Registry's bulk path (boltstore's Load: the file is read and checked
+// from the platform before this one, into the embedded store, through its
+// bulk path (codes.Loader, boltstore's Load: the file is read and checked
 // whole before anything is written, then written in key order). Each row
 // becomes a rule decision of rule "import" at version -source, so running
 // the same file again after an interruption completes it and appends
@@ -87,16 +87,18 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("import: %w", err)
 	}
 	defer st.Close()
-	reg, err := codes.Open(ctx, st, codes.Config{Links: st})
-	if err != nil {
-		return fmt.Errorf("import: %w", err)
+	// No Registry: no server has the embedded file open (bbolt locks it),
+	// so there is no filter or cache to keep, and opening one would scan
+	// every stored head first.
+	loader, ok := st.(codes.Loader)
+	if !ok {
+		return fmt.Errorf("import: %w: use the embedded store (-data)", codes.ErrNoLoader)
 	}
-	defer reg.Close()
 
 	rows := &importRows{r: f, keyer: keyer, source: *source}
 	start := time.Now()
 	last := start
-	applied, err := reg.Load(ctx, rows.all, func(p codes.LoadProgress) {
+	applied, err := loader.Load(ctx, rows.all, func(p codes.LoadProgress) {
 		if now := time.Now(); p.Committed == rows.n || now.Sub(last) >= 5*time.Second {
 			last = now
 			fmt.Fprintf(stderr, "import: %d of %d rows committed (%v)\n", p.Committed, rows.n, now.Sub(start).Round(time.Second))
