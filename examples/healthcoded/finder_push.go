@@ -215,10 +215,16 @@ func (b consoleBackend) runPush(ctx context.Context, j *pushJob, keys []codes.Ke
 	if state == console.PushDone && j.v.Failed == len(keys) {
 		state = console.PushFailed
 	}
-	j.v.State, j.v.Ends = state, a.now()
 	v := j.v
 	j.mu.Unlock()
-	if err := a.tasks.addPush(v); err != nil {
+	v.State, v.Ends = state, a.now()
+	// The task records the ended push before the job says it ended: a
+	// reader told "done" by the job then finds the push on the task page.
+	err := a.tasks.addPush(v)
+	j.mu.Lock()
+	j.v.State, j.v.Ends = v.State, v.Ends
+	j.mu.Unlock()
+	if err != nil {
 		a.log.Error("finder: record push", "push", v.ID, "err", err)
 	} else {
 		// The task holds it now; PushStatus reads it there.
