@@ -215,7 +215,10 @@ func appendSpilled(b []byte, ch *codes.Change) []byte {
 	return b
 }
 
-func uvarintLen(n int) int { return len(binary.AppendUvarint(nil, uint64(n))) }
+func uvarintLen(n int) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(b[:], uint64(n))
+}
 
 // errSpill reports a run file that does not read back as written.
 var errSpill = errors.New("boltstore: load: a spilled run does not decode")

@@ -221,7 +221,7 @@ func TestLoadCancelledThenResumed(t *testing.T) {
 	require.Positive(t, committed)
 	require.Less(t, committed, len(stream))
 	noRunsLeft(t, dir)
-	// The committed transactions hold the smallest keys, all their changes.
+	// What the first transaction committed is there.
 	n := 0
 	require.NoError(t, s.Scan(ctx, func(codes.Key, codes.Colour) error { n++; return nil }))
 	require.Positive(t, n)
