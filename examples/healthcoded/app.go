@@ -221,11 +221,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		}
 	}()
 
-	secret, err := readOrCreateKey(filepath.Join(cfg.KeysDir, "keying.secret"), 32)
-	if err != nil {
-		return nil, err
-	}
-	if a.keyer, err = codes.NewKeyer(codes.HMACSHA256, secret); err != nil {
+	if a.keyer, err = openKeyer(cfg.KeysDir); err != nil {
 		return nil, err
 	}
 	seed, err := readOrCreateKey(filepath.Join(cfg.KeysDir, "signing.ed25519"), ed25519.SeedSize)
@@ -423,6 +419,29 @@ func (a *App) Close() error {
 // readOrCreateKey returns the n random bytes stored at path, creating them
 // on first start (mode 0600, written to a temporary file and renamed so a
 // crash never leaves half a key).
+// openKeyer returns the keyer of the secret in keysDir (keying.secret),
+// made on first use: the server and `healthcoded import` key the same way.
+func openKeyer(keysDir string) (*codes.Keyer, error) {
+	secret, err := readOrCreateKey(filepath.Join(keysDir, "keying.secret"), 32)
+	if err != nil {
+		return nil, err
+	}
+	return codes.NewKeyer(codes.HMACSHA256, secret)
+}
+
+// personKeyOf keys id, a document number or else a phone. When it is
+// neither, the error is the document parser's (its input masked).
+func personKeyOf(keyer *codes.Keyer, id string) (codes.Key, error) {
+	doc, err := codes.Parse(id)
+	if err == nil {
+		return keyer.Document(doc), nil
+	}
+	if ph, perr := codes.ParsePhone(id); perr == nil {
+		return keyer.Phone(ph), nil
+	}
+	return codes.Key{}, err
+}
+
 func readOrCreateKey(path string, n int) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/healthcode-sdk/healthcode/codes"
 	"github.com/healthcode-sdk/healthcode/contacttrace"
 	"github.com/healthcode-sdk/healthcode/examples/internal/tracesnap"
 )
@@ -62,13 +61,11 @@ func (a *App) personKey(id string) (string, error) {
 			return id, nil
 		}
 	}
-	if doc, err := codes.Parse(id); err == nil {
-		return a.keyer.Document(doc).String(), nil
+	k, err := personKeyOf(a.keyer, id)
+	if err != nil {
+		return "", errNotAPerson
 	}
-	if ph, err := codes.ParsePhone(id); err == nil {
-		return a.keyer.Phone(ph).String(), nil
-	}
-	return "", errNotAPerson
+	return k.String(), nil
 }
 
 var errNotAPerson = errors.New("neither a key (32 hex digits), a document number nor a phone")

@@ -65,13 +65,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := os.MkdirAll(cfg.KeysDir, 0o700); err != nil {
 		return fmt.Errorf("import: -keys: %w", err)
 	}
-	secret, err := readOrCreateKey(filepath.Join(cfg.KeysDir, "keying.secret"), 32)
+	keyer, err := openKeyer(cfg.KeysDir)
 	if err != nil {
 		return fmt.Errorf("import: keying secret: %w", err)
-	}
-	keyer, err := codes.NewKeyer(codes.HMACSHA256, secret)
-	if err != nil {
-		return fmt.Errorf("import: %w", err)
 	}
 	path := fs.Arg(0)
 	f, err := os.Open(path)
@@ -183,12 +179,8 @@ func csvErr(err error) error {
 // is wrong (an index into importHeader).
 func parseImportRow(keyer *codes.Keyer, source string, rec []string) (codes.Change, int, error) {
 	id := strings.TrimSpace(rec[0])
-	var key codes.Key
-	if doc, err := codes.Parse(id); err == nil {
-		key = keyer.Document(doc)
-	} else if ph, perr := codes.ParsePhone(id); perr == nil {
-		key = keyer.Phone(ph)
-	} else {
+	key, err := personKeyOf(keyer, id)
+	if err != nil {
 		why := "unreadable"
 		var ide *codes.IDError
 		if errors.As(err, &ide) {

@@ -37,23 +37,15 @@ func importFile(t *testing.T, dir string, rows ...string) string {
 // as the server keys them.
 func importedColours(t *testing.T, dir string, ids ...string) []codes.Colour {
 	t.Helper()
-	secret, err := os.ReadFile(filepath.Join(dir, "keying.secret"))
-	require.NoError(t, err)
-	keyer, err := codes.NewKeyer(codes.HMACSHA256, secret)
+	keyer, err := openKeyer(dir)
 	require.NoError(t, err)
 	st, err := boltstore.Open(filepath.Join(dir, "codes.db"), boltstore.DefaultConfig())
 	require.NoError(t, err)
 	defer st.Close()
 	var out []codes.Colour
 	for _, id := range ids {
-		var key codes.Key
-		if doc, err := codes.Parse(id); err == nil {
-			key = keyer.Document(doc)
-		} else {
-			ph, err := codes.ParsePhone(id)
-			require.NoError(t, err)
-			key = keyer.Phone(ph)
-		}
+		key, err := personKeyOf(keyer, id)
+		require.NoError(t, err)
 		e, ok, err := st.Get(context.Background(), key)
 		require.NoError(t, err)
 		if !ok {
